@@ -1,0 +1,2 @@
+mod routes;
+mod settings_and_startup;
