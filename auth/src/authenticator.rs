@@ -1,0 +1,177 @@
+//! The authenticator: configuration, the key cache, and the whole check of one request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::header::HeaderMap;
+use jsonwebtoken::Algorithm;
+
+use crate::claims::Claims;
+use crate::credentials::bearer_token;
+use crate::error::{AuthError, ConfigError, TokenError};
+use crate::jwks::keys::Selection;
+use crate::jwks::{JwksCache, JwksConfig, Source};
+use crate::validation::{Validator, now};
+
+/// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
+#[derive(Clone)]
+pub struct Authenticator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    validator: Validator,
+    keys: JwksCache,
+}
+
+/// Builds an [`Authenticator`]. Issuer and audience are required.
+#[derive(Debug, Clone)]
+pub struct AuthenticatorBuilder {
+    issuer: Option<String>,
+    jwks_uri: Option<String>,
+    audiences: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    leeway: Duration,
+    permissions_as_scopes: bool,
+    jwks: JwksConfig,
+}
+
+impl Default for AuthenticatorBuilder {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            jwks_uri: None,
+            audiences: Vec::new(),
+            algorithms: vec![Algorithm::RS256],
+            leeway: Duration::from_secs(5),
+            permissions_as_scopes: true,
+            jwks: JwksConfig::default(),
+        }
+    }
+}
+
+impl AuthenticatorBuilder {
+    /// The issuer that `iss` must equal exactly, such as `https://tenant.auth0.com/`.
+    #[must_use]
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Where the JWKS is fetched. Without it, OIDC discovery on the issuer finds it.
+    #[must_use]
+    pub fn jwks_uri(mut self, jwks_uri: impl Into<String>) -> Self {
+        self.jwks_uri = Some(jwks_uri.into());
+        self
+    }
+
+    /// The accepted audiences; `aud` must name at least one.
+    #[must_use]
+    pub fn audiences<I, S>(mut self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audiences = audiences.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The accepted algorithms; default `[RS256]`. Symmetric ones are ignored: with keys from
+    /// a JWKS, `HS*` would let anyone holding a public key forge tokens.
+    #[must_use]
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms
+            .into_iter()
+            .filter(|alg| !matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
+            .collect();
+        self
+    }
+
+    /// The clock skew allowed on `exp` and `nbf`; default 5 s.
+    #[must_use]
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Whether Auth0's RBAC `permissions` claim counts as scopes; default true.
+    #[must_use]
+    pub fn permissions_as_scopes(mut self, enabled: bool) -> Self {
+        self.permissions_as_scopes = enabled;
+        self
+    }
+
+    /// How the key set is fetched and kept.
+    #[must_use]
+    pub fn jwks(mut self, jwks: JwksConfig) -> Self {
+        self.jwks = jwks;
+        self
+    }
+
+    /// Checks the configuration and starts the key cache, which fetches the keys at once in
+    /// the background. A failed first fetch is logged, not fatal.
+    ///
+    /// # Errors
+    /// When the issuer, an audience or an algorithm is missing, or a key URL is neither https
+    /// nor loopback http.
+    pub fn build(self) -> Result<Authenticator, ConfigError> {
+        let issuer = self.issuer.ok_or(ConfigError::MissingIssuer)?;
+        if self.audiences.is_empty() {
+            return Err(ConfigError::MissingAudience);
+        }
+        if self.algorithms.is_empty() {
+            return Err(ConfigError::MissingAlgorithm);
+        }
+        let source = Source::new(&issuer, self.jwks_uri.as_deref())?;
+        let validator = Validator {
+            issuer,
+            audiences: self.audiences,
+            algorithms: self.algorithms,
+            leeway_secs: self.leeway.as_secs(),
+            permissions_as_scopes: self.permissions_as_scopes,
+        };
+        Ok(Authenticator {
+            inner: Arc::new(Inner {
+                validator,
+                keys: JwksCache::start(source, self.jwks),
+            }),
+        })
+    }
+}
+
+impl Authenticator {
+    /// Starts building an authenticator.
+    pub fn builder() -> AuthenticatorBuilder {
+        AuthenticatorBuilder::default()
+    }
+
+    /// Whether a usable key set is loaded, for a readiness probe.
+    pub fn is_ready(&self) -> bool {
+        self.inner.keys.is_ready()
+    }
+
+    /// Reads the bearer token from `headers` and verifies it.
+    ///
+    /// # Errors
+    /// The first check that fails; see [`AuthError`] for the answer each one gets.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Claims, AuthError> {
+        self.verify(bearer_token(headers)?).await
+    }
+
+    /// Verifies a token: shape, header, key, signature, then claims.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`] naming the failed check, or [`AuthError::KeysUnavailable`]
+    /// when no cached key can decide and the keys cannot be fetched.
+    pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let validator = &self.inner.validator;
+        let unverified = validator.parse(token)?;
+        let key_set = self.inner.keys.key_set(unverified.kid.as_deref()).await?;
+        let keys = match key_set.select(unverified.kid.as_deref(), unverified.alg) {
+            Selection::Keys(keys) => keys,
+            Selection::UnknownKid => return Err(TokenError::UnknownKid.into()),
+            Selection::NoFit => return Err(TokenError::NoFittingKey.into()),
+        };
+        Ok(validator.verify(unverified, &keys, now())?)
+    }
+}

@@ -1,0 +1,161 @@
+//! The verified claims that handlers receive, and their actix extractor.
+
+use std::future::{Ready, ready};
+use std::rc::Rc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use serde_json::{Map, Value};
+
+use crate::error::{AuthError, TokenError};
+
+/// The claims of a verified access token.
+///
+/// Use it as a handler argument on a route wrapped in [`crate::RequireAuth`]. On a route without
+/// it, extraction fails closed with a 401.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    sub: Option<String>,
+    scopes: Vec<String>,
+    permissions: Vec<String>,
+    permissions_as_scopes: bool,
+    all: Map<String, Value>,
+}
+
+impl Claims {
+    /// Reads the scope-related claims of a verified payload.
+    pub(crate) fn from_payload(
+        all: Map<String, Value>,
+        permissions_as_scopes: bool,
+    ) -> Result<Self, TokenError> {
+        let sub = match all.get("sub") {
+            None => None,
+            Some(Value::String(sub)) => Some(sub.clone()),
+            Some(_) => return Err(TokenError::Malformed),
+        };
+        let scopes = match all.get("scope") {
+            None => Vec::new(),
+            Some(Value::String(scope)) => scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            Some(_) => return Err(TokenError::InvalidScopes),
+        };
+        let permissions = match all.get("permissions") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(TokenError::InvalidScopes)?,
+            Some(_) => return Err(TokenError::InvalidScopes),
+        };
+        Ok(Self {
+            sub,
+            scopes,
+            permissions,
+            permissions_as_scopes,
+            all,
+        })
+    }
+
+    /// The subject (`sub`), if the token names one.
+    pub fn sub(&self) -> Option<&str> {
+        self.sub.as_deref()
+    }
+
+    /// The space-delimited `scope` claim, split into its tokens.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// Auth0's RBAC `permissions` claim.
+    pub fn permissions(&self) -> &[String] {
+        &self.permissions
+    }
+
+    /// Whether the token grants `scope`: in `scope`, or in `permissions` when those count.
+    /// Comparison is exact and case-sensitive.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+            || (self.permissions_as_scopes && self.permissions.iter().any(|p| p == scope))
+    }
+
+    /// Every claim of the payload.
+    pub fn all(&self) -> &Map<String, Value> {
+        &self.all
+    }
+}
+
+impl FromRequest for Claims {
+    type Error = AuthError;
+    type Future = Ready<Result<Self, AuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Rc<Claims>>()
+                .map(|claims| Claims::clone(claims))
+                .ok_or(AuthError::MissingToken),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn claims(payload: &Value, permissions_as_scopes: bool) -> Result<Claims, TokenError> {
+        Claims::from_payload(payload.as_object().unwrap().clone(), permissions_as_scopes)
+    }
+
+    #[test]
+    fn scope_is_space_delimited_and_case_sensitive() {
+        let claims = claims(&json!({ "scope": "openid read:messages  write:x" }), true).unwrap();
+
+        assert_eq!(claims.scopes(), ["openid", "read:messages", "write:x"]);
+        assert!(claims.has_scope("read:messages"));
+        assert!(!claims.has_scope("READ:MESSAGES"));
+        assert!(!claims.has_scope("read"));
+        assert!(!claims.has_scope("read:messages write:x"));
+    }
+
+    #[test]
+    fn permissions_count_as_scopes_unless_turned_off() {
+        let payload = json!({ "permissions": ["read:messages"] });
+
+        assert!(claims(&payload, true).unwrap().has_scope("read:messages"));
+        assert!(!claims(&payload, false).unwrap().has_scope("read:messages"));
+    }
+
+    #[test]
+    fn malformed_scope_claims_are_rejected() {
+        for payload in [
+            json!({ "scope": ["read:messages"] }),
+            json!({ "permissions": "read:messages" }),
+            json!({ "permissions": ["ok", 1] }),
+        ] {
+            assert_eq!(
+                claims(&payload, true),
+                Err(TokenError::InvalidScopes),
+                "{payload}"
+            );
+        }
+        assert_eq!(
+            claims(&json!({ "sub": 1 }), true),
+            Err(TokenError::Malformed)
+        );
+    }
+
+    #[test]
+    fn accessors_expose_sub_and_the_full_claim_set() {
+        let claims = claims(&json!({ "sub": "alice", "custom": 1 }), true).unwrap();
+
+        assert_eq!(claims.sub(), Some("alice"));
+        assert_eq!(claims.all()["custom"], 1);
+        assert!(claims.permissions().is_empty());
+    }
+}

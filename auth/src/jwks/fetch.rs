@@ -1,0 +1,275 @@
+//! The fetcher thread: the only place that talks to the issuer. It fetches at startup, refreshes
+//! in the background before the keys go stale, answers refetch demands one at a time (so
+//! concurrent demands share one fetch), and backs off exponentially after failures.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::ACCEPT;
+use awc::error::PayloadError;
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+use url::Url;
+
+use super::keys::KeySet;
+use super::{Demand, JwksConfig, Snapshot, Source, checked_url};
+
+/// The first retry delay after a failure; it doubles up to the cooldown.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// The shortest retry delay, whatever the cooldown, so that failures never spin.
+const MIN_RETRY: Duration = Duration::from_millis(100);
+
+/// Why a fetch failed.
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    #[error("request to {url} failed: {reason}")]
+    Request { url: Url, reason: String },
+    #[error("{url} answered {status}, expected 200")]
+    Status { url: Url, status: StatusCode },
+    #[error("{url} took longer than {timeout:?}")]
+    Timeout { url: Url, timeout: Duration },
+    #[error("{url} sent more than {limit} bytes")]
+    TooLarge { url: Url, limit: usize },
+    #[error("discovery document at {url} is unusable: {reason}")]
+    Discovery { url: Url, reason: String },
+    #[error("JWKS at {url} is unusable: {source}")]
+    KeySet {
+        url: Url,
+        source: super::keys::KeySetError,
+    },
+}
+
+struct Fetcher {
+    source: Source,
+    discovered: Option<Url>,
+    config: JwksConfig,
+    client: awc::Client,
+    state: watch::Sender<Arc<Snapshot>>,
+    failures: u32,
+}
+
+/// Starts the fetcher on its own thread, with its own single-threaded actix runtime. The thread
+/// ends when every [`super::JwksCache`] handle is dropped.
+pub(super) fn spawn(
+    source: Source,
+    config: JwksConfig,
+    state: watch::Sender<Arc<Snapshot>>,
+    demands: mpsc::UnboundedReceiver<Demand>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("jwks-fetcher".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let client = awc::Client::builder()
+                    .timeout(config.fetch_timeout)
+                    .disable_redirects()
+                    .finish();
+                Fetcher {
+                    source,
+                    discovered: None,
+                    config,
+                    client,
+                    state,
+                    failures: 0,
+                }
+                .run(demands)
+                .await;
+            });
+        });
+    if let Err(error) = spawned {
+        // Without the thread, keys are never loaded: every protected request answers 503.
+        log::error!("cannot start the JWKS fetcher thread: {error}");
+    }
+}
+
+impl Fetcher {
+    async fn run(mut self, mut demands: mpsc::UnboundedReceiver<Demand>) {
+        let mut next_refresh = Instant::now();
+        loop {
+            tokio::select! {
+                demand = demands.recv() => match demand {
+                    Some(demand) => self.answer(demand).await,
+                    None => return,
+                },
+                () = tokio::time::sleep_until(next_refresh.into()) => self.refresh().await,
+            }
+            next_refresh = self.next_refresh();
+        }
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.state.borrow())
+    }
+
+    fn next_refresh(&self) -> Instant {
+        let snapshot = self.snapshot();
+        if snapshot.failing {
+            snapshot.retry_at.unwrap_or_else(Instant::now)
+        } else {
+            snapshot
+                .fetched_at
+                .map_or_else(Instant::now, |at| at + self.config.max_age)
+        }
+    }
+
+    /// Acts on one demand: refetches unless the keys it wants are known now, or the cooldown
+    /// or backoff forbids it. Demands that queued behind a fetch are answered by its result.
+    async fn answer(&mut self, demand: Demand) {
+        let snapshot = self.snapshot();
+        let now = Instant::now();
+        if !snapshot.knows(demand.kid.as_deref(), now) && !snapshot.backing_off(now) {
+            if snapshot.usable_keys(now).is_none() {
+                self.refresh().await;
+            } else if !snapshot.cooling_down(now) {
+                let until = now + self.config.cooldown;
+                self.state
+                    .send_modify(|state| Arc::make_mut(state).cooldown_until = Some(until));
+                log::debug!("unknown kid: refetching the JWKS");
+                self.refresh().await;
+            }
+        }
+        // The requester may have given up waiting; that is fine.
+        let _ = demand.reply.send(self.snapshot());
+    }
+
+    async fn refresh(&mut self) {
+        let result = self.fetch().await;
+        let now = Instant::now();
+        match result {
+            Ok(keys) => {
+                log::info!(
+                    "fetched the JWKS: {} keys, kids {:?}",
+                    keys.len(),
+                    keys.kids()
+                );
+                self.failures = 0;
+                let usable_until = now + self.config.max_stale;
+                self.state.send_modify(|state| {
+                    let state = Arc::make_mut(state);
+                    state.keys = Some(Arc::new(keys));
+                    state.fetched_at = Some(now);
+                    state.usable_until = Some(usable_until);
+                    state.failing = false;
+                    state.retry_at = None;
+                });
+            }
+            Err(error) => {
+                self.failures = self.failures.saturating_add(1);
+                let delay = backoff(self.failures, self.config.cooldown);
+                log::warn!(
+                    "JWKS fetch failed ({} in a row, next try in {delay:?}): {error}",
+                    self.failures
+                );
+                self.state.send_modify(|state| {
+                    let state = Arc::make_mut(state);
+                    state.failing = true;
+                    state.retry_at = Some(now + delay);
+                    if state.usable_keys(now).is_none() && state.keys.take().is_some() {
+                        log::error!("the cached JWKS is older than the maximum stale age: dropped");
+                    }
+                });
+            }
+        }
+    }
+
+    async fn fetch(&mut self) -> Result<KeySet, FetchError> {
+        let url = match (&self.source, &self.discovered) {
+            (Source::Jwks(url), _) | (Source::Discovery { .. }, Some(url)) => url.clone(),
+            (Source::Discovery { issuer, document }, None) => {
+                let url = self.discover(issuer, document).await?;
+                self.discovered = Some(url.clone());
+                url
+            }
+        };
+        let body = self.get(&url).await?;
+        KeySet::from_json(&body).map_err(|source| FetchError::KeySet { url, source })
+    }
+
+    /// Reads `jwks_uri` from the discovery document, after checking its `issuer`.
+    async fn discover(&self, issuer: &str, document: &Url) -> Result<Url, FetchError> {
+        let unusable = |reason: String| FetchError::Discovery {
+            url: document.clone(),
+            reason,
+        };
+        let body = self.get(document).await?;
+        let metadata: Value =
+            serde_json::from_slice(&body).map_err(|e| unusable(format!("not JSON: {e}")))?;
+        if metadata.get("issuer").and_then(Value::as_str) != Some(issuer) {
+            return Err(unusable(format!("its issuer is not {issuer:?}")));
+        }
+        let jwks_uri = metadata
+            .get("jwks_uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| unusable("no jwks_uri".into()))?;
+        checked_url("jwks_uri", jwks_uri).map_err(|e| unusable(e.to_string()))
+    }
+
+    /// GETs a document: 200 only, within the timeout and the size limit.
+    async fn get(&self, url: &Url) -> Result<actix_web::web::Bytes, FetchError> {
+        let request = async {
+            let mut response = self
+                .client
+                .get(url.as_str())
+                .insert_header((ACCEPT, "application/json"))
+                .send()
+                .await
+                .map_err(|e| FetchError::Request {
+                    url: url.clone(),
+                    reason: e.to_string(),
+                })?;
+            if response.status() != StatusCode::OK {
+                return Err(FetchError::Status {
+                    url: url.clone(),
+                    status: response.status(),
+                });
+            }
+            response
+                .body()
+                .limit(self.config.max_response_bytes)
+                .await
+                .map_err(|e| match e {
+                    PayloadError::Overflow => FetchError::TooLarge {
+                        url: url.clone(),
+                        limit: self.config.max_response_bytes,
+                    },
+                    other => FetchError::Request {
+                        url: url.clone(),
+                        reason: other.to_string(),
+                    },
+                })
+        };
+        tokio::time::timeout(self.config.fetch_timeout, request)
+            .await
+            .map_err(|_| FetchError::Timeout {
+                url: url.clone(),
+                timeout: self.config.fetch_timeout,
+            })?
+    }
+}
+
+/// 1 s, 2 s, 4 s, ... capped at the cooldown, and never below 100 ms.
+fn backoff(failures: u32, cooldown: Duration) -> Duration {
+    let exponent = failures.saturating_sub(1).min(16);
+    FIRST_RETRY
+        .saturating_mul(1 << exponent)
+        .min(cooldown)
+        .max(MIN_RETRY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cooldown() {
+        let cooldown = Duration::from_secs(30);
+
+        let delays: Vec<u64> = (1..=7).map(|n| backoff(n, cooldown).as_secs()).collect();
+
+        assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30]);
+        assert_eq!(backoff(u32::MAX, cooldown).as_secs(), 30);
+        assert_eq!(backoff(3, Duration::ZERO), MIN_RETRY);
+        assert_eq!(backoff(1, Duration::from_millis(300)).as_millis(), 300);
+    }
+}

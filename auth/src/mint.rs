@@ -1,0 +1,296 @@
+//! Token minting, for tests and the development issuer: one home for signing keys, their public
+//! JWKs, and a token builder that can also build deliberately bad tokens.
+//!
+//! Built with the `mint` feature (and in this crate's own tests). Verification never uses it.
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Map, Value, json};
+
+use crate::validation::now;
+
+/// Why a key could not be loaded or a token not signed.
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    /// The PEM text is not a PKCS#8 private key of the expected type.
+    #[error("not a PKCS#8 {0} private key")]
+    BadKey(&'static str),
+    /// The crypto library refused to sign or generate.
+    #[error("signing failed")]
+    Crypto,
+}
+
+enum Pair {
+    Rsa(RsaKeyPair),
+    P256(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+/// A private key with its `kid` and its public JWK.
+pub struct SigningKey {
+    kid: String,
+    pair: Pair,
+}
+
+impl SigningKey {
+    /// A fresh RSA 2048 key, as the development issuer makes at startup.
+    ///
+    /// # Errors
+    /// When the crypto library cannot generate a key.
+    pub fn generate_rsa(kid: impl Into<String>) -> Result<Self, MintError> {
+        let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .map_err(|_| MintError::Crypto)?;
+        Ok(Self {
+            kid: kid.into(),
+            pair: Pair::Rsa(pair),
+        })
+    }
+
+    /// An RSA key from PKCS#8 PEM.
+    ///
+    /// # Errors
+    /// When the PEM is not an RSA PKCS#8 key.
+    pub fn rsa_from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, MintError> {
+        let pair = RsaKeyPair::from_pkcs8(&der(pem)?).map_err(|_| MintError::BadKey("RSA"))?;
+        Ok(Self {
+            kid: kid.into(),
+            pair: Pair::Rsa(pair),
+        })
+    }
+
+    /// A P-256 key from PKCS#8 PEM.
+    ///
+    /// # Errors
+    /// When the PEM is not a P-256 PKCS#8 key.
+    pub fn p256_from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, MintError> {
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der(pem)?)
+                .map_err(|_| MintError::BadKey("P-256"))?;
+        Ok(Self {
+            kid: kid.into(),
+            pair: Pair::P256(pair),
+        })
+    }
+
+    /// An Ed25519 key from PKCS#8 PEM.
+    ///
+    /// # Errors
+    /// When the PEM is not an Ed25519 PKCS#8 key.
+    pub fn ed25519_from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, MintError> {
+        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der(pem)?)
+            .map_err(|_| MintError::BadKey("Ed25519"))?;
+        Ok(Self {
+            kid: kid.into(),
+            pair: Pair::Ed25519(pair),
+        })
+    }
+
+    /// The key's `kid`.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The same key under another `kid`.
+    #[must_use]
+    pub fn with_kid(self, kid: impl Into<String>) -> Self {
+        Self {
+            kid: kid.into(),
+            ..self
+        }
+    }
+
+    /// The algorithm this key signs with by default: RS256, ES256 or EdDSA.
+    pub fn default_alg(&self) -> &'static str {
+        match self.pair {
+            Pair::Rsa(_) => "RS256",
+            Pair::P256(_) => "ES256",
+            Pair::Ed25519(_) => "EdDSA",
+        }
+    }
+
+    /// The public JWK, with `kid`, `use: sig` and the default `alg`.
+    pub fn jwk(&self) -> Value {
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let mut jwk = match &self.pair {
+            Pair::Rsa(pair) => {
+                let public = pair.public_key();
+                json!({
+                    "kty": "RSA",
+                    "n": b64(public.modulus().big_endian_without_leading_zero()),
+                    "e": b64(public.exponent().big_endian_without_leading_zero()),
+                })
+            }
+            Pair::P256(pair) => {
+                // An uncompressed point: 0x04 || x || y.
+                let point = pair.public_key().as_ref();
+                json!({ "kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65]) })
+            }
+            Pair::Ed25519(pair) => {
+                json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref()) })
+            }
+        };
+        if let Some(object) = jwk.as_object_mut() {
+            object.insert("kid".into(), json!(self.kid));
+            object.insert("use".into(), json!("sig"));
+            object.insert("alg".into(), json!(self.default_alg()));
+        }
+        jwk
+    }
+
+    /// The raw public key bytes: what a key-confusion attacker would use as an HMAC secret.
+    pub fn public_key_bytes(&self) -> Vec<u8> {
+        match &self.pair {
+            Pair::Rsa(pair) => pair.public_key().as_ref().to_vec(),
+            Pair::P256(pair) => pair.public_key().as_ref().to_vec(),
+            Pair::Ed25519(pair) => pair.public_key().as_ref().to_vec(),
+        }
+    }
+
+    /// A token builder with header `{alg, typ: "JWT", kid}` and no claims.
+    pub fn token(&self) -> TokenBuilder<'_> {
+        let mut header = Map::new();
+        header.insert("alg".into(), json!(self.default_alg()));
+        header.insert("typ".into(), json!("JWT"));
+        header.insert("kid".into(), json!(self.kid));
+        TokenBuilder {
+            key: self,
+            header,
+            claims: Map::new(),
+        }
+    }
+
+    /// Whether [`SigningKey::sign`] takes `alg` with this key.
+    pub fn can_sign(&self, alg: &str) -> bool {
+        match self.pair {
+            Pair::Rsa(_) => matches!(
+                alg,
+                "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512"
+            ),
+            Pair::P256(_) => alg == "ES256",
+            Pair::Ed25519(_) => alg == "EdDSA",
+        }
+    }
+
+    /// Signs `message` with `alg` (RS256/384/512, PS256/384/512, ES256 or EdDSA, as fits the key).
+    ///
+    /// # Errors
+    /// When `alg` does not fit the key or signing fails.
+    pub fn sign(&self, alg: &str, message: &[u8]) -> Result<Vec<u8>, MintError> {
+        let rng = SystemRandom::new();
+        match (&self.pair, alg) {
+            (Pair::Rsa(pair), _) => {
+                let encoding: &'static dyn signature::RsaEncoding = match alg {
+                    "RS256" => &signature::RSA_PKCS1_SHA256,
+                    "RS384" => &signature::RSA_PKCS1_SHA384,
+                    "RS512" => &signature::RSA_PKCS1_SHA512,
+                    "PS256" => &signature::RSA_PSS_SHA256,
+                    "PS384" => &signature::RSA_PSS_SHA384,
+                    "PS512" => &signature::RSA_PSS_SHA512,
+                    _ => return Err(MintError::Crypto),
+                };
+                let mut out = vec![0; pair.public_modulus_len()];
+                pair.sign(encoding, &rng, message, &mut out)
+                    .map_err(|_| MintError::Crypto)?;
+                Ok(out)
+            }
+            (Pair::P256(pair), "ES256") => Ok(pair
+                .sign(&rng, message)
+                .map_err(|_| MintError::Crypto)?
+                .as_ref()
+                .to_vec()),
+            (Pair::Ed25519(pair), "EdDSA") => Ok(pair.sign(message).as_ref().to_vec()),
+            _ => Err(MintError::Crypto),
+        }
+    }
+}
+
+/// Builds a token; any header field or claim can be set or removed, to make bad tokens too.
+pub struct TokenBuilder<'k> {
+    key: &'k SigningKey,
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+}
+
+impl TokenBuilder<'_> {
+    /// Sets a header field.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.header.insert(name.into(), value.into());
+        self
+    }
+
+    /// Removes a header field.
+    #[must_use]
+    pub fn without_header(mut self, name: &str) -> Self {
+        self.header.remove(name);
+        self
+    }
+
+    /// Sets a claim.
+    #[must_use]
+    pub fn claim(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.claims.insert(name.into(), value.into());
+        self
+    }
+
+    /// Removes a claim.
+    #[must_use]
+    pub fn without_claim(mut self, name: &str) -> Self {
+        self.claims.remove(name);
+        self
+    }
+
+    /// Sets `exp` to `secs` seconds from now (negative: in the past).
+    #[must_use]
+    pub fn expires_in(self, secs: i64) -> Self {
+        self.claim("exp", now_secs() + secs)
+    }
+
+    /// The compact JWS, signed with the key and the header's `alg` (the key's default when
+    /// `alg` is not one it can sign with).
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn sign(&self) -> Result<String, MintError> {
+        let signing_input = format!(
+            "{}.{}",
+            encode_json(&Value::Object(self.header.clone())),
+            encode_json(&Value::Object(self.claims.clone()))
+        );
+        let alg = self
+            .header
+            .get("alg")
+            .and_then(Value::as_str)
+            .filter(|alg| self.key.can_sign(alg))
+            .unwrap_or(self.key.default_alg());
+        let signature = self.key.sign(alg, signing_input.as_bytes())?;
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
+    }
+}
+
+/// base64url (no padding) of a JSON value.
+pub fn encode_json(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+/// The current Unix time in whole seconds.
+pub fn now_secs() -> i64 {
+    #[allow(clippy::cast_possible_truncation)]
+    let secs = now() as i64;
+    secs
+}
+
+fn der(pem: &str) -> Result<Vec<u8>, MintError> {
+    let body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    STANDARD
+        .decode(body.trim())
+        .map_err(|_| MintError::BadKey("PEM"))
+}

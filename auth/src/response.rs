@@ -1,0 +1,244 @@
+//! The one place where an [`AuthError`] becomes an HTTP answer: status, `WWW-Authenticate`
+//! challenge (RFC 6750 §3) and JSON body.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::error::AuthError;
+
+/// The realm named in every challenge.
+pub const REALM: &str = "api";
+
+impl AuthError {
+    /// The RFC 6750 error code, if the answer carries one.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingToken | Self::OtherScheme => None,
+            Self::InvalidRequest(_) => Some("invalid_request"),
+            Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::KeysUnavailable { .. } => Some("temporarily_unavailable"),
+        }
+    }
+
+    /// The `WWW-Authenticate` value, for the answers that carry a challenge.
+    pub fn challenge(&self) -> Option<String> {
+        let mut challenge = Challenge::new();
+        match self {
+            Self::MissingToken | Self::OtherScheme => {}
+            Self::InvalidRequest(_) | Self::InvalidToken(_) => {
+                challenge.error(self.code()?, &self.to_string());
+            }
+            Self::InsufficientScope { scope } => {
+                challenge.error(self.code()?, &self.to_string());
+                challenge.param("scope", scope);
+            }
+            Self::KeysUnavailable { .. } => return None,
+        }
+        Some(challenge.0)
+    }
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::OtherScheme | Self::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            Self::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(challenge) = self.challenge() {
+            response.insert_header((WWW_AUTHENTICATE, challenge));
+        }
+        if let Self::KeysUnavailable { retry_after } = self {
+            response.insert_header((RETRY_AFTER, retry_after.as_secs().max(1).to_string()));
+        }
+        let body = match self.code() {
+            Some(code) => json!({ "message": self.to_string(), "error": code }),
+            None => json!({ "message": self.to_string() }),
+        };
+        response.json(body)
+    }
+}
+
+/// A `Bearer` challenge: `Bearer realm="api", error="...", ...`, parameters separated by commas.
+struct Challenge(String);
+
+impl Challenge {
+    fn new() -> Self {
+        Self(format!("Bearer realm=\"{REALM}\""))
+    }
+
+    fn error(&mut self, code: &str, description: &str) {
+        self.param("error", code);
+        self.param("error_description", description);
+    }
+
+    /// Appends `, name="value"`, dropping characters that RFC 6750 does not allow in a
+    /// quoted value (`"`, `\` and anything outside printable ASCII).
+    fn param(&mut self, name: &str, value: &str) {
+        let value: String = value
+            .chars()
+            .filter(|c| matches!(c, ' '..='~') && !matches!(c, '"' | '\\'))
+            .collect();
+        self.0.push_str(", ");
+        self.0.push_str(name);
+        self.0.push_str("=\"");
+        self.0.push_str(&value);
+        self.0.push('"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use actix_web::body::MessageBody;
+
+    use super::*;
+    use crate::error::TokenError;
+
+    fn answer(error: &AuthError) -> (u16, Option<String>, Option<String>, serde_json::Value) {
+        let response = error.error_response();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let (challenge, retry) = (header(WWW_AUTHENTICATE), header(RETRY_AFTER));
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "application/json"
+        );
+        let body = response.into_body().try_into_bytes().unwrap();
+        (
+            error.status_code().as_u16(),
+            challenge,
+            retry,
+            serde_json::from_slice(&body).unwrap(),
+        )
+    }
+
+    #[test]
+    fn missing_token_gets_the_bare_challenge() {
+        let (status, challenge, _, body) = answer(&AuthError::MissingToken);
+
+        assert_eq!(status, 401);
+        assert_eq!(challenge.as_deref(), Some(r#"Bearer realm="api""#));
+        assert_eq!(body, json!({ "message": "missing bearer token" }));
+    }
+
+    #[test]
+    fn other_scheme_gets_the_bare_challenge() {
+        let (status, challenge, _, body) = answer(&AuthError::OtherScheme);
+
+        assert_eq!(status, 401);
+        assert_eq!(challenge.as_deref(), Some(r#"Bearer realm="api""#));
+        assert!(body.get("error").is_none());
+    }
+
+    #[test]
+    fn invalid_request_is_400_with_comma_separated_parameters() {
+        let (status, challenge, _, body) =
+            answer(&AuthError::InvalidRequest("malformed bearer token"));
+
+        assert_eq!(status, 400);
+        assert_eq!(
+            challenge.as_deref(),
+            Some(
+                r#"Bearer realm="api", error="invalid_request", error_description="malformed bearer token""#
+            )
+        );
+        assert_eq!(
+            body,
+            json!({ "message": "malformed bearer token", "error": "invalid_request" })
+        );
+    }
+
+    #[test]
+    fn invalid_token_is_401_naming_the_failed_check() {
+        let (status, challenge, _, body) = answer(&AuthError::InvalidToken(TokenError::Expired));
+
+        assert_eq!(status, 401);
+        assert_eq!(
+            challenge.as_deref(),
+            Some(r#"Bearer realm="api", error="invalid_token", error_description="token expired""#)
+        );
+        assert_eq!(body["error"], "invalid_token");
+        assert_eq!(body["message"], "token expired");
+    }
+
+    #[test]
+    fn insufficient_scope_is_403_naming_the_scope() {
+        let (status, challenge, _, body) = answer(&AuthError::InsufficientScope {
+            scope: "read:messages".into(),
+        });
+
+        assert_eq!(status, 403);
+        assert_eq!(
+            challenge.as_deref(),
+            Some(
+                r#"Bearer realm="api", error="insufficient_scope", error_description="insufficient scope, requires read:messages", scope="read:messages""#
+            )
+        );
+        assert_eq!(body["error"], "insufficient_scope");
+    }
+
+    #[test]
+    fn keys_unavailable_is_503_with_retry_after_and_no_challenge() {
+        let (status, challenge, retry, body) = answer(&AuthError::KeysUnavailable {
+            retry_after: Duration::from_millis(200),
+        });
+
+        assert_eq!(status, 503);
+        assert_eq!(challenge, None);
+        assert_eq!(retry.as_deref(), Some("1"));
+        assert_eq!(body["error"], "temporarily_unavailable");
+    }
+
+    #[test]
+    fn challenge_values_drop_quotes_backslashes_and_control_characters() {
+        let (_, challenge, _, _) = answer(&AuthError::InsufficientScope {
+            scope: "a\"b\\c\u{7}d\u{e9}".into(),
+        });
+
+        assert!(challenge.unwrap().ends_with(r#"scope="abcd""#));
+    }
+
+    #[test]
+    fn every_token_error_description_keeps_to_the_rfc_charset() {
+        for error in [
+            TokenError::Malformed,
+            TokenError::UnsupportedAlgorithm,
+            TokenError::UnsupportedType,
+            TokenError::UnsupportedCritical,
+            TokenError::UnknownKid,
+            TokenError::NoFittingKey,
+            TokenError::BadSignature,
+            TokenError::Issuer,
+            TokenError::Audience,
+            TokenError::MissingExpiry,
+            TokenError::InvalidDate(crate::error::DateClaim::Nbf),
+            TokenError::InvalidScopes,
+            TokenError::Expired,
+            TokenError::NotYetValid,
+        ] {
+            let description = error.to_string();
+            assert!(
+                description
+                    .chars()
+                    .all(|c| matches!(c, ' '..='~') && c != '"' && c != '\\'),
+                "{description}"
+            );
+        }
+    }
+}

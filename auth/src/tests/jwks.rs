@@ -1,0 +1,384 @@
+//! Section 5: the JWKS cache's refresh rules, counting the issuer's fetches with `.expect(n)`.
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::*;
+
+fn retry_after(result: Result<crate::Claims, AuthError>) -> Duration {
+    match result {
+        Err(AuthError::KeysUnavailable { retry_after }) => retry_after,
+        other => panic!("expected 503, got {other:?}"),
+    }
+}
+
+async fn respond(
+    server: &MockServer,
+    response: ResponseTemplate,
+    times: impl Into<wiremock::Times>,
+) {
+    Mock::given(method("GET"))
+        .and(path(JWKS_PATH))
+        .respond_with(response)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Serves `body` for the first `first` fetches only (higher priority than later mocks).
+async fn serve_first(server: &MockServer, response: ResponseTemplate, first: u64) {
+    Mock::given(method("GET"))
+        .and(path(JWKS_PATH))
+        .respond_with(response)
+        .up_to_n_times(first)
+        .expect(first)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+fn ok(body: &serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+#[actix_web::test]
+async fn concurrent_requests_on_a_cold_cache_share_one_fetch() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    respond(
+        &server,
+        ok(&jwks(&[&key])).set_delay(Duration::from_millis(200)),
+        1,
+    )
+    .await;
+    let auth = authenticator(&server, fast_jwks());
+    let token = valid(&key).sign().unwrap();
+
+    let results = join_all((0..100).map(|_| auth.verify(&token))).await;
+
+    assert!(results.iter().all(Result::is_ok));
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn readiness_follows_the_first_successful_fetch() {
+    let server = MockServer::start().await;
+    respond(
+        &server,
+        ok(&jwks(&[&rsa(1, "k1")])).set_delay(Duration::from_millis(300)),
+        1,
+    )
+    .await;
+
+    let auth = authenticator(&server, fast_jwks());
+
+    assert!(!auth.is_ready());
+    ready(&auth).await;
+    assert!(auth.is_ready());
+}
+
+#[actix_web::test]
+async fn rotated_key_is_accepted_on_first_use_with_one_refetch() {
+    let server = MockServer::start().await;
+    let (old, new) = (rsa(1, "k1"), rsa(2, "k2"));
+    serve_first(&server, ok(&jwks(&[&old])), 1).await;
+    respond(&server, ok(&jwks(&[&old, &new])), 1).await;
+    let auth = authenticator(&server, fast_jwks());
+    ready(&auth).await;
+
+    let claims = auth.verify(&valid(&new).sign().unwrap()).await;
+
+    assert!(claims.is_ok(), "{claims:?}");
+    assert!(auth.verify(&valid(&old).sign().unwrap()).await.is_ok());
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn flood_of_unknown_kids_causes_at_most_one_refetch_per_cooldown() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    respond(&server, ok(&jwks(&[&key])), 2).await;
+    let auth = authenticator(&server, fast_jwks());
+    ready(&auth).await;
+    let tokens: Vec<String> = (0..200)
+        .map(|i| {
+            valid(&key)
+                .header("kid", format!("random-{i}"))
+                .sign()
+                .unwrap()
+        })
+        .collect();
+
+    let results = join_all(tokens.iter().map(|t| auth.verify(t))).await;
+
+    for result in results {
+        assert_eq!(token_error(result), TokenError::UnknownKid);
+    }
+    assert!(auth.verify(&valid(&key).sign().unwrap()).await.is_ok());
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn unknown_kid_refetches_again_once_the_cooldown_has_passed() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    respond(&server, ok(&jwks(&[&key])), 3).await;
+    let jwks_config = JwksConfig {
+        cooldown: Duration::from_millis(300),
+        ..fast_jwks()
+    };
+    let auth = authenticator(&server, jwks_config);
+    ready(&auth).await;
+    let stranger = valid(&key).header("kid", "stranger").sign().unwrap();
+
+    assert_eq!(
+        token_error(auth.verify(&stranger).await),
+        TokenError::UnknownKid
+    );
+    assert_eq!(
+        token_error(auth.verify(&stranger).await),
+        TokenError::UnknownKid
+    );
+    actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        token_error(auth.verify(&stranger).await),
+        TokenError::UnknownKid
+    );
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn rotation_just_after_a_routine_refresh_is_still_accepted() {
+    // Express counts its cooldown from any fetch; ours counts only unknown-kid refetches.
+    let server = MockServer::start().await;
+    let (old, new) = (rsa(1, "k1"), rsa(2, "k2"));
+    serve_first(&server, ok(&jwks(&[&old])), 2).await;
+    respond(&server, ok(&jwks(&[&old, &new])), 1..=2).await;
+    let jwks_config = JwksConfig {
+        max_age: Duration::from_millis(300),
+        ..fast_jwks()
+    };
+    let auth = authenticator(&server, jwks_config);
+    ready(&auth).await;
+    // Let the routine refresh happen (fetch #2), then rotate.
+    actix_web::rt::time::sleep(Duration::from_millis(450)).await;
+
+    assert!(auth.verify(&valid(&new).sign().unwrap()).await.is_ok());
+}
+
+#[actix_web::test]
+async fn outage_after_warm_up_keeps_known_keys_and_answers_503_for_unknown_kids() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    serve_first(&server, ok(&jwks(&[&key])), 1).await;
+    respond(&server, ResponseTemplate::new(500), 1).await;
+    let auth = authenticator(&server, fast_jwks());
+    ready(&auth).await;
+    let stranger = valid(&key).header("kid", "k2").sign().unwrap();
+
+    assert!(auth.verify(&valid(&key).sign().unwrap()).await.is_ok());
+    assert!(retry_after(auth.verify(&stranger).await) > Duration::ZERO);
+    // Within the backoff, no further fetch: still 503, known keys still work.
+    retry_after(auth.verify(&stranger).await);
+    assert!(auth.verify(&valid(&key).sign().unwrap()).await.is_ok());
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn garbage_and_hanging_issuers_are_failed_fetches() {
+    for response in [
+        ResponseTemplate::new(200).set_body_string("<html>"),
+        ResponseTemplate::new(200).set_body_json(json!({ "keys": [] })),
+        ResponseTemplate::new(200).set_body_json(json!({ "nokeys": 1 })),
+        ResponseTemplate::new(302).insert_header("location", "https://evil.example/jwks"),
+        ResponseTemplate::new(200)
+            .set_body_json(jwks(&[&rsa(1, "k1")]))
+            .set_delay(Duration::from_secs(3)),
+    ] {
+        let server = MockServer::start().await;
+        respond(&server, response, 1).await;
+        let auth = authenticator(&server, fast_jwks());
+        let token = valid(&rsa(1, "k1")).sign().unwrap();
+
+        let started = Instant::now();
+        retry_after(auth.verify(&token).await);
+
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(!auth.is_ready());
+    }
+}
+
+#[actix_web::test]
+async fn oversized_jwks_is_refused() {
+    let server = MockServer::start().await;
+    let mut document = jwks(&[&rsa(1, "k1")]);
+    document["padding"] = json!("x".repeat(100 * 1024));
+    respond(&server, ok(&document), 1).await;
+    let auth = authenticator(&server, fast_jwks());
+
+    retry_after(auth.verify(&valid(&rsa(1, "k1")).sign().unwrap()).await);
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn cold_start_during_an_outage_answers_503_then_recovers() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    serve_first(&server, ResponseTemplate::new(503), 1).await;
+    respond(&server, ok(&jwks(&[&key])), 1).await;
+    let auth = authenticator(
+        &server,
+        JwksConfig {
+            cooldown: Duration::from_millis(200),
+            ..fast_jwks()
+        },
+    );
+    let token = valid(&key).sign().unwrap();
+
+    let wait = retry_after(auth.verify(&token).await);
+    actix_web::rt::time::sleep(wait + Duration::from_millis(100)).await;
+
+    assert!(auth.verify(&token).await.is_ok());
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn removed_key_is_refused_after_the_next_refresh() {
+    let server = MockServer::start().await;
+    let (kept, removed) = (rsa(1, "k1"), rsa(2, "k2"));
+    serve_first(&server, ok(&jwks(&[&kept, &removed])), 1).await;
+    respond(&server, ok(&jwks(&[&kept])), 1..).await;
+    let auth = authenticator(
+        &server,
+        JwksConfig {
+            max_age: Duration::from_millis(200),
+            ..fast_jwks()
+        },
+    );
+    ready(&auth).await;
+    let token = valid(&removed).sign().unwrap();
+    assert!(auth.verify(&token).await.is_ok());
+
+    actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+
+    assert_eq!(
+        token_error(auth.verify(&token).await),
+        TokenError::UnknownKid
+    );
+    assert!(auth.verify(&valid(&kept).sign().unwrap()).await.is_ok());
+}
+
+#[actix_web::test]
+async fn background_refresh_does_not_hold_requests() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    serve_first(&server, ok(&jwks(&[&key])), 1).await;
+    respond(
+        &server,
+        ok(&jwks(&[&key])).set_delay(Duration::from_millis(400)),
+        1..,
+    )
+    .await;
+    let auth = authenticator(
+        &server,
+        JwksConfig {
+            max_age: Duration::from_millis(100),
+            fetch_timeout: Duration::from_secs(2),
+            ..fast_jwks()
+        },
+    );
+    ready(&auth).await;
+    actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+
+    // A refresh is in flight for 400 ms; a known kid is served from the cache meanwhile.
+    let started = Instant::now();
+    assert!(auth.verify(&valid(&key).sign().unwrap()).await.is_ok());
+    assert!(started.elapsed() < Duration::from_millis(300));
+}
+
+#[actix_web::test]
+async fn keys_older_than_the_maximum_stale_age_stop_serving() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    serve_first(&server, ok(&jwks(&[&key])), 1).await;
+    respond(&server, ResponseTemplate::new(500), 1..).await;
+    let auth = authenticator(
+        &server,
+        JwksConfig {
+            max_age: Duration::from_millis(100),
+            max_stale: Duration::from_millis(300),
+            cooldown: Duration::from_millis(100),
+            ..fast_jwks()
+        },
+    );
+    ready(&auth).await;
+    let token = valid(&key).sign().unwrap();
+    assert!(auth.verify(&token).await.is_ok());
+
+    actix_web::rt::time::sleep(Duration::from_millis(450)).await;
+
+    retry_after(auth.verify(&token).await);
+    assert!(!auth.is_ready());
+}
+
+#[actix_web::test]
+async fn discovery_finds_the_jwks_and_checks_the_issuer() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    let issuer = format!("{}/tenant/", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/tenant/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{}{JWKS_PATH}", server.uri()),
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    respond(&server, ok(&jwks(&[&key])), 1).await;
+    let auth = Authenticator::builder()
+        .issuer(&issuer)
+        .audiences([AUDIENCE])
+        .jwks(fast_jwks())
+        .build()
+        .unwrap();
+    ready(&auth).await;
+
+    let token = valid(&key).claim("iss", issuer.as_str()).sign().unwrap();
+
+    assert!(auth.verify(&token).await.is_ok());
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn discovery_with_another_issuer_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": "https://evil.example/",
+            "jwks_uri": format!("{}{JWKS_PATH}", server.uri()),
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    respond(&server, ok(&jwks(&[&rsa(1, "k1")])), 0).await;
+    let issuer = format!("{}/", server.uri());
+    let auth = Authenticator::builder()
+        .issuer(&issuer)
+        .audiences([AUDIENCE])
+        .jwks(fast_jwks())
+        .build()
+        .unwrap();
+    let token = valid(&rsa(1, "k1"))
+        .claim("iss", issuer.as_str())
+        .sign()
+        .unwrap();
+
+    retry_after(auth.verify(&token).await);
+    server.verify().await;
+}

@@ -1,0 +1,102 @@
+//! Unit tests of the whole check, driven through [`Authenticator::verify`] against a wiremock
+//! JWKS server.
+
+mod jwks;
+mod validation;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::mint::{SigningKey, TokenBuilder};
+use crate::{Algorithm, AuthError, Authenticator, JwksConfig, TokenError};
+
+pub const ISSUER: &str = "https://issuer.example/";
+pub const AUDIENCE: &str = "https://api.example";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+pub fn rsa(n: u8, kid: &str) -> SigningKey {
+    let pem = match n {
+        1 => include_str!("../../../tests/fixtures/rsa1.pem"),
+        2 => include_str!("../../../tests/fixtures/rsa2.pem"),
+        _ => include_str!("../../../tests/fixtures/rsa3.pem"),
+    };
+    SigningKey::rsa_from_pem(kid, pem).unwrap()
+}
+
+pub fn p256(kid: &str) -> SigningKey {
+    SigningKey::p256_from_pem(kid, include_str!("../../../tests/fixtures/ec-p256.pem")).unwrap()
+}
+
+pub fn ed25519(kid: &str) -> SigningKey {
+    SigningKey::ed25519_from_pem(kid, include_str!("../../../tests/fixtures/ed25519.pem")).unwrap()
+}
+
+pub fn jwks(keys: &[&SigningKey]) -> Value {
+    json!({ "keys": keys.iter().map(|k| k.jwk()).collect::<Vec<_>>() })
+}
+
+/// A token with valid claims for [`ISSUER`] and [`AUDIENCE`], an hour to live.
+pub fn valid(key: &SigningKey) -> TokenBuilder<'_> {
+    key.token()
+        .claim("iss", ISSUER)
+        .claim("aud", AUDIENCE)
+        .claim("sub", "user-1")
+        .expires_in(3600)
+}
+
+/// Fast cache timings, so that no test waits long.
+pub fn fast_jwks() -> JwksConfig {
+    JwksConfig {
+        fetch_timeout: Duration::from_millis(500),
+        max_response_bytes: 64 * 1024,
+        max_age: Duration::from_secs(600),
+        cooldown: Duration::from_secs(600),
+        max_stale: Duration::from_secs(3600),
+    }
+}
+
+pub async fn serve_jwks(server: &MockServer, body: &Value, times: u64) {
+    Mock::given(method("GET"))
+        .and(path(JWKS_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+pub fn authenticator(server: &MockServer, jwks: JwksConfig) -> Authenticator {
+    Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .algorithms([
+            Algorithm::RS256,
+            Algorithm::PS256,
+            Algorithm::ES256,
+            Algorithm::EdDSA,
+        ])
+        .jwks(jwks)
+        .build()
+        .unwrap()
+}
+
+/// Waits until the first fetch has loaded keys.
+pub async fn ready(auth: &Authenticator) {
+    for _ in 0..100 {
+        if auth.is_ready() {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("keys never loaded");
+}
+
+pub fn token_error(result: Result<crate::Claims, AuthError>) -> TokenError {
+    match result {
+        Err(AuthError::InvalidToken(error)) => error,
+        other => panic!("expected an invalid token, got {other:?}"),
+    }
+}

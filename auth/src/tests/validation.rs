@@ -1,0 +1,618 @@
+//! Sections 1–3 of the rules: shape, `alg`, header fields, key choice, signature and claims.
+
+use aws_lc_rs::hmac;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::json;
+use wiremock::MockServer;
+
+use super::*;
+use crate::mint::{encode_json, now_secs};
+
+/// An issuer publishing RSA `k1` (RS256), RSA `ps1` (PS256), P-256 `ec1` and Ed25519 `ed1`,
+/// already loaded.
+async fn issuer() -> (MockServer, Authenticator) {
+    let server = MockServer::start().await;
+    let mut document = jwks(&[&rsa(1, "k1"), &p256("ec1"), &ed25519("ed1")]);
+    let mut ps = rsa(2, "ps1").jwk();
+    ps["alg"] = json!("PS256");
+    document["keys"].as_array_mut().unwrap().push(ps);
+    serve_jwks(&server, &document, 1).await;
+    let auth = authenticator(&server, fast_jwks());
+    ready(&auth).await;
+    (server, auth)
+}
+
+async fn check(auth: &Authenticator, token: &str) -> Result<crate::Claims, AuthError> {
+    auth.verify(token).await
+}
+
+#[actix_web::test]
+async fn valid_rs256_token_is_accepted_with_its_claims() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+    let token = valid(&key)
+        .claim("scope", "read:messages openid")
+        .sign()
+        .unwrap();
+
+    let claims = check(&auth, &token).await.unwrap();
+
+    assert_eq!(claims.sub(), Some("user-1"));
+    assert!(claims.has_scope("read:messages"));
+    assert_eq!(claims.all()["iss"], ISSUER);
+}
+
+#[actix_web::test]
+async fn ps256_es256_and_eddsa_tokens_are_accepted_when_allowed() {
+    let (_server, auth) = issuer().await;
+    let (rsa_key, ec_key, ed_key) = (rsa(2, "ps1"), p256("ec1"), ed25519("ed1"));
+
+    for token in [
+        valid(&rsa_key).header("alg", "PS256").sign().unwrap(),
+        valid(&ec_key).sign().unwrap(),
+        valid(&ed_key).sign().unwrap(),
+    ] {
+        assert!(check(&auth, &token).await.is_ok(), "{token}");
+    }
+}
+
+#[actix_web::test]
+async fn alg_outside_the_allow_list_is_rejected() {
+    let server = MockServer::start().await;
+    serve_jwks(&server, &jwks(&[&rsa(1, "k1"), &p256("ec1")]), 1).await;
+    let auth = Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .jwks(fast_jwks())
+        .build()
+        .unwrap();
+    ready(&auth).await;
+    let ec_token = valid(&p256("ec1")).sign().unwrap();
+    let ps_token = valid(&rsa(1, "k1")).header("alg", "PS256").sign().unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &ec_token).await),
+        TokenError::UnsupportedAlgorithm
+    );
+    assert_eq!(
+        token_error(check(&auth, &ps_token).await),
+        TokenError::UnsupportedAlgorithm
+    );
+}
+
+#[actix_web::test]
+async fn alg_none_in_any_case_is_rejected() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let signed = valid(&key).header("alg", alg).sign().unwrap();
+        let unsigned = format!("{}.", signed.rsplit_once('.').unwrap().0);
+        assert_eq!(
+            token_error(check(&auth, &signed).await),
+            TokenError::UnsupportedAlgorithm,
+            "{alg}"
+        );
+        assert_eq!(
+            token_error(check(&auth, &unsigned).await),
+            TokenError::Malformed,
+            "{alg}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn hs256_signed_with_the_public_key_is_rejected() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+    let header = json!({ "alg": "HS256", "typ": "JWT", "kid": "k1" });
+    let claims = json!({ "iss": ISSUER, "aud": AUDIENCE, "exp": now_secs() + 3600 });
+    let input = format!("{}.{}", encode_json(&header), encode_json(&claims));
+
+    for secret in [key.public_key_bytes(), key.jwk().to_string().into_bytes()] {
+        let mac = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            input.as_bytes(),
+        );
+        let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.as_ref()));
+        assert_eq!(
+            token_error(check(&auth, &token).await),
+            TokenError::UnsupportedAlgorithm
+        );
+    }
+    for alg in ["HS384", "HS512", "hs256"] {
+        let token = valid(&key).header("alg", alg).sign().unwrap();
+        assert_eq!(
+            token_error(check(&auth, &token).await),
+            TokenError::UnsupportedAlgorithm
+        );
+    }
+}
+
+#[actix_web::test]
+async fn right_kid_signed_with_a_rogue_key_fails_the_signature() {
+    let (_server, auth) = issuer().await;
+    let token = valid(&rsa(3, "k1")).sign().unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &token).await),
+        TokenError::BadSignature
+    );
+}
+
+#[actix_web::test]
+async fn tampered_header_payload_or_signature_fails_the_signature() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+    let token = valid(&key).sign().unwrap();
+    let parts: Vec<&str> = token.split('.').collect();
+    let other = valid(&key).claim("sub", "admin").sign().unwrap();
+    let other_parts: Vec<&str> = other.split('.').collect();
+    let typ_header = encode_json(&json!({ "alg": "RS256", "typ": "at+jwt", "kid": "k1" }));
+    let mut signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+    signature[10] ^= 1;
+
+    for tampered in [
+        format!("{}.{}.{}", parts[0], other_parts[1], parts[2]),
+        format!("{typ_header}.{}.{}", parts[1], parts[2]),
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            parts[1],
+            URL_SAFE_NO_PAD.encode(&signature)
+        ),
+        format!("{}.{}.{}", parts[0], parts[1], other_parts[2]),
+    ] {
+        assert_eq!(
+            token_error(check(&auth, &tampered).await),
+            TokenError::BadSignature
+        );
+    }
+}
+
+#[actix_web::test]
+async fn tokens_that_are_not_a_compact_jws_are_malformed() {
+    let (_server, auth) = issuer().await;
+    let token = valid(&rsa(1, "k1")).sign().unwrap();
+    let parts: Vec<&str> = token.split('.').collect();
+    let std_b64 = |s: &str| STANDARD.encode(URL_SAFE_NO_PAD.decode(s).unwrap());
+    let array = URL_SAFE_NO_PAD.encode("[1,2]");
+    let not_json = URL_SAFE_NO_PAD.encode("not json");
+
+    for bad in [
+        String::new(),
+        "abc".to_owned(),
+        format!("{}.{}", parts[0], parts[1]),
+        format!("{}.{}.{}.", parts[0], parts[1], parts[2]),
+        format!("{token}.{}.{}", parts[1], parts[2]),
+        token[..token.len() - 20].to_owned() + "!",
+        format!("{}.{}.{}==", parts[0], parts[1], parts[2]),
+        format!("{}=.{}.{}", parts[0], parts[1], parts[2]),
+        format!(
+            "{}.{}.{}",
+            std_b64(parts[0]),
+            std_b64(parts[1]),
+            std_b64(parts[2])
+        ),
+        format!("{array}.{}.{}", parts[1], parts[2]),
+        format!("{}.{array}.{}", parts[0], parts[2]),
+        format!("{not_json}.{}.{}", parts[1], parts[2]),
+        format!("{}.{not_json}.{}", parts[0], parts[2]),
+        format!("{}..{}", parts[0], parts[2]),
+        format!("{}.{}.", parts[0], parts[1]),
+    ] {
+        // Standard base64 of these segments happens to differ from base64url only when it
+        // contains '+' or '/'; either way the token must not verify.
+        let error = token_error(check(&auth, &bad).await);
+        assert!(
+            matches!(error, TokenError::Malformed | TokenError::BadSignature),
+            "{bad:?} gave {error:?}"
+        );
+    }
+    assert_eq!(
+        token_error(check(&auth, &format!("{token}.x.y")).await),
+        TokenError::Malformed
+    );
+}
+
+#[actix_web::test]
+async fn truncated_token_is_rejected() {
+    let (_server, auth) = issuer().await;
+    let token = valid(&rsa(1, "k1")).sign().unwrap();
+
+    for cut in [10, token.len() / 2, token.len() - 1] {
+        assert!(check(&auth, &token[..cut]).await.is_err(), "cut at {cut}");
+    }
+}
+
+#[actix_web::test]
+async fn access_token_and_jwt_types_are_accepted_case_insensitively() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+
+    for typ in ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt"] {
+        let token = valid(&key).header("typ", typ).sign().unwrap();
+        assert!(check(&auth, &token).await.is_ok(), "{typ}");
+    }
+    let no_typ = valid(&key).without_header("typ").sign().unwrap();
+    assert!(check(&auth, &no_typ).await.is_ok());
+}
+
+#[actix_web::test]
+async fn other_token_types_are_rejected() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+
+    for typ in [
+        json!("JOSE"),
+        json!("id_token+jwt"),
+        json!("secevent+jwt"),
+        json!(1),
+        json!(""),
+    ] {
+        let token = valid(&key).header("typ", typ.clone()).sign().unwrap();
+        assert_eq!(
+            token_error(check(&auth, &token).await),
+            TokenError::UnsupportedType,
+            "{typ}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn crit_header_is_rejected() {
+    let (_server, auth) = issuer().await;
+    let token = valid(&rsa(1, "k1"))
+        .header("crit", json!(["exp"]))
+        .header("exp", 1)
+        .sign()
+        .unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &token).await),
+        TokenError::UnsupportedCritical
+    );
+}
+
+#[actix_web::test]
+async fn key_urls_and_embedded_keys_in_the_header_are_never_used() {
+    let (server, auth) = issuer().await;
+    let rogue = rsa(3, "k1");
+    let token = valid(&rogue)
+        .header("jku", format!("{}/rogue.json", server.uri()))
+        .header("x5u", format!("{}/rogue.pem", server.uri()))
+        .header("jwk", rogue.jwk())
+        .header("x5c", json!(["MIIB"]))
+        .sign()
+        .unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &token).await),
+        TokenError::BadSignature
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.iter().all(|r| r.url.path() == JWKS_PATH));
+}
+
+#[actix_web::test]
+async fn token_without_kid_uses_the_only_key_that_fits() {
+    let (_server, auth) = issuer().await;
+
+    let token = valid(&rsa(1, "k1")).without_header("kid").sign().unwrap();
+
+    assert!(check(&auth, &token).await.is_ok());
+}
+
+#[actix_web::test]
+async fn token_without_kid_is_rejected_when_several_keys_fit() {
+    let server = MockServer::start().await;
+    serve_jwks(&server, &jwks(&[&rsa(1, "k1"), &rsa(2, "k2")]), 1).await;
+    let auth = authenticator(&server, fast_jwks());
+    ready(&auth).await;
+
+    let token = valid(&rsa(1, "k1")).without_header("kid").sign().unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &token).await),
+        TokenError::NoFittingKey
+    );
+}
+
+#[actix_web::test]
+async fn key_type_must_fit_the_alg() {
+    let (_server, auth) = issuer().await;
+    // An RS256 token whose kid names the EC key: the EC key can never verify RS256.
+    let token = valid(&rsa(1, "ec1")).sign().unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &token).await),
+        TokenError::NoFittingKey
+    );
+}
+
+#[actix_web::test]
+async fn jwk_alg_must_equal_the_token_alg() {
+    let (_server, auth) = issuer().await;
+    // k1 is published with alg RS256; a PS256 token from the same key must not use it.
+    let token = valid(&rsa(1, "k1")).header("alg", "PS256").sign().unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &token).await),
+        TokenError::NoFittingKey
+    );
+}
+
+#[actix_web::test]
+async fn unusable_keys_are_skipped_and_never_used() {
+    let server = MockServer::start().await;
+    let mut enc = rsa(2, "enc").jwk();
+    enc["use"] = json!("enc");
+    let mut verify_less = rsa(3, "ops").jwk();
+    verify_less["key_ops"] = json!(["encrypt"]);
+    let document = json!({ "keys": [
+        rsa(1, "k1").jwk(),
+        enc,
+        verify_less,
+        { "kty": "oct", "kid": "hmac", "k": "c2VjcmV0" },
+        { "kty": "RSA", "kid": "short", "n": "AQAB", "e": "AQAB" },
+        { "kty": "EC", "kid": "p521", "crv": "P-521", "x": "AA", "y": "AA" },
+        { "kty": "XYZ", "kid": "odd" },
+        "not an object",
+    ]});
+    // The first unknown kid causes one refetch; the cooldown holds back the second.
+    serve_jwks(&server, &document, 2).await;
+    let auth = authenticator(&server, fast_jwks());
+    ready(&auth).await;
+
+    let enc_token = valid(&rsa(2, "enc")).sign().unwrap();
+    let ops_token = valid(&rsa(3, "ops")).sign().unwrap();
+    let good = valid(&rsa(1, "k1")).sign().unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &enc_token).await),
+        TokenError::UnknownKid
+    );
+    assert_eq!(
+        token_error(check(&auth, &ops_token).await),
+        TokenError::UnknownKid
+    );
+    assert!(check(&auth, &good).await.is_ok());
+}
+
+#[actix_web::test]
+async fn duplicate_kids_accept_a_token_signed_by_either_key() {
+    let server = MockServer::start().await;
+    serve_jwks(&server, &jwks(&[&rsa(1, "dup"), &rsa(2, "dup")]), 1).await;
+    let auth = authenticator(&server, fast_jwks());
+    ready(&auth).await;
+
+    for n in [1, 2] {
+        let token = valid(&rsa(n, "dup")).sign().unwrap();
+        assert!(check(&auth, &token).await.is_ok(), "key {n}");
+    }
+    let rogue = valid(&rsa(3, "dup")).sign().unwrap();
+    assert_eq!(
+        token_error(check(&auth, &rogue).await),
+        TokenError::BadSignature
+    );
+}
+
+#[actix_web::test]
+async fn issuer_must_match_exactly() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+
+    for iss in [
+        json!("https://issuer.example"),
+        json!("https://issuer.example//"),
+        json!("https://ISSUER.example/"),
+        json!("http://issuer.example/"),
+        json!("https://evil.example/"),
+        json!(["https://issuer.example/"]),
+        json!(null),
+    ] {
+        let token = valid(&key).claim("iss", iss.clone()).sign().unwrap();
+        assert_eq!(
+            token_error(check(&auth, &token).await),
+            TokenError::Issuer,
+            "{iss}"
+        );
+    }
+    let missing = valid(&key).without_claim("iss").sign().unwrap();
+    assert_eq!(
+        token_error(check(&auth, &missing).await),
+        TokenError::Issuer
+    );
+}
+
+#[actix_web::test]
+async fn audience_is_a_string_or_an_array_naming_a_configured_one() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+
+    for aud in [json!(AUDIENCE), json!(["https://other", AUDIENCE])] {
+        let token = valid(&key).claim("aud", aud.clone()).sign().unwrap();
+        assert!(check(&auth, &token).await.is_ok(), "{aud}");
+    }
+    for aud in [
+        json!("https://other"),
+        json!(["https://other"]),
+        json!([]),
+        json!("https://api.example/"),
+        json!("HTTPS://API.EXAMPLE"),
+        json!(1),
+        json!([AUDIENCE, 1]),
+        json!({ "aud": AUDIENCE }),
+    ] {
+        let token = valid(&key).claim("aud", aud.clone()).sign().unwrap();
+        assert_eq!(
+            token_error(check(&auth, &token).await),
+            TokenError::Audience,
+            "{aud}"
+        );
+    }
+    let missing = valid(&key).without_claim("aud").sign().unwrap();
+    assert_eq!(
+        token_error(check(&auth, &missing).await),
+        TokenError::Audience
+    );
+}
+
+#[actix_web::test]
+async fn exp_is_required_numeric_and_allows_the_leeway() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+    let now = now_secs();
+
+    let missing = valid(&key).without_claim("exp").sign().unwrap();
+    assert_eq!(
+        token_error(check(&auth, &missing).await),
+        TokenError::MissingExpiry
+    );
+    for exp in [
+        json!((now + 3600).to_string()),
+        json!(null),
+        json!(true),
+        json!([now + 60]),
+    ] {
+        let token = valid(&key).claim("exp", exp.clone()).sign().unwrap();
+        assert_eq!(
+            token_error(check(&auth, &token).await),
+            TokenError::InvalidDate(crate::DateClaim::Exp),
+            "{exp}"
+        );
+    }
+    let within_leeway = valid(&key).claim("exp", now - 2).sign().unwrap();
+    assert!(check(&auth, &within_leeway).await.is_ok());
+    let fractional = valid(&key)
+        .claim("exp", json!(60.5 + f64::from(u32::try_from(now).unwrap())))
+        .sign()
+        .unwrap();
+    assert!(check(&auth, &fractional).await.is_ok());
+    for exp in [now - 10, now - 3600, 0] {
+        let token = valid(&key).claim("exp", exp).sign().unwrap();
+        assert_eq!(
+            token_error(check(&auth, &token).await),
+            TokenError::Expired,
+            "{exp}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn nbf_is_numeric_and_allows_the_leeway() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+    let now = now_secs();
+
+    for nbf in [now - 60, now + 2] {
+        let token = valid(&key).claim("nbf", nbf).sign().unwrap();
+        assert!(check(&auth, &token).await.is_ok(), "{nbf}");
+    }
+    for nbf in [now + 10, now + 3600] {
+        let token = valid(&key).claim("nbf", nbf).sign().unwrap();
+        assert_eq!(
+            token_error(check(&auth, &token).await),
+            TokenError::NotYetValid,
+            "{nbf}"
+        );
+    }
+    let text = valid(&key).claim("nbf", "yesterday").sign().unwrap();
+    assert_eq!(
+        token_error(check(&auth, &text).await),
+        TokenError::InvalidDate(crate::DateClaim::Nbf)
+    );
+}
+
+#[actix_web::test]
+async fn iat_when_present_must_be_numeric() {
+    let (_server, auth) = issuer().await;
+    let key = rsa(1, "k1");
+
+    let numeric = valid(&key).claim("iat", now_secs()).sign().unwrap();
+    let text = valid(&key).claim("iat", "now").sign().unwrap();
+
+    assert!(check(&auth, &numeric).await.is_ok());
+    assert_eq!(
+        token_error(check(&auth, &text).await),
+        TokenError::InvalidDate(crate::DateClaim::Iat)
+    );
+}
+
+#[actix_web::test]
+async fn signature_is_checked_before_claims() {
+    let (_server, auth) = issuer().await;
+    let token = valid(&rsa(3, "k1"))
+        .claim("exp", 0)
+        .claim("iss", "x")
+        .sign()
+        .unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &token).await),
+        TokenError::BadSignature
+    );
+}
+
+#[actix_web::test]
+async fn building_needs_issuer_audience_and_safe_urls() {
+    use crate::ConfigError;
+    let build = |b: crate::AuthenticatorBuilder| b.build().err();
+
+    assert_eq!(
+        build(Authenticator::builder().audiences(["a"])),
+        Some(ConfigError::MissingIssuer)
+    );
+    assert_eq!(
+        build(Authenticator::builder().issuer(ISSUER)),
+        Some(ConfigError::MissingAudience)
+    );
+    assert_eq!(
+        build(
+            Authenticator::builder()
+                .issuer(ISSUER)
+                .audiences(["a"])
+                .algorithms([Algorithm::HS256])
+        ),
+        Some(ConfigError::MissingAlgorithm)
+    );
+    for insecure in ["http://issuer.example/jwks", "ftp://x/jwks", "not a url"] {
+        let error = build(
+            Authenticator::builder()
+                .issuer(ISSUER)
+                .audiences(["a"])
+                .jwks_uri(insecure),
+        );
+        assert!(
+            matches!(error, Some(ConfigError::InsecureUrl { .. })),
+            "{insecure}"
+        );
+    }
+    let discovery_over_http = build(
+        Authenticator::builder()
+            .issuer("http://issuer.example/")
+            .audiences(["a"]),
+    );
+    assert!(matches!(
+        discovery_over_http,
+        Some(ConfigError::InsecureUrl { .. })
+    ));
+    for loopback in [
+        "http://localhost:1/jwks",
+        "http://127.0.0.2:1/jwks",
+        "http://[::1]:1/jwks",
+    ] {
+        assert_eq!(
+            build(
+                Authenticator::builder()
+                    .issuer(ISSUER)
+                    .audiences(["a"])
+                    .jwks_uri(loopback)
+            ),
+            None,
+            "{loopback}"
+        );
+    }
+}

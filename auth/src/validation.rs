@@ -1,0 +1,202 @@
+//! Token checks, in the order RFC 8725 asks for: shape, `alg`, other header fields, key,
+//! signature, claims. Every check fails closed.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
+
+use crate::claims::Claims;
+use crate::error::{DateClaim, TokenError};
+use crate::jwks::keys::Key;
+
+/// The `typ` values of an access token (RFC 9068) or a plain JWT; compared case-insensitively.
+const ACCEPTED_TYPES: [&str; 3] = ["jwt", "at+jwt", "application/at+jwt"];
+
+/// A token whose shape and header passed, ready for the key lookup.
+#[derive(Debug)]
+pub struct Unverified<'a> {
+    /// The header's `alg`, already in the allow-list.
+    pub alg: Algorithm,
+    /// The header's `kid`.
+    pub kid: Option<String>,
+    signing_input: &'a str,
+    signature: &'a str,
+    payload: Map<String, Value>,
+}
+
+/// The claim rules: issuer, audiences, leeway and how scopes are read.
+#[derive(Debug, Clone)]
+pub struct Validator {
+    pub(crate) issuer: String,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) leeway_secs: u64,
+    pub(crate) permissions_as_scopes: bool,
+}
+
+/// Parses an algorithm name, exactly as RFC 7518 spells it. Only the asymmetric signature
+/// algorithms exist here: `none` and `HS*` give `None`.
+pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "RS256" => Algorithm::RS256,
+        "RS384" => Algorithm::RS384,
+        "RS512" => Algorithm::RS512,
+        "PS256" => Algorithm::PS256,
+        "PS384" => Algorithm::PS384,
+        "PS512" => Algorithm::PS512,
+        "ES256" => Algorithm::ES256,
+        "ES384" => Algorithm::ES384,
+        "EdDSA" => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
+
+impl Validator {
+    /// Steps 1–3: the compact-JWS shape, `alg` against the allow-list, then `crit` and `typ`.
+    ///
+    /// # Errors
+    /// The first check that fails.
+    pub fn parse<'a>(&self, token: &'a str) -> Result<Unverified<'a>, TokenError> {
+        let mut segments = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(TokenError::Malformed);
+        };
+        let header = json_object(header)?;
+        let payload = json_object(payload)?;
+        let signature_bytes = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| TokenError::Malformed)?;
+        if signature_bytes.is_empty() {
+            return Err(TokenError::Malformed);
+        }
+
+        let alg = match header.get("alg") {
+            Some(Value::String(alg)) => parse_algorithm(alg)
+                .filter(|alg| self.algorithms.contains(alg))
+                .ok_or(TokenError::UnsupportedAlgorithm)?,
+            _ => return Err(TokenError::Malformed),
+        };
+        if header.contains_key("crit") {
+            return Err(TokenError::UnsupportedCritical);
+        }
+        match header.get("typ") {
+            None => {}
+            Some(Value::String(typ))
+                if ACCEPTED_TYPES.iter().any(|t| typ.eq_ignore_ascii_case(t)) => {}
+            Some(_) => return Err(TokenError::UnsupportedType),
+        }
+        let kid = match header.get("kid") {
+            None => None,
+            Some(Value::String(kid)) => Some(kid.clone()),
+            Some(_) => return Err(TokenError::Malformed),
+        };
+        let signing_input = &token[..token.len() - signature.len() - 1];
+        Ok(Unverified {
+            alg,
+            kid,
+            signing_input,
+            signature,
+            payload,
+        })
+    }
+
+    /// Steps 5–6: the signature against one of `keys`, then the claims at time `now`.
+    ///
+    /// # Errors
+    /// [`TokenError::BadSignature`] when no key verifies, else the first claim check that fails.
+    pub fn verify(
+        &self,
+        token: Unverified<'_>,
+        keys: &[&Key],
+        now: f64,
+    ) -> Result<Claims, TokenError> {
+        let verified = keys.iter().any(|key| {
+            jsonwebtoken::crypto::verify(
+                token.signature,
+                token.signing_input.as_bytes(),
+                key.decoding(),
+                token.alg,
+            )
+            .unwrap_or(false)
+        });
+        if !verified {
+            return Err(TokenError::BadSignature);
+        }
+        self.check_claims(token.payload, now)
+    }
+
+    fn check_claims(&self, payload: Map<String, Value>, now: f64) -> Result<Claims, TokenError> {
+        if payload.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
+            return Err(TokenError::Issuer);
+        }
+        let audience_matches = match payload.get("aud") {
+            Some(Value::String(aud)) => self.audiences.contains(aud),
+            Some(Value::Array(auds)) => {
+                auds.iter().all(Value::is_string)
+                    && auds
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .any(|aud| self.audiences.iter().any(|a| a == aud))
+            }
+            _ => false,
+        };
+        if !audience_matches {
+            return Err(TokenError::Audience);
+        }
+
+        #[allow(clippy::cast_precision_loss)]
+        let leeway = self.leeway_secs as f64;
+        let exp = date(&payload, "exp", DateClaim::Exp)?.ok_or(TokenError::MissingExpiry)?;
+        let nbf = date(&payload, "nbf", DateClaim::Nbf)?;
+        date(&payload, "iat", DateClaim::Iat)?;
+        if now > exp + leeway {
+            return Err(TokenError::Expired);
+        }
+        if nbf.is_some_and(|nbf| now + leeway < nbf) {
+            return Err(TokenError::NotYetValid);
+        }
+        Claims::from_payload(payload, self.permissions_as_scopes)
+    }
+}
+
+/// The current time as a NumericDate.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn json_object(segment: &str) -> Result<Map<String, Value>, TokenError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| TokenError::Malformed)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        _ => Err(TokenError::Malformed),
+    }
+}
+
+/// A NumericDate claim: absent, or a finite JSON number.
+fn date(
+    payload: &Map<String, Value>,
+    name: &str,
+    claim: DateClaim,
+) -> Result<Option<f64>, TokenError> {
+    match payload.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or(TokenError::InvalidDate(claim)),
+        Some(_) => Err(TokenError::InvalidDate(claim)),
+    }
+}
