@@ -5,7 +5,11 @@ mod messages;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, Resource, web};
+use auth::{Authenticator, RequireAuth, RequireScope};
 use serde::Serialize;
+
+/// The scope `/api/private-scoped` requires.
+pub const READ_MESSAGES: &str = "read:messages";
 
 /// The JSON body of every message answer: `{"message": "..."}`.
 #[derive(Debug, Serialize)]
@@ -14,10 +18,20 @@ pub struct Message {
     pub message: &'static str,
 }
 
-/// Registers every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(get("/api/public", messages::public))
-        .service(get("/healthz", health::healthz));
+/// Registers every route. The last `wrap` runs first: authenticate, then check the scope.
+pub fn configure(cfg: &mut web::ServiceConfig, authenticator: &Authenticator) {
+    cfg.app_data(web::Data::new(authenticator.clone()))
+        .service(get("/api/public", messages::public))
+        .service(
+            get("/api/private", messages::private).wrap(RequireAuth::new(authenticator.clone())),
+        )
+        .service(
+            get("/api/private-scoped", messages::private_scoped)
+                .wrap(RequireScope::new(READ_MESSAGES))
+                .wrap(RequireAuth::new(authenticator.clone())),
+        )
+        .service(get("/healthz", health::healthz))
+        .service(get("/readyz", health::readyz));
 }
 
 /// A GET-only resource whose other methods answer a JSON 405.
