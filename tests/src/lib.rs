@@ -1,11 +1,27 @@
-//! The integration-test harness: starts the real server on port 0 and talks to it over HTTP.
+//! The integration-test harness: starts the real server on port 0 against a mock issuer, mints
+//! tokens with the keys in `tests/fixtures`, and reads answers whole.
+
+// A test harness: its helpers panic on failure by design, like `assert!`.
+#![allow(clippy::missing_panics_doc)]
+
+mod challenge;
+mod issuer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
+use std::time::Duration;
 
+use actix_web::http::Method;
 use api::Application;
+use auth::mint::{SigningKey, TokenBuilder};
 use settings::Settings;
+
+pub use challenge::Challenge;
+pub use issuer::{JWKS_PATH, MockIssuer, Mode};
+
+/// The audience every test token names.
+pub const AUDIENCE: &str = "https://quickstarts/api";
 
 /// The repository's `config/` directory, found without the current directory.
 pub fn config_dir() -> PathBuf {
@@ -38,7 +54,69 @@ pub fn settings_with(vars: &[(&str, &str)]) -> Settings {
     Settings::load_with(&config_dir(), &env).expect("test settings load")
 }
 
-/// A running server and a client for it.
+/// The fixture keys. `rogue` is never published.
+pub struct Keys {
+    /// RSA, kid `rsa-1`, published at start.
+    pub rsa: SigningKey,
+    /// RSA, kid `rsa-2`, not published at start: the key rotated in.
+    pub next: SigningKey,
+    /// RSA, kid `rsa-1` too: an attacker's key claiming the issuer's kid.
+    pub rogue: SigningKey,
+    /// P-256, kid `ec-1`, published at start.
+    pub ec: SigningKey,
+    /// Ed25519, kid `ed-1`, published at start.
+    pub ed: SigningKey,
+}
+
+impl Keys {
+    fn load() -> Self {
+        let rsa = |kid: &str, pem| SigningKey::rsa_from_pem(kid, pem).expect("fixture key");
+        Self {
+            rsa: rsa("rsa-1", include_str!("../fixtures/rsa1.pem")),
+            next: rsa("rsa-2", include_str!("../fixtures/rsa2.pem")),
+            rogue: rsa("rsa-1", include_str!("../fixtures/rsa3.pem")),
+            ec: SigningKey::p256_from_pem("ec-1", include_str!("../fixtures/ec-p256.pem"))
+                .expect("fixture key"),
+            ed: SigningKey::ed25519_from_pem("ed-1", include_str!("../fixtures/ed25519.pem"))
+                .expect("fixture key"),
+        }
+    }
+}
+
+/// Settings a test may change; the defaults shorten only the fetch timeout.
+#[derive(Debug, Clone)]
+pub struct TestConfig {
+    /// `auth.jwks.cooldown_secs`.
+    pub cooldown_secs: u64,
+    /// `auth.jwks.max_age_secs`.
+    pub max_age_secs: u64,
+    /// `auth.jwks.max_stale_secs`.
+    pub max_stale_secs: u64,
+    /// `auth.jwks.fetch_timeout_secs`.
+    pub fetch_timeout_secs: u64,
+    /// `auth.permissions_as_scopes`.
+    pub permissions_as_scopes: bool,
+    /// Wait for `/readyz` before returning.
+    pub wait_ready: bool,
+    /// The JWKS mode before the server starts.
+    pub initial_mode: Mode,
+}
+
+impl Default for TestConfig {
+    fn default() -> Self {
+        Self {
+            cooldown_secs: 30,
+            max_age_secs: 600,
+            max_stale_secs: 86_400,
+            fetch_timeout_secs: 1,
+            permissions_as_scopes: true,
+            wait_ready: true,
+            initial_mode: Mode::Healthy,
+        }
+    }
+}
+
+/// A running server, its mock issuer, keys, and a client.
 pub struct TestApp {
     /// `http://127.0.0.1:{port}`.
     pub address: String,
@@ -46,35 +124,99 @@ pub struct TestApp {
     pub port: u16,
     /// A client for the server.
     pub client: awc::Client,
+    /// The issuer the server trusts.
+    pub issuer: MockIssuer,
+    /// The fixture keys.
+    pub keys: Keys,
 }
 
-/// Starts the API on a free port with the repository's development settings.
-///
-/// # Panics
-/// When the server cannot start.
-pub fn spawn_app() -> TestApp {
-    let mut settings = settings_with(&[]);
-    settings.server.port = 0;
-    spawn_app_with(&settings)
+/// Starts the API against a fresh mock issuer, with default test settings, and waits until
+/// its keys are loaded.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestConfig::default()).await
 }
 
-/// Starts the API on the given settings.
+/// Starts the API against a fresh mock issuer with the given settings.
 ///
 /// # Panics
-/// When the server cannot start.
-pub fn spawn_app_with(settings: &Settings) -> TestApp {
+/// When the server cannot start, or (with `wait_ready`) never becomes ready.
+pub async fn spawn_app_with(config: TestConfig) -> TestApp {
+    init_logging();
+    let keys = Keys::load();
+    let issuer = MockIssuer::start(&[&keys.rsa, &keys.ec, &keys.ed]).await;
+    issuer.set_mode(config.initial_mode);
+    let numbers = [
+        config.cooldown_secs.to_string(),
+        config.max_age_secs.to_string(),
+        config.max_stale_secs.to_string(),
+        config.fetch_timeout_secs.to_string(),
+        config.permissions_as_scopes.to_string(),
+    ];
+    let issuer_url = issuer.issuer();
+    let settings = settings_with(&[
+        ("APP__SERVER__PORT", "0"),
+        ("APP__AUTH__ISSUER", &issuer_url),
+        ("APP__AUTH__AUDIENCE", AUDIENCE),
+        ("APP__AUTH__ALGORITHMS", "RS256,PS256,ES256,EdDSA"),
+        ("APP__AUTH__JWKS__COOLDOWN_SECS", &numbers[0]),
+        ("APP__AUTH__JWKS__MAX_AGE_SECS", &numbers[1]),
+        ("APP__AUTH__JWKS__MAX_STALE_SECS", &numbers[2]),
+        ("APP__AUTH__JWKS__FETCH_TIMEOUT_SECS", &numbers[3]),
+        ("APP__AUTH__PERMISSIONS_AS_SCOPES", &numbers[4]),
+    ]);
+    let app = start(&settings);
+    let app = TestApp {
+        address: format!("http://127.0.0.1:{}", app.port()),
+        port: app.port(),
+        client: awc::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .finish(),
+        issuer,
+        keys,
+    };
+    if config.wait_ready {
+        app.wait_ready().await;
+    }
+    app
+}
+
+/// Builds and spawns the application; returns it for its port and development issuer.
+///
+/// # Panics
+/// When the application does not build.
+pub fn start(settings: &Settings) -> StartedApp {
     init_logging();
     let app = Application::build(settings).expect("the app builds");
-    let port = app.port();
+    let started = StartedApp {
+        port: app.port(),
+        dev_token_endpoint: app
+            .dev_issuer()
+            .map(api::dev_issuer::DevIssuer::token_endpoint),
+    };
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        client: awc::Client::default(),
+    started
+}
+
+/// What a test needs of a spawned [`Application`].
+pub struct StartedApp {
+    port: u16,
+    dev_token_endpoint: Option<String>,
+}
+
+impl StartedApp {
+    /// The API's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The development issuer's token endpoint, when one started.
+    pub fn dev_token_endpoint(&self) -> Option<&str> {
+        self.dev_token_endpoint.as_deref()
     }
 }
 
 /// A response read whole: status, headers and body.
+#[derive(Debug)]
 pub struct Reply {
     /// The status code.
     pub status: u16,
@@ -98,16 +240,129 @@ impl Reply {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
     }
+
+    /// The parsed `WWW-Authenticate` challenge.
+    ///
+    /// # Panics
+    /// When there is none, or it does not parse.
+    pub fn challenge(&self) -> Challenge {
+        let value = self
+            .header("www-authenticate")
+            .unwrap_or_else(|| panic!("no WWW-Authenticate on {self:?}"));
+        Challenge::parse(value).unwrap_or_else(|| panic!("malformed challenge {value:?}"))
+    }
+
+    /// Asserts a 401 with the bare `Bearer realm="api"` challenge and a JSON body.
+    pub fn assert_bare_401(&self) {
+        assert_eq!(self.status, 401, "{self:?}");
+        let challenge = self.challenge();
+        assert!(
+            challenge.scheme.eq_ignore_ascii_case("bearer"),
+            "{challenge:?}"
+        );
+        assert_eq!(challenge.param("realm"), Some("api"));
+        assert_eq!(challenge.params.len(), 1, "{challenge:?}");
+        assert!(self.json()["message"].is_string());
+        assert!(self.json().get("error").is_none());
+    }
+
+    /// Asserts an RFC 6750 error answer: status, challenge and body all name `error`, and the
+    /// description is `description`.
+    pub fn assert_error(&self, status: u16, error: &str, description: &str) {
+        assert_eq!(self.status, status, "{self:?}");
+        let challenge = self.challenge();
+        assert!(
+            challenge.scheme.eq_ignore_ascii_case("bearer"),
+            "{challenge:?}"
+        );
+        assert_eq!(challenge.param("realm"), Some("api"), "{challenge:?}");
+        assert_eq!(challenge.param("error"), Some(error), "{challenge:?}");
+        assert_eq!(
+            challenge.param("error_description"),
+            Some(description),
+            "{challenge:?}"
+        );
+        let body = self.json();
+        assert_eq!(body["error"], error);
+        assert_eq!(body["message"], description);
+        assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+
+    /// Asserts a 401 `invalid_token` naming the failed check.
+    pub fn assert_invalid_token(&self, description: &str) {
+        self.assert_error(401, "invalid_token", description);
+    }
+
+    /// Asserts a 400 `invalid_request`.
+    pub fn assert_invalid_request(&self) {
+        assert_eq!(self.status, 400, "{self:?}");
+        let challenge = self.challenge();
+        assert_eq!(challenge.param("error"), Some("invalid_request"));
+        assert_eq!(self.json()["error"], "invalid_request");
+    }
+
+    /// Asserts a 503 with `Retry-After` and a JSON body.
+    pub fn assert_unavailable(&self) {
+        assert_eq!(self.status, 503, "{self:?}");
+        let retry: u64 = self
+            .header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no numeric Retry-After on {self:?}"));
+        assert!(retry >= 1);
+        assert_eq!(self.json()["error"], "temporarily_unavailable");
+    }
+
+    /// Asserts the exact 200 body.
+    pub fn assert_ok(&self, body: &str) {
+        assert_eq!(self.status, 200, "{self:?}");
+        assert_eq!(self.body, body);
+    }
+}
+
+/// The exact 200 bodies of Auth0's sample.
+pub mod bodies {
+    /// `/api/public`.
+    pub const PUBLIC: &str = r#"{"message":"Hello from a public endpoint! You don't need to be authenticated to see this."}"#;
+    /// `/api/private`.
+    pub const PRIVATE: &str =
+        r#"{"message":"Hello from a private endpoint! You need to be authenticated to see this."}"#;
+    /// `/api/private-scoped`.
+    pub const PRIVATE_SCOPED: &str = r#"{"message":"Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this."}"#;
 }
 
 impl TestApp {
+    /// A token builder with valid claims for this app: `iss`, `aud`, `sub`, an hour to live.
+    pub fn token<'k>(&self, key: &'k SigningKey) -> TokenBuilder<'k> {
+        key.token()
+            .claim("iss", self.issuer.issuer())
+            .claim("aud", AUDIENCE)
+            .claim("sub", "user-1")
+            .expires_in(3600)
+    }
+
+    /// A signed, valid token from the issuer's main key, with these scopes.
+    ///
+    /// # Panics
+    /// When signing fails.
+    pub fn valid_token(&self, scope: Option<&str>) -> String {
+        let mut token = self.token(&self.keys.rsa);
+        if let Some(scope) = scope {
+            token = token.claim("scope", scope);
+        }
+        token.sign().expect("token signs")
+    }
+
     /// Sends a request and reads the whole answer.
     ///
     /// # Panics
     /// When the request fails at the transport level.
     pub async fn send(&self, request: awc::ClientRequest) -> Reply {
         let mut response = request.send().await.expect("request reaches the server");
-        let body = response.body().await.expect("body reads");
+        let body = response
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("body reads");
         Reply {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
@@ -116,19 +371,57 @@ impl TestApp {
     }
 
     /// A request builder for a path on this server.
-    pub fn request(&self, method: actix_web::http::Method, path: &str) -> awc::ClientRequest {
+    pub fn request(&self, method: Method, path: &str) -> awc::ClientRequest {
         self.client
             .request(method, format!("{}{path}", self.address))
     }
 
     /// `GET path`.
     pub async fn get(&self, path: &str) -> Reply {
-        self.send(self.request(actix_web::http::Method::GET, path))
+        self.send(self.request(Method::GET, path)).await
+    }
+
+    /// `GET path` with `Authorization: Bearer {token}`.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> Reply {
+        self.get_with_authorization(path, &format!("Bearer {token}"))
             .await
+    }
+
+    /// `GET path` with this exact `Authorization` value.
+    pub async fn get_with_authorization(&self, path: &str, value: &str) -> Reply {
+        self.send(
+            self.request(Method::GET, path)
+                .insert_header(("Authorization", value)),
+        )
+        .await
     }
 
     /// `GET /api/public`.
     pub async fn public(&self) -> Reply {
         self.get("/api/public").await
+    }
+
+    /// `GET /api/private` with a token.
+    pub async fn private(&self, token: &str) -> Reply {
+        self.get_with_token("/api/private", token).await
+    }
+
+    /// `GET /api/private-scoped` with a token.
+    pub async fn private_scoped(&self, token: &str) -> Reply {
+        self.get_with_token("/api/private-scoped", token).await
+    }
+
+    /// Waits until `/readyz` answers 200.
+    ///
+    /// # Panics
+    /// After 10 seconds.
+    pub async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if self.get("/readyz").await.status == 200 {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the app never became ready");
     }
 }

@@ -1,6 +1,6 @@
 //! Section 5: the JWKS cache's refresh rules, counting the issuer's fetches with `.expect(n)`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde_json::json;
@@ -204,10 +204,8 @@ async fn garbage_and_hanging_issuers_are_failed_fetches() {
         let auth = authenticator(&server, fast_jwks());
         let token = valid(&rsa(1, "k1")).sign().unwrap();
 
-        let started = Instant::now();
         retry_after(auth.verify(&token).await);
 
-        assert!(started.elapsed() < Duration::from_secs(2));
         assert!(!auth.is_ready());
     }
 }
@@ -274,30 +272,34 @@ async fn removed_key_is_refused_after_the_next_refresh() {
 
 #[actix_web::test]
 async fn background_refresh_does_not_hold_requests() {
+    // The refresh takes a minute and may (the fetch timeout allows it): a request that waited
+    // on it would outlast the 10 s liveness bound below by far.
     let server = MockServer::start().await;
     let key = rsa(1, "k1");
     serve_first(&server, ok(&jwks(&[&key])), 1).await;
     respond(
         &server,
-        ok(&jwks(&[&key])).set_delay(Duration::from_millis(400)),
-        1..,
+        ok(&jwks(&[&key])).set_delay(Duration::from_secs(60)),
+        1,
     )
     .await;
     let auth = authenticator(
         &server,
         JwksConfig {
             max_age: Duration::from_millis(100),
-            fetch_timeout: Duration::from_secs(2),
+            fetch_timeout: Duration::from_secs(120),
             ..fast_jwks()
         },
     );
     ready(&auth).await;
-    actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+    while server.received_requests().await.unwrap().len() < 2 {
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
 
-    // A refresh is in flight for 400 ms; a known kid is served from the cache meanwhile.
-    let started = Instant::now();
-    assert!(auth.verify(&valid(&key).sign().unwrap()).await.is_ok());
-    assert!(started.elapsed() < Duration::from_millis(300));
+    let token = valid(&key).sign().unwrap();
+    let outcome = actix_web::rt::time::timeout(Duration::from_secs(10), auth.verify(&token)).await;
+
+    assert!(matches!(outcome, Ok(Ok(_))), "{outcome:?}");
 }
 
 #[actix_web::test]

@@ -1,32 +1,60 @@
 use actix_web::http::Method;
+use tests::bodies::{PRIVATE, PRIVATE_SCOPED, PUBLIC};
 use tests::spawn_app;
-
-const PUBLIC: &str = r#"{"message":"Hello from a public endpoint! You don't need to be authenticated to see this."}"#;
 
 #[actix_web::test]
 async fn public_answers_the_exact_sample_body() {
-    let app = spawn_app();
+    let app = spawn_app().await;
 
     let reply = app.public().await;
 
-    assert_eq!(reply.status, 200);
-    assert_eq!(reply.body, PUBLIC);
+    reply.assert_ok(PUBLIC);
     assert_eq!(reply.header("content-type"), Some("application/json"));
 }
 
 #[actix_web::test]
-async fn healthz_answers_200() {
-    let app = spawn_app();
+async fn private_answers_the_exact_sample_body_for_a_valid_token() {
+    let app = spawn_app().await;
 
-    let reply = app.get("/healthz").await;
+    let reply = app.private(&app.valid_token(None)).await;
 
-    assert_eq!(reply.status, 200);
-    assert_eq!(reply.json()["status"], "ok");
+    reply.assert_ok(PRIVATE);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+}
+
+#[actix_web::test]
+async fn private_scoped_answers_the_exact_sample_body_with_read_messages() {
+    let app = spawn_app().await;
+
+    let reply = app
+        .private_scoped(&app.valid_token(Some("read:messages")))
+        .await;
+
+    reply.assert_ok(PRIVATE_SCOPED);
+}
+
+#[actix_web::test]
+async fn public_ignores_any_authorization_header() {
+    let app = spawn_app().await;
+
+    let reply = app
+        .get_with_authorization("/api/public", "Bearer garbage")
+        .await;
+
+    reply.assert_ok(PUBLIC);
+}
+
+#[actix_web::test]
+async fn healthz_and_readyz_answer_200_once_keys_are_loaded() {
+    let app = spawn_app().await;
+
+    assert_eq!(app.get("/healthz").await.json()["status"], "ok");
+    assert_eq!(app.get("/readyz").await.status, 200);
 }
 
 #[actix_web::test]
 async fn unknown_path_answers_json_404() {
-    let app = spawn_app();
+    let app = spawn_app().await;
 
     let reply = app.get("/api/nope").await;
 
@@ -37,7 +65,7 @@ async fn unknown_path_answers_json_404() {
 
 #[actix_web::test]
 async fn wrong_method_on_known_path_answers_json_405() {
-    let app = spawn_app();
+    let app = spawn_app().await;
 
     let reply = app.send(app.request(Method::POST, "/api/public")).await;
 
@@ -48,12 +76,28 @@ async fn wrong_method_on_known_path_answers_json_405() {
 }
 
 #[actix_web::test]
+async fn wrong_method_on_a_protected_path_is_authenticated_first() {
+    let app = spawn_app().await;
+
+    let anonymous = app.send(app.request(Method::DELETE, "/api/private")).await;
+    let authenticated = app
+        .send(
+            app.request(Method::DELETE, "/api/private")
+                .insert_header(("Authorization", format!("Bearer {}", app.valid_token(None)))),
+        )
+        .await;
+
+    anonymous.assert_bare_401();
+    assert_eq!(authenticated.status, 405);
+}
+
+#[actix_web::test]
 async fn cors_preflight_from_allowed_origin_is_granted() {
-    let app = spawn_app();
+    let app = spawn_app().await;
 
     let reply = app
         .send(
-            app.request(Method::OPTIONS, "/api/public")
+            app.request(Method::OPTIONS, "/api/private")
                 .insert_header(("Origin", "http://localhost:3000"))
                 .insert_header(("Access-Control-Request-Method", "GET"))
                 .insert_header(("Access-Control-Request-Headers", "authorization")),
@@ -77,7 +121,7 @@ async fn cors_preflight_from_allowed_origin_is_granted() {
 
 #[actix_web::test]
 async fn cors_preflight_from_foreign_origin_is_refused() {
-    let app = spawn_app();
+    let app = spawn_app().await;
 
     let reply = app
         .send(
@@ -93,7 +137,7 @@ async fn cors_preflight_from_foreign_origin_is_refused() {
 
 #[actix_web::test]
 async fn simple_request_from_allowed_origin_gets_cors_header() {
-    let app = spawn_app();
+    let app = spawn_app().await;
 
     let reply = app
         .send(

@@ -1,20 +1,25 @@
-//! Bad configuration stops startup with a message naming the key and the env var. `main` prints
-//! exactly this error (`{:?}`, with its cause chain) and exits non-zero.
+//! Startup: bad configuration stops it with a message naming the key and the env var (`main`
+//! prints exactly this error, `{:#}`, and exits non-zero), and the development issuer.
 
 use std::collections::HashMap;
 
+use api::Application;
 use settings::Settings;
-use tests::config_dir;
+use tests::bodies::{PRIVATE, PRIVATE_SCOPED};
+use tests::{config_dir, settings_with, start};
 
 fn startup_error(vars: &[(&str, &str)]) -> String {
     let env: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    format!(
-        "{:?}",
-        Settings::load_with(&config_dir(), &env).expect_err("startup must fail")
-    )
+    match Settings::load_with(&config_dir(), &env) {
+        Err(error) => format!("{error:?}"),
+        Ok(settings) => match Application::build(&settings) {
+            Err(error) => format!("{error:#}"),
+            Ok(_) => panic!("startup must fail"),
+        },
+    }
 }
 
 #[test]
@@ -45,6 +50,50 @@ fn production_without_audience_stops_startup() {
 }
 
 #[test]
+fn production_without_issuer_stops_startup_and_starts_no_development_issuer() {
+    let message = startup_error(&[
+        ("APP_ENVIRONMENT", "production"),
+        ("AUTH0_AUDIENCE", "https://api"),
+    ]);
+
+    assert!(message.contains("auth.domain"), "{message}");
+    assert!(message.contains("AUTH0_DOMAIN"), "{message}");
+}
+
+#[actix_web::test]
+async fn development_with_a_domain_but_no_audience_stops_startup() {
+    let message = startup_error(&[("AUTH0_DOMAIN", "tenant.auth0.com")]);
+
+    assert!(message.contains("auth.audience"), "{message}");
+    assert!(message.contains("AUTH0_AUDIENCE"), "{message}");
+}
+
+#[actix_web::test]
+async fn real_issuer_in_development_starts_no_development_issuer() {
+    let settings = settings_with(&[
+        ("APP__SERVER__PORT", "0"),
+        ("AUTH0_DOMAIN", "tenant.auth0.com"),
+        ("AUTH0_AUDIENCE", "https://api"),
+    ]);
+
+    let app = Application::build(&settings).unwrap();
+
+    assert!(app.dev_issuer().is_none());
+}
+
+#[actix_web::test]
+async fn insecure_jwks_uri_stops_startup() {
+    let message = startup_error(&[
+        ("APP__AUTH__ISSUER", "https://issuer.example/"),
+        ("APP__AUTH__AUDIENCE", "https://api"),
+        ("APP__AUTH__JWKS_URI", "http://issuer.example/jwks.json"),
+    ]);
+
+    assert!(message.contains("auth.jwks_uri"), "{message}");
+    assert!(message.contains("APP__AUTH__JWKS_URI"), "{message}");
+}
+
+#[test]
 fn unknown_key_in_local_toml_stops_startup() {
     let dir = std::env::temp_dir().join(format!("startup-local-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -62,4 +111,58 @@ fn unknown_key_in_local_toml_stops_startup() {
 
     let message = format!("{error:?}");
     assert!(message.contains("auth.audiance"), "{message}");
+}
+
+#[actix_web::test]
+async fn development_without_issuer_serves_protected_routes_with_its_own_issuer() {
+    let started = start(&settings_with(&[("APP__SERVER__PORT", "0")]));
+    let api = format!("http://127.0.0.1:{}", started.port());
+    let token_endpoint = started
+        .dev_token_endpoint()
+        .expect("a development issuer started")
+        .to_owned();
+    let client = awc::Client::default();
+    let mint = |query: &'static str| {
+        let request = client.get(format!("{token_endpoint}{query}"));
+        async move {
+            let body: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let plain = mint("?sub=alice").await;
+    let scoped = mint("?sub=alice&scope=read:messages&expires_in=600").await;
+    let get = |path: &str, token: &str| {
+        client
+            .get(format!("{api}{path}"))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+    };
+
+    let mut private = get("/api/private", &plain).send().await.unwrap();
+    let forbidden = get("/api/private-scoped", &plain).send().await.unwrap();
+    let mut scoped_reply = get("/api/private-scoped", &scoped).send().await.unwrap();
+
+    assert_eq!(private.status(), 200);
+    assert_eq!(private.body().await.unwrap(), PRIVATE.as_bytes());
+    assert_eq!(forbidden.status(), 403);
+    assert_eq!(scoped_reply.status(), 200);
+    assert_eq!(
+        scoped_reply.body().await.unwrap(),
+        PRIVATE_SCOPED.as_bytes()
+    );
+}
+
+#[actix_web::test]
+async fn development_token_endpoint_refuses_bad_lifetimes() {
+    let started = start(&settings_with(&[("APP__SERVER__PORT", "0")]));
+    let endpoint = started.dev_token_endpoint().unwrap().to_owned();
+    let client = awc::Client::default();
+
+    for query in ["?expires_in=0", "?expires_in=-5", "?expires_in=999999999"] {
+        let response = client
+            .get(format!("{endpoint}{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+    }
 }

@@ -1,0 +1,147 @@
+//! `iss`, `aud`, and the dates, around the 5 s leeway.
+
+use auth::mint::now_secs;
+use serde_json::{Value, json};
+use tests::bodies::PRIVATE;
+use tests::{AUDIENCE, TestApp, spawn_app};
+
+async fn with_claim(app: &TestApp, name: &str, value: Value) -> tests::Reply {
+    let token = app.token(&app.keys.rsa).claim(name, value).sign().unwrap();
+    app.private(&token).await
+}
+
+async fn without_claim(app: &TestApp, name: &str) -> tests::Reply {
+    let token = app.token(&app.keys.rsa).without_claim(name).sign().unwrap();
+    app.private(&token).await
+}
+
+#[actix_web::test]
+async fn wrong_issuer_in_every_variant_is_rejected() {
+    let app = spawn_app().await;
+    let issuer = app.issuer.issuer();
+
+    for iss in [
+        json!(issuer.trim_end_matches('/')),
+        json!(format!("{issuer}/")),
+        json!(issuer.to_uppercase()),
+        json!(issuer.replace("http://", "https://")),
+        json!("https://evil.example/"),
+        json!([issuer]),
+        json!(""),
+        json!(null),
+    ] {
+        with_claim(&app, "iss", iss)
+            .await
+            .assert_invalid_token("unexpected 'iss' value");
+    }
+    without_claim(&app, "iss")
+        .await
+        .assert_invalid_token("unexpected 'iss' value");
+}
+
+#[actix_web::test]
+async fn audience_as_string_or_array_containing_ours_is_accepted() {
+    let app = spawn_app().await;
+
+    for aud in [
+        json!(AUDIENCE),
+        json!([AUDIENCE]),
+        json!(["https://other", AUDIENCE]),
+    ] {
+        with_claim(&app, "aud", aud).await.assert_ok(PRIVATE);
+    }
+}
+
+#[actix_web::test]
+async fn wrong_audience_in_every_variant_is_rejected() {
+    let app = spawn_app().await;
+
+    for aud in [
+        json!("https://other"),
+        json!(format!("{AUDIENCE}/")),
+        json!(AUDIENCE.to_uppercase()),
+        json!(["https://other"]),
+        json!([]),
+        json!(""),
+        json!(42),
+        json!([AUDIENCE, 42]),
+        json!({ "aud": AUDIENCE }),
+    ] {
+        with_claim(&app, "aud", aud)
+            .await
+            .assert_invalid_token("unexpected 'aud' value");
+    }
+    without_claim(&app, "aud")
+        .await
+        .assert_invalid_token("unexpected 'aud' value");
+}
+
+#[actix_web::test]
+async fn expiry_is_enforced_with_the_leeway() {
+    let app = spawn_app().await;
+    let now = now_secs();
+
+    with_claim(&app, "exp", json!(now - 2))
+        .await
+        .assert_ok(PRIVATE);
+    for exp in [now - 10, now - 86_400, 0] {
+        with_claim(&app, "exp", json!(exp))
+            .await
+            .assert_invalid_token("token expired");
+    }
+    without_claim(&app, "exp")
+        .await
+        .assert_invalid_token("missing 'exp' claim");
+}
+
+#[actix_web::test]
+async fn not_before_is_enforced_with_the_leeway() {
+    let app = spawn_app().await;
+    let now = now_secs();
+
+    with_claim(&app, "nbf", json!(now + 2))
+        .await
+        .assert_ok(PRIVATE);
+    with_claim(&app, "nbf", json!(now - 60))
+        .await
+        .assert_ok(PRIVATE);
+    for nbf in [now + 10, now + 86_400] {
+        with_claim(&app, "nbf", json!(nbf))
+            .await
+            .assert_invalid_token("token not yet valid");
+    }
+}
+
+#[actix_web::test]
+async fn issued_at_in_the_past_or_future_is_accepted_when_numeric() {
+    let app = spawn_app().await;
+    let now = now_secs();
+
+    for iat in [now - 3600, now, now + 2] {
+        with_claim(&app, "iat", json!(iat)).await.assert_ok(PRIVATE);
+    }
+}
+
+#[actix_web::test]
+async fn non_numeric_dates_are_rejected() {
+    let app = spawn_app().await;
+    let later = (now_secs() + 3600).to_string();
+
+    for (claim, description) in [
+        ("exp", "invalid 'exp' claim"),
+        ("nbf", "invalid 'nbf' claim"),
+        ("iat", "invalid 'iat' claim"),
+    ] {
+        for value in [
+            json!(later),
+            json!("2099-01-01T00:00:00Z"),
+            json!(true),
+            json!(null),
+            json!([1]),
+        ] {
+            with_claim(&app, claim, value)
+                .await
+                .assert_invalid_token(description);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Reading the token from the `Authorization` header (RFC 6750 §2.1).
+
+use actix_web::http::Method;
+use tests::bodies::PRIVATE;
+use tests::spawn_app;
+
+#[actix_web::test]
+async fn missing_header_gets_the_bare_challenge() {
+    let app = spawn_app().await;
+
+    for path in ["/api/private", "/api/private-scoped"] {
+        app.get(path).await.assert_bare_401();
+    }
+}
+
+#[actix_web::test]
+async fn other_schemes_get_the_bare_challenge() {
+    let app = spawn_app().await;
+
+    for value in [
+        "Basic dXNlcjpwYXNz",
+        "Digest username=x",
+        "Token abc",
+        "Bearerabc",
+    ] {
+        app.get_with_authorization("/api/private", value)
+            .await
+            .assert_bare_401();
+    }
+}
+
+#[actix_web::test]
+async fn bearer_scheme_is_case_insensitive_and_spaces_are_trimmed() {
+    let app = spawn_app().await;
+    let token = app.valid_token(None);
+
+    for value in [
+        format!("bearer {token}"),
+        format!("BEARER {token}"),
+        format!("Bearer    {token}"),
+        format!("  Bearer {token}  "),
+    ] {
+        app.get_with_authorization("/api/private", &value)
+            .await
+            .assert_ok(PRIVATE);
+    }
+}
+
+#[actix_web::test]
+async fn malformed_bearer_credentials_are_invalid_requests() {
+    let app = spawn_app().await;
+    let token = app.valid_token(None);
+
+    for value in [
+        "Bearer".to_owned(),
+        "Bearer ".to_owned(),
+        format!("Bearer\t{token}"),
+        format!("Bearer {token} extra"),
+        "Bearer a\"b".to_owned(),
+        "Bearer a,b".to_owned(),
+        "Bearer ==abc".to_owned(),
+    ] {
+        app.get_with_authorization("/api/private", &value)
+            .await
+            .assert_invalid_request();
+    }
+}
+
+#[actix_web::test]
+async fn two_authorization_headers_are_an_invalid_request() {
+    let app = spawn_app().await;
+    let token = app.valid_token(None);
+
+    let reply = app
+        .send(
+            app.request(Method::GET, "/api/private")
+                .append_header(("Authorization", format!("Bearer {token}")))
+                .append_header(("Authorization", format!("Bearer {token}"))),
+        )
+        .await;
+
+    reply.assert_error(400, "invalid_request", "more than one Authorization header");
+}
+
+#[actix_web::test]
+async fn token_in_the_query_string_is_not_read() {
+    let app = spawn_app().await;
+    let token = app.valid_token(None);
+
+    let reply = app.get(&format!("/api/private?access_token={token}")).await;
+
+    reply.assert_bare_401();
+}
+
+#[actix_web::test]
+async fn b64token_padding_is_syntax_but_not_a_jws() {
+    let app = spawn_app().await;
+    let token = app.valid_token(None);
+
+    let reply = app.private(&format!("{token}==")).await;
+
+    reply.assert_invalid_token("malformed token");
+}

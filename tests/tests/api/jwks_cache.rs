@@ -1,0 +1,185 @@
+//! The JWKS cache end to end: each scenario checks the answers and the issuer's fetch counts.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tests::bodies::{PRIVATE, PUBLIC};
+use tests::{Mode, TestApp, TestConfig, spawn_app, spawn_app_with};
+
+const UNKNOWN_KID: &str = "no key matches the token's kid";
+
+/// Polls until `/api/private` accepts `token`; recovery is driven by the cache's own backoff.
+async fn eventually_accepted(app: &TestApp, token: &str) {
+    for _ in 0..100 {
+        if app.private(token).await.status == 200 {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the token was never accepted");
+}
+
+/// Waits until the issuer has served `count` JWKS fetches.
+async fn fetches_reach(app: &TestApp, count: usize) {
+    for _ in 0..100 {
+        if app.issuer.jwks_fetches() >= count {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the issuer never saw {count} fetches");
+}
+
+#[actix_web::test]
+async fn rotated_key_is_accepted_on_first_use_with_exactly_one_extra_fetch() {
+    let app = spawn_app().await;
+    assert_eq!(app.issuer.jwks_fetches(), 1);
+    assert_eq!(app.issuer.discovery_fetches(), 1);
+
+    app.issuer.publish(&app.keys.next);
+    let reply = app
+        .private(&app.token(&app.keys.next).sign().unwrap())
+        .await;
+
+    reply.assert_ok(PRIVATE);
+    assert_eq!(app.issuer.jwks_fetches(), 2);
+    assert_eq!(app.issuer.discovery_fetches(), 1);
+}
+
+#[actix_web::test]
+async fn flood_of_random_kids_causes_at_most_one_extra_fetch() {
+    let app = spawn_app().await;
+    let tokens: Vec<String> = (0..200)
+        .map(|i| {
+            app.token(&app.keys.rsa)
+                .header("kid", format!("random-{i}"))
+                .sign()
+                .unwrap()
+        })
+        .collect();
+
+    let replies = join_all(tokens.iter().map(|token| app.private(token))).await;
+
+    for reply in &replies {
+        reply.assert_invalid_token(UNKNOWN_KID);
+    }
+    assert!(
+        app.issuer.jwks_fetches() <= 2,
+        "{}",
+        app.issuer.jwks_fetches()
+    );
+    app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
+}
+
+#[actix_web::test]
+async fn cold_start_with_concurrent_requests_causes_exactly_one_fetch() {
+    let app = spawn_app_with(TestConfig {
+        wait_ready: false,
+        initial_mode: Mode::Slow(Duration::from_millis(300)),
+        ..TestConfig::default()
+    })
+    .await;
+    let token = app.valid_token(None);
+
+    let replies = join_all((0..100).map(|_| app.private(&token))).await;
+
+    for reply in &replies {
+        reply.assert_ok(PRIVATE);
+    }
+    assert_eq!(app.issuer.jwks_fetches(), 1);
+    assert_eq!(app.issuer.discovery_fetches(), 1);
+}
+
+#[actix_web::test]
+async fn outage_after_warm_up_keeps_cached_keys_and_recovers() {
+    for mode in [Mode::Status(500), Mode::Garbage, Mode::Hang] {
+        let app = spawn_app().await;
+        app.issuer.set_mode(mode);
+        app.issuer.publish(&app.keys.next);
+        let rotated = app.token(&app.keys.next).sign().unwrap();
+
+        app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
+        app.private(&rotated).await.assert_unavailable();
+        app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
+
+        app.issuer.recover();
+        eventually_accepted(&app, &rotated).await;
+    }
+}
+
+#[actix_web::test]
+async fn cold_start_during_an_outage_answers_503_then_recovers() {
+    let app = spawn_app_with(TestConfig {
+        wait_ready: false,
+        initial_mode: Mode::Status(500),
+        ..TestConfig::default()
+    })
+    .await;
+    let token = app.valid_token(None);
+
+    app.private(&token).await.assert_unavailable();
+    assert_eq!(app.get("/readyz").await.status, 503);
+    app.public().await.assert_ok(PUBLIC);
+
+    app.issuer.recover();
+    eventually_accepted(&app, &token).await;
+    assert_eq!(app.get("/readyz").await.status, 200);
+}
+
+#[actix_web::test]
+async fn oversized_jwks_is_refused_and_the_server_stays_up() {
+    let app = spawn_app_with(TestConfig {
+        wait_ready: false,
+        initial_mode: Mode::Oversized,
+        ..TestConfig::default()
+    })
+    .await;
+
+    app.private(&app.valid_token(None))
+        .await
+        .assert_unavailable();
+
+    assert_eq!(app.get("/healthz").await.status, 200);
+    assert_eq!(app.get("/readyz").await.status, 503);
+    app.public().await.assert_ok(PUBLIC);
+}
+
+#[actix_web::test]
+async fn removed_key_is_refused_after_the_next_refresh() {
+    let app = spawn_app_with(TestConfig {
+        max_age_secs: 1,
+        ..TestConfig::default()
+    })
+    .await;
+    let token = app.valid_token(None);
+    app.private(&token).await.assert_ok(PRIVATE);
+
+    app.issuer.drop_kid("rsa-1");
+    fetches_reach(&app, 2).await;
+
+    app.private(&token).await.assert_invalid_token(UNKNOWN_KID);
+    let ec = app.token(&app.keys.ec).sign().unwrap();
+    app.private(&ec).await.assert_ok(PRIVATE);
+}
+
+#[actix_web::test]
+async fn requests_do_not_wait_on_a_background_refresh() {
+    // The refresh hangs for a minute and may take that long: a request that waited on it
+    // would outlast the client's 30 s timeout.
+    let app = spawn_app_with(TestConfig {
+        max_age_secs: 1,
+        fetch_timeout_secs: 120,
+        ..TestConfig::default()
+    })
+    .await;
+    app.issuer.set_mode(Mode::Hang);
+    fetches_reach(&app, 2).await;
+
+    let token = app.valid_token(None);
+    let replies = join_all((0..20).map(|_| app.private(&token))).await;
+
+    for reply in &replies {
+        reply.assert_ok(PRIVATE);
+    }
+    assert_eq!(app.issuer.jwks_fetches(), 2);
+}
