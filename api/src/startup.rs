@@ -145,6 +145,7 @@ fn authenticator(
         .algorithms(algorithms)
         .leeway(settings.leeway())
         .permissions_as_scopes(settings.permissions_as_scopes)
+        .token_cache_capacity(settings.token_cache_capacity)
         .jwks(JwksConfig {
             fetch_timeout: settings.jwks.fetch_timeout(),
             max_response_bytes: settings.jwks.max_response_bytes,

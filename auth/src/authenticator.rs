@@ -6,6 +6,7 @@ use std::time::Duration;
 use actix_web::http::header::HeaderMap;
 use jsonwebtoken::Algorithm;
 
+use crate::cache::TokenCache;
 use crate::claims::Claims;
 use crate::credentials::bearer_token;
 use crate::error::{AuthError, ConfigError, TokenError};
@@ -22,6 +23,7 @@ pub struct Authenticator {
 struct Inner {
     validator: Validator,
     keys: JwksCache,
+    verified: TokenCache,
 }
 
 /// Builds an [`Authenticator`]. Issuer and audience are required.
@@ -34,7 +36,11 @@ pub struct AuthenticatorBuilder {
     leeway: Duration,
     permissions_as_scopes: bool,
     jwks: JwksConfig,
+    token_cache_capacity: usize,
 }
+
+/// The default number of verified tokens remembered.
+pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
 
 impl Default for AuthenticatorBuilder {
     fn default() -> Self {
@@ -46,6 +52,7 @@ impl Default for AuthenticatorBuilder {
             leeway: Duration::from_secs(5),
             permissions_as_scopes: true,
             jwks: JwksConfig::default(),
+            token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
         }
     }
 }
@@ -108,6 +115,13 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// How many verified tokens to remember (default 10 000); 0 turns the cache off.
+    #[must_use]
+    pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
+        self.token_cache_capacity = capacity;
+        self
+    }
+
     /// Checks the configuration and starts the key cache, which fetches the keys at once in
     /// the background. A failed first fetch is logged, not fatal.
     ///
@@ -123,6 +137,7 @@ impl AuthenticatorBuilder {
             return Err(ConfigError::MissingAlgorithm);
         }
         let source = Source::new(&issuer, self.jwks_uri.as_deref())?;
+        let keys = JwksCache::start(source, self.algorithms.clone(), self.jwks);
         let validator = Validator {
             issuer,
             audiences: self.audiences,
@@ -133,7 +148,8 @@ impl AuthenticatorBuilder {
         Ok(Authenticator {
             inner: Arc::new(Inner {
                 validator,
-                keys: JwksCache::start(source, self.jwks),
+                keys,
+                verified: TokenCache::new(self.token_cache_capacity),
             }),
         })
     }
@@ -150,6 +166,11 @@ impl Authenticator {
         self.inner.keys.is_ready()
     }
 
+    /// How many verified tokens are remembered now (at most the configured capacity).
+    pub fn cached_tokens(&self) -> usize {
+        self.inner.verified.len()
+    }
+
     /// Reads the bearer token from `headers` and verifies it.
     ///
     /// # Errors
@@ -164,14 +185,30 @@ impl Authenticator {
     /// [`AuthError::InvalidToken`] naming the failed check, or [`AuthError::KeysUnavailable`]
     /// when no cached key can decide and the keys cannot be fetched.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        let validator = &self.inner.validator;
+        let Inner {
+            validator,
+            keys,
+            verified,
+        } = &*self.inner;
+        let digest = verified.digest(token);
+        if let (Some(digest), Some(current)) = (&digest, keys.current())
+            && let Some(entry) = verified.get(digest, &current)
+        {
+            validator.check_time(entry.validity, now())?;
+            return Ok(entry.claims.clone());
+        }
+
         let unverified = validator.parse(token)?;
-        let key_set = self.inner.keys.key_set(unverified.kid.as_deref()).await?;
-        let keys = match key_set.select(unverified.kid.as_deref(), unverified.alg) {
-            Selection::Keys(keys) => keys,
+        let key_set = keys.key_set(unverified.kid.as_deref()).await?;
+        let candidates = match key_set.select(unverified.kid.as_deref(), unverified.alg) {
+            Selection::Keys(candidates) => candidates,
             Selection::UnknownKid => return Err(TokenError::UnknownKid.into()),
             Selection::NoFit => return Err(TokenError::NoFittingKey.into()),
         };
-        Ok(validator.verify(unverified, &keys, now())?)
+        let (claims, validity) = validator.verify(unverified, &candidates, now())?;
+        if let Some(digest) = digest {
+            verified.insert(digest, claims.clone(), validity, &key_set);
+        }
+        Ok(claims)
     }
 }

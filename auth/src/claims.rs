@@ -1,7 +1,7 @@
 //! The verified claims that handlers receive, and their actix extractor.
 
 use std::future::{Ready, ready};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -12,9 +12,12 @@ use crate::error::{AuthError, TokenError};
 /// The claims of a verified access token.
 ///
 /// Use it as a handler argument on a route wrapped in [`crate::RequireAuth`]. On a route without
-/// it, extraction fails closed with a 401.
+/// it, extraction fails closed with a 401. Cloning is cheap: the claims are shared.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Claims {
+pub struct Claims(Arc<Inner>);
+
+#[derive(Debug, PartialEq)]
+struct Inner {
     sub: Option<String>,
     scopes: Vec<String>,
     permissions: Vec<String>,
@@ -51,40 +54,41 @@ impl Claims {
                 .ok_or(TokenError::InvalidScopes)?,
             Some(_) => return Err(TokenError::InvalidScopes),
         };
-        Ok(Self {
+        Ok(Self(Arc::new(Inner {
             sub,
             scopes,
             permissions,
             permissions_as_scopes,
             all,
-        })
+        })))
     }
 
     /// The subject (`sub`), if the token names one.
     pub fn sub(&self) -> Option<&str> {
-        self.sub.as_deref()
+        self.0.sub.as_deref()
     }
 
     /// The space-delimited `scope` claim, split into its tokens.
     pub fn scopes(&self) -> &[String] {
-        &self.scopes
+        &self.0.scopes
     }
 
     /// Auth0's RBAC `permissions` claim.
     pub fn permissions(&self) -> &[String] {
-        &self.permissions
+        &self.0.permissions
     }
 
     /// Whether the token grants `scope`: in `scope`, or in `permissions` when those count.
     /// Comparison is exact and case-sensitive.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
-            || (self.permissions_as_scopes && self.permissions.iter().any(|p| p == scope))
+        let inner = &self.0;
+        inner.scopes.iter().any(|s| s == scope)
+            || (inner.permissions_as_scopes && inner.permissions.iter().any(|p| p == scope))
     }
 
     /// Every claim of the payload.
     pub fn all(&self) -> &Map<String, Value> {
-        &self.all
+        &self.0.all
     }
 }
 
@@ -95,8 +99,8 @@ impl FromRequest for Claims {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
             req.extensions()
-                .get::<Rc<Claims>>()
-                .map(|claims| Claims::clone(claims))
+                .get::<Claims>()
+                .cloned()
                 .ok_or(AuthError::MissingToken),
         )
     }

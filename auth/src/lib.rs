@@ -30,6 +30,7 @@
 //! - Failures answer RFC 6750 challenges with JSON bodies; see [`AuthError`].
 
 mod authenticator;
+mod cache;
 mod claims;
 mod credentials;
 mod error;
@@ -44,7 +45,7 @@ pub mod mint;
 #[cfg(test)]
 mod tests;
 
-pub use authenticator::{Authenticator, AuthenticatorBuilder};
+pub use authenticator::{Authenticator, AuthenticatorBuilder, DEFAULT_TOKEN_CACHE_CAPACITY};
 pub use claims::Claims;
 pub use credentials::bearer_token;
 pub use error::{AuthError, ConfigError, DateClaim, TokenError};

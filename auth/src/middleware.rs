@@ -69,7 +69,7 @@ impl Check for RequireScope {
         &self,
         req: &ServiceRequest,
     ) -> LocalBoxFuture<'static, Result<Option<Claims>, AuthError>> {
-        let outcome = match req.extensions().get::<Rc<Claims>>() {
+        let outcome = match req.extensions().get::<Claims>() {
             None => Err(AuthError::MissingToken),
             Some(claims) if claims.has_scope(&self.scope) => Ok(None),
             Some(_) => Err(AuthError::InsufficientScope {
@@ -131,7 +131,7 @@ where
             match check.await {
                 Ok(claims) => {
                     if let Some(claims) = claims {
-                        req.extensions_mut().insert(Rc::new(claims));
+                        req.extensions_mut().insert(claims);
                     }
                     Ok(service.call(req).await?.map_into_left_body())
                 }

@@ -23,8 +23,15 @@ pub struct Unverified<'a> {
     /// The header's `kid`.
     pub kid: Option<String>,
     signing_input: &'a str,
-    signature: &'a str,
+    signature: Vec<u8>,
     payload: Map<String, Value>,
+}
+
+/// A verified token's time window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Validity {
+    exp: f64,
+    nbf: Option<f64>,
 }
 
 /// The claim rules: issuer, audiences, leeway and how scopes are read.
@@ -77,6 +84,7 @@ impl Validator {
         if signature_bytes.is_empty() {
             return Err(TokenError::Malformed);
         }
+        let signing_input = &token[..token.len() - signature.len() - 1];
 
         let alg = match header.get("alg") {
             Some(Value::String(alg)) => parse_algorithm(alg)
@@ -98,12 +106,11 @@ impl Validator {
             Some(Value::String(kid)) => Some(kid.clone()),
             Some(_) => return Err(TokenError::Malformed),
         };
-        let signing_input = &token[..token.len() - signature.len() - 1];
         Ok(Unverified {
             alg,
             kid,
             signing_input,
-            signature,
+            signature: signature_bytes,
             payload,
         })
     }
@@ -117,15 +124,13 @@ impl Validator {
         token: Unverified<'_>,
         keys: &[&Key],
         now: f64,
-    ) -> Result<Claims, TokenError> {
+    ) -> Result<(Claims, Validity), TokenError> {
         let verified = keys.iter().any(|key| {
-            jsonwebtoken::crypto::verify(
-                token.signature,
-                token.signing_input.as_bytes(),
-                key.decoding(),
-                token.alg,
-            )
-            .unwrap_or(false)
+            key.verifier(token.alg).is_some_and(|verifier| {
+                verifier
+                    .verify_sig(token.signing_input.as_bytes(), &token.signature)
+                    .is_ok()
+            })
         });
         if !verified {
             return Err(TokenError::BadSignature);
@@ -133,7 +138,11 @@ impl Validator {
         self.check_claims(token.payload, now)
     }
 
-    fn check_claims(&self, payload: Map<String, Value>, now: f64) -> Result<Claims, TokenError> {
+    fn check_claims(
+        &self,
+        payload: Map<String, Value>,
+        now: f64,
+    ) -> Result<(Claims, Validity), TokenError> {
         if payload.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
             return Err(TokenError::Issuer);
         }
@@ -152,18 +161,33 @@ impl Validator {
             return Err(TokenError::Audience);
         }
 
+        let validity = Validity {
+            exp: date(&payload, "exp", DateClaim::Exp)?.ok_or(TokenError::MissingExpiry)?,
+            nbf: date(&payload, "nbf", DateClaim::Nbf)?,
+        };
+        date(&payload, "iat", DateClaim::Iat)?;
+        self.check_time(validity, now)?;
+        Ok((
+            Claims::from_payload(payload, self.permissions_as_scopes)?,
+            validity,
+        ))
+    }
+
+    /// The time checks, with the leeway: run on every full validation and every cache hit.
+    ///
+    /// # Errors
+    /// [`TokenError::Expired`] when `now > exp + leeway`, [`TokenError::NotYetValid`] when
+    /// `now + leeway < nbf`.
+    pub fn check_time(&self, validity: Validity, now: f64) -> Result<(), TokenError> {
         #[allow(clippy::cast_precision_loss)]
         let leeway = self.leeway_secs as f64;
-        let exp = date(&payload, "exp", DateClaim::Exp)?.ok_or(TokenError::MissingExpiry)?;
-        let nbf = date(&payload, "nbf", DateClaim::Nbf)?;
-        date(&payload, "iat", DateClaim::Iat)?;
-        if now > exp + leeway {
+        if now > validity.exp + leeway {
             return Err(TokenError::Expired);
         }
-        if nbf.is_some_and(|nbf| now + leeway < nbf) {
+        if validity.nbf.is_some_and(|nbf| now + leeway < nbf) {
             return Err(TokenError::NotYetValid);
         }
-        Claims::from_payload(payload, self.permissions_as_scopes)
+        Ok(())
     }
 }
 

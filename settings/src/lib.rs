@@ -87,6 +87,8 @@ pub struct AuthSettings {
     pub leeway_secs: u64,
     /// Whether Auth0's RBAC `permissions` claim counts as scopes.
     pub permissions_as_scopes: bool,
+    /// How many verified tokens to remember; 0 turns the cache off.
+    pub token_cache_capacity: usize,
     /// The JWKS cache.
     pub jwks: JwksSettings,
 }

@@ -63,6 +63,7 @@ fn defaults_match_the_auth0_sample() {
     assert_eq!(settings.auth.jwks.max_stale().as_secs(), 86_400);
     assert_eq!(settings.auth.jwks.fetch_timeout().as_secs(), 5);
     assert_eq!(settings.auth.jwks.max_response_bytes, 1_048_576);
+    assert_eq!(settings.auth.token_cache_capacity, 10_000);
     assert!(settings.auth.issuer().is_none());
 }
 

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ACCEPT;
+use actix_web::web::Bytes;
 use awc::error::PayloadError;
+use jsonwebtoken::Algorithm;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use url::Url;
@@ -42,7 +44,11 @@ enum FetchError {
 
 struct Fetcher {
     source: Source,
+    algorithms: Vec<Algorithm>,
     discovered: Option<Url>,
+    /// The last JWKS body parsed: an unchanged document keeps its key set (and so the
+    /// verified-token cache entries made with it).
+    last_body: Option<Bytes>,
     config: JwksConfig,
     client: awc::Client,
     state: watch::Sender<Arc<Snapshot>>,
@@ -53,6 +59,7 @@ struct Fetcher {
 /// ends when every [`super::JwksCache`] handle is dropped.
 pub(super) fn spawn(
     source: Source,
+    algorithms: Vec<Algorithm>,
     config: JwksConfig,
     state: watch::Sender<Arc<Snapshot>>,
     demands: mpsc::UnboundedReceiver<Demand>,
@@ -67,7 +74,9 @@ pub(super) fn spawn(
                     .finish();
                 Fetcher {
                     source,
+                    algorithms,
                     discovered: None,
+                    last_body: None,
                     config,
                     client,
                     state,
@@ -138,16 +147,13 @@ impl Fetcher {
         let now = Instant::now();
         match result {
             Ok(keys) => {
-                log::info!(
-                    "fetched the JWKS: {} keys, kids {:?}",
-                    keys.len(),
-                    keys.kids()
-                );
                 self.failures = 0;
                 let usable_until = now + self.config.max_stale;
                 self.state.send_modify(|state| {
                     let state = Arc::make_mut(state);
-                    state.keys = Some(Arc::new(keys));
+                    if let Some(keys) = keys {
+                        state.keys = Some(Arc::new(keys));
+                    }
                     state.fetched_at = Some(now);
                     state.usable_until = Some(usable_until);
                     state.failing = false;
@@ -173,7 +179,8 @@ impl Fetcher {
         }
     }
 
-    async fn fetch(&mut self) -> Result<KeySet, FetchError> {
+    /// Fetches the key set: `None` when the document is unchanged since the last fetch.
+    async fn fetch(&mut self) -> Result<Option<KeySet>, FetchError> {
         let url = match (&self.source, &self.discovered) {
             (Source::Jwks(url), _) | (Source::Discovery { .. }, Some(url)) => url.clone(),
             (Source::Discovery { issuer, document }, None) => {
@@ -183,7 +190,19 @@ impl Fetcher {
             }
         };
         let body = self.get(&url).await?;
-        KeySet::from_json(&body).map_err(|source| FetchError::KeySet { url, source })
+        if self.last_body.as_ref() == Some(&body) && self.snapshot().keys.is_some() {
+            log::info!("fetched the JWKS: unchanged");
+            return Ok(None);
+        }
+        let keys = KeySet::from_json(&body, &self.algorithms)
+            .map_err(|source| FetchError::KeySet { url, source })?;
+        log::info!(
+            "fetched the JWKS: {} keys, kids {:?}",
+            keys.len(),
+            keys.kids()
+        );
+        self.last_body = Some(body);
+        Ok(Some(keys))
     }
 
     /// Reads `jwks_uri` from the discovery document, after checking its `issuer`.
@@ -206,7 +225,7 @@ impl Fetcher {
     }
 
     /// GETs a document: 200 only, within the timeout and the size limit.
-    async fn get(&self, url: &Url) -> Result<actix_web::web::Bytes, FetchError> {
+    async fn get(&self, url: &Url) -> Result<Bytes, FetchError> {
         let request = async {
             let mut response = self
                 .client

@@ -2,56 +2,37 @@
 
 use std::collections::BTreeSet;
 
+use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
-use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
 /// RFC 7518 §3.3: RSA keys of 2048 bits or more.
 const MIN_RSA_MODULUS_BYTES: usize = 256;
 
-/// One usable verification key.
-#[derive(Clone)]
+/// One usable verification key, parsed once per allowed algorithm it fits, so that verifying
+/// never rebuilds the key.
 pub struct Key {
     kid: Option<String>,
-    alg: Option<Algorithm>,
-    kind: KeyKind,
-    decoding: DecodingKey,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyKind {
-    Rsa,
-    P256,
-    P384,
-    Ed25519,
+    verifiers: Vec<(Algorithm, ParsedPublicKey)>,
 }
 
 impl Key {
-    /// Whether this key may verify a token signed with `alg`: the key type fits the algorithm,
-    /// and the JWK's own `alg`, if any, is the same.
-    pub fn fits(&self, alg: Algorithm) -> bool {
-        let kind_fits = match alg {
-            Algorithm::RS256
-            | Algorithm::RS384
-            | Algorithm::RS512
-            | Algorithm::PS256
-            | Algorithm::PS384
-            | Algorithm::PS512 => self.kind == KeyKind::Rsa,
-            Algorithm::ES256 => self.kind == KeyKind::P256,
-            Algorithm::ES384 => self.kind == KeyKind::P384,
-            Algorithm::EdDSA => self.kind == KeyKind::Ed25519,
-            _ => false,
-        };
-        kind_fits && self.alg.is_none_or(|own| own == alg)
+    /// The parsed key for `alg`, if this key may verify such tokens: the key type fits the
+    /// algorithm, the JWK's own `alg` (if any) is the same, and the algorithm is allowed.
+    pub fn verifier(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {
+        self.verifiers
+            .iter()
+            .find_map(|(own, parsed)| (*own == alg).then_some(parsed))
     }
 
-    /// The key for `jsonwebtoken`'s verifier.
-    pub fn decoding(&self) -> &DecodingKey {
-        &self.decoding
+    /// Whether this key may verify a token signed with `alg`.
+    pub fn fits(&self, alg: Algorithm) -> bool {
+        self.verifier(alg).is_some()
     }
 
     /// The key's `kid`, if it has one.
@@ -61,7 +42,7 @@ impl Key {
 }
 
 /// The usable keys of one JWKS document.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct KeySet {
     keys: Vec<Key>,
 }
@@ -88,11 +69,12 @@ pub enum KeySetError {
 }
 
 impl KeySet {
-    /// Parses a JWKS document, skipping (with a warning) each key that cannot be used.
+    /// Parses a JWKS document for the `allowed` algorithms, skipping (with a warning) each key
+    /// that cannot be used.
     ///
     /// # Errors
     /// When the body is not a JWKS document or no key is usable.
-    pub fn from_json(body: &[u8]) -> Result<Self, KeySetError> {
+    pub fn from_json(body: &[u8], allowed: &[Algorithm]) -> Result<Self, KeySetError> {
         let document: Value =
             serde_json::from_slice(body).map_err(|e| KeySetError::NotJwks(e.to_string()))?;
         let entries = document
@@ -102,7 +84,7 @@ impl KeySet {
         let keys: Vec<Key> = entries
             .iter()
             .enumerate()
-            .filter_map(|(index, entry)| match parse_key(entry) {
+            .filter_map(|(index, entry)| match parse_key(entry, allowed) {
                 Ok(key) => Some(key),
                 Err(reason) => {
                     let kid = entry.get("kid").and_then(Value::as_str).unwrap_or("(none)");
@@ -159,7 +141,7 @@ impl KeySet {
     }
 }
 
-fn parse_key(entry: &Value) -> Result<Key, String> {
+fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
     let jwk: Jwk = serde_json::from_value(entry.clone()).map_err(|e| e.to_string())?;
     match &jwk.common.public_key_use {
         None | Some(PublicKeyUse::Signature) => {}
@@ -170,7 +152,7 @@ fn parse_key(entry: &Value) -> Result<Key, String> {
     {
         return Err("\"key_ops\" lacks \"verify\"".into());
     }
-    let alg = jwk
+    let own_alg = jwk
         .common
         .key_algorithm
         .map(|alg| {
@@ -179,36 +161,88 @@ fn parse_key(entry: &Value) -> Result<Key, String> {
             ))
         })
         .transpose()?;
-    let kind = match &jwk.algorithm {
+    let decode = |field: &str, value: &str| {
+        URL_SAFE_NO_PAD
+            .decode(value)
+            .map_err(|e| format!("bad \"{field}\": {e}"))
+    };
+    let candidates: Vec<Algorithm> = allowed
+        .iter()
+        .copied()
+        .filter(|alg| own_alg.is_none_or(|own| own == *alg))
+        .collect();
+    let verifiers = match &jwk.algorithm {
         AlgorithmParameters::RSA(rsa) => {
-            let modulus = URL_SAFE_NO_PAD
-                .decode(&rsa.n)
-                .map_err(|e| format!("bad \"n\": {e}"))?;
-            let bits = modulus.iter().skip_while(|b| **b == 0).count() * 8;
+            let components = RsaPublicKeyComponents {
+                n: decode("n", &rsa.n)?,
+                e: decode("e", &rsa.e)?,
+            };
+            let bits = components.n.iter().skip_while(|b| **b == 0).count() * 8;
             if bits < MIN_RSA_MODULUS_BYTES * 8 {
                 return Err(format!("RSA key of about {bits} bits is below 2048"));
             }
-            KeyKind::Rsa
+            parse_all(&candidates, |alg| {
+                let params: &'static signature::RsaParameters = match alg {
+                    Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+                    Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+                    Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+                    Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+                    Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+                    Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
+                    _ => return None,
+                };
+                Some(
+                    components
+                        .to_parsed_public_key(params)
+                        .map_err(|e| e.to_string()),
+                )
+            })?
         }
-        AlgorithmParameters::EllipticCurve(ec) => match &ec.curve {
-            EllipticCurve::P256 => KeyKind::P256,
-            EllipticCurve::P384 => KeyKind::P384,
-            other => return Err(format!("unsupported curve {other:?}")),
-        },
-        AlgorithmParameters::OctetKeyPair(okp) => match &okp.curve {
-            EllipticCurve::Ed25519 => KeyKind::Ed25519,
-            other => return Err(format!("unsupported curve {other:?}")),
-        },
+        AlgorithmParameters::EllipticCurve(ec) => {
+            let (fits, verification): (Algorithm, &'static signature::EcdsaVerificationAlgorithm) =
+                match &ec.curve {
+                    EllipticCurve::P256 => (Algorithm::ES256, &signature::ECDSA_P256_SHA256_FIXED),
+                    EllipticCurve::P384 => (Algorithm::ES384, &signature::ECDSA_P384_SHA384_FIXED),
+                    other => return Err(format!("unsupported curve {other:?}")),
+                };
+            let mut point = vec![0x04];
+            point.extend(decode("x", &ec.x)?);
+            point.extend(decode("y", &ec.y)?);
+            parse_all(&candidates, |alg| {
+                (alg == fits)
+                    .then(|| ParsedPublicKey::new(verification, &point).map_err(|e| e.to_string()))
+            })?
+        }
+        AlgorithmParameters::OctetKeyPair(okp) => {
+            if okp.curve != EllipticCurve::Ed25519 {
+                return Err(format!("unsupported curve {:?}", okp.curve));
+            }
+            let x = decode("x", &okp.x)?;
+            parse_all(&candidates, |alg| {
+                (alg == Algorithm::EdDSA).then(|| {
+                    ParsedPublicKey::new(&signature::ED25519, &x).map_err(|e| e.to_string())
+                })
+            })?
+        }
         AlgorithmParameters::OctetKey(_) => return Err("symmetric keys are never used".into()),
         _ => return Err("unsupported key type".into()),
     };
-    let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
     Ok(Key {
         kid: jwk.common.key_id,
-        alg,
-        kind,
-        decoding,
+        verifiers,
     })
+}
+
+/// Parses the key once for each candidate algorithm it supports (`parse` gives `None` for an
+/// algorithm that does not fit the key type).
+fn parse_all(
+    candidates: &[Algorithm],
+    parse: impl Fn(Algorithm) -> Option<Result<ParsedPublicKey, String>>,
+) -> Result<Vec<(Algorithm, ParsedPublicKey)>, String> {
+    candidates
+        .iter()
+        .filter_map(|alg| parse(*alg).map(|parsed| parsed.map(|key| (*alg, key))))
+        .collect()
 }
 
 /// The asymmetric signature algorithms; `HS*`, encryption algorithms and unknown names give

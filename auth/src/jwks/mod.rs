@@ -8,6 +8,7 @@ pub mod keys;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use jsonwebtoken::Algorithm;
 use tokio::sync::{mpsc, oneshot, watch};
 use url::Url;
 
@@ -146,12 +147,13 @@ pub(crate) struct JwksCache {
 }
 
 impl JwksCache {
-    /// Starts the fetcher thread, which fetches the keys at once.
-    pub(crate) fn start(source: Source, config: JwksConfig) -> Self {
+    /// Starts the fetcher thread, which fetches the keys at once. Keys are parsed for the
+    /// `algorithms` allowed.
+    pub(crate) fn start(source: Source, algorithms: Vec<Algorithm>, config: JwksConfig) -> Self {
         let (state_tx, state) = watch::channel(Arc::new(Snapshot::default()));
         let (demands, demands_rx) = mpsc::unbounded_channel();
         let fetch_timeout = config.fetch_timeout;
-        fetch::spawn(source, config, state_tx, demands_rx);
+        fetch::spawn(source, algorithms, config, state_tx, demands_rx);
         Self {
             state,
             demands,
@@ -161,7 +163,12 @@ impl JwksCache {
 
     /// Whether a usable key set is loaded.
     pub(crate) fn is_ready(&self) -> bool {
-        self.state.borrow().usable_keys(Instant::now()).is_some()
+        self.current().is_some()
+    }
+
+    /// The usable key set, if any, without fetching.
+    pub(crate) fn current(&self) -> Option<Arc<KeySet>> {
+        self.state.borrow().usable_keys(Instant::now()).cloned()
     }
 
     /// The key set to look `kid` up in. It refetches, once per cooldown and shared by concurrent

@@ -1,6 +1,7 @@
 //! Unit tests of the whole check, driven through [`Authenticator::verify`] against a wiremock
 //! JWKS server.
 
+mod cache;
 mod jwks;
 mod validation;
 

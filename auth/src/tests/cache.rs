@@ -1,0 +1,166 @@
+//! The verified-token cache never accepts a token that the full validation would reject.
+
+use std::time::Duration;
+
+use wiremock::MockServer;
+
+use super::*;
+use crate::mint::now_secs;
+
+async fn issuer_with(
+    keys: &[&SigningKey],
+    jwks_config: JwksConfig,
+    capacity: usize,
+) -> (MockServer, Authenticator) {
+    let server = MockServer::start().await;
+    respond_jwks(&server, &jwks(keys)).await;
+    let auth = Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .leeway(Duration::ZERO)
+        .token_cache_capacity(capacity)
+        .jwks(jwks_config)
+        .build()
+        .unwrap();
+    ready(&auth).await;
+    (server, auth)
+}
+
+/// Serves `body` for every fetch, replacing whatever was served before.
+async fn respond_jwks(server: &MockServer, body: &serde_json::Value) {
+    server.reset().await;
+    wiremock::Mock::given(wiremock::matchers::path(JWKS_PATH))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+#[actix_web::test]
+async fn a_cached_token_is_rejected_once_it_expires() {
+    let key = rsa(1, "k1");
+    let (_server, auth) = issuer_with(&[&key], fast_jwks(), 100).await;
+    let token = valid(&key).claim("exp", now_secs() + 1).sign().unwrap();
+    assert!(auth.verify(&token).await.is_ok());
+    assert_eq!(auth.cached_tokens(), 1);
+
+    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+
+    assert_eq!(token_error(auth.verify(&token).await), TokenError::Expired);
+}
+
+#[actix_web::test]
+async fn a_cached_token_is_rejected_once_its_key_is_removed() {
+    let (kept, removed) = (rsa(1, "k1"), rsa(2, "k2"));
+    let (server, auth) = issuer_with(
+        &[&kept, &removed],
+        JwksConfig {
+            max_age: Duration::from_millis(200),
+            ..fast_jwks()
+        },
+        100,
+    )
+    .await;
+    let token = valid(&removed).sign().unwrap();
+    assert!(auth.verify(&token).await.is_ok());
+
+    respond_jwks(&server, &jwks(&[&kept])).await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+
+    assert_eq!(
+        token_error(auth.verify(&token).await),
+        TokenError::UnknownKid
+    );
+}
+
+#[actix_web::test]
+async fn a_cached_token_is_rejected_once_its_kid_names_another_key() {
+    let (original, replacement) = (rsa(1, "k1"), rsa(2, "k1"));
+    let (server, auth) = issuer_with(
+        &[&original],
+        JwksConfig {
+            max_age: Duration::from_millis(200),
+            ..fast_jwks()
+        },
+        100,
+    )
+    .await;
+    let token = valid(&original).sign().unwrap();
+    assert!(auth.verify(&token).await.is_ok());
+
+    respond_jwks(&server, &jwks(&[&replacement])).await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+
+    assert_eq!(
+        token_error(auth.verify(&token).await),
+        TokenError::BadSignature
+    );
+}
+
+#[actix_web::test]
+async fn a_tampered_copy_of_a_cached_token_is_rejected() {
+    let key = rsa(1, "k1");
+    let (_server, auth) = issuer_with(&[&key], fast_jwks(), 100).await;
+    let token = valid(&key).sign().unwrap();
+    assert!(auth.verify(&token).await.is_ok());
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let forged_payload = crate::mint::encode_json(&serde_json::json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": "admin", "exp": now_secs() + 3600,
+    }));
+    let header = input.split('.').next().unwrap();
+
+    for tampered in [
+        format!("{header}.{forged_payload}.{signature}"),
+        format!("{token}A"),
+        token[..token.len() - 1].to_owned(),
+    ] {
+        assert!(auth.verify(&tampered).await.is_err(), "{tampered}");
+    }
+    assert!(auth.verify(&token).await.is_ok());
+}
+
+#[actix_web::test]
+async fn a_hit_returns_the_same_claims_as_the_full_validation() {
+    let key = rsa(1, "k1");
+    let (_server, auth) = issuer_with(&[&key], fast_jwks(), 100).await;
+    let token = valid(&key).claim("scope", "read:messages").sign().unwrap();
+
+    let first = auth.verify(&token).await.unwrap();
+    let second = auth.verify(&token).await.unwrap();
+
+    assert_eq!(first, second);
+    assert!(second.has_scope("read:messages"));
+}
+
+#[actix_web::test]
+async fn the_cache_is_bounded_and_can_be_turned_off() {
+    let key = rsa(1, "k1");
+    let (_server, bounded) = issuer_with(&[&key], fast_jwks(), 16).await;
+    let (_server_off, off) = issuer_with(&[&key], fast_jwks(), 0).await;
+
+    for i in 0..64 {
+        let token = valid(&key).claim("jti", i).sign().unwrap();
+        assert!(bounded.verify(&token).await.is_ok());
+        assert!(off.verify(&token).await.is_ok());
+    }
+
+    assert!(bounded.cached_tokens() <= 16, "{}", bounded.cached_tokens());
+    assert!(bounded.cached_tokens() > 0);
+    assert_eq!(off.cached_tokens(), 0);
+}
+
+#[actix_web::test]
+async fn rejected_tokens_are_never_cached() {
+    let key = rsa(1, "k1");
+    let (_server, auth) = issuer_with(&[&key], fast_jwks(), 100).await;
+
+    for token in [
+        valid(&rsa(3, "k1")).sign().unwrap(),
+        valid(&key).claim("aud", "other").sign().unwrap(),
+        valid(&key).expires_in(-60).sign().unwrap(),
+    ] {
+        assert!(auth.verify(&token).await.is_err());
+    }
+
+    assert_eq!(auth.cached_tokens(), 0);
+}
