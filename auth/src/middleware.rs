@@ -11,6 +11,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::authenticator::Authenticator;
 use crate::claims::Claims;
+use crate::credentials::bearer_token;
 use crate::error::AuthError;
 
 /// Middleware that lets through only requests with a valid bearer token, and hands their
@@ -58,9 +59,10 @@ impl Check for RequireAuth {
         &self,
         req: &ServiceRequest,
     ) -> LocalBoxFuture<'static, Result<Option<Claims>, AuthError>> {
+        // Copy out only the token, not the whole header map.
+        let token = bearer_token(req.headers()).map(str::to_owned);
         let authenticator = self.authenticator.clone();
-        let headers = req.headers().clone();
-        Box::pin(async move { authenticator.authenticate(&headers).await.map(Some) })
+        Box::pin(async move { authenticator.verify(&token?).await.map(Some) })
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod cache;
 mod jwks;
+mod middleware;
 mod validation;
 
 use std::time::Duration;

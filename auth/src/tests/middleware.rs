@@ -1,0 +1,81 @@
+//! The actix glue: claims reach handlers, scope checks compose, and misuse fails closed.
+
+use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use actix_web::{App, HttpResponse, test, web};
+use wiremock::MockServer;
+
+use super::*;
+use crate::{Claims, RequireAuth, RequireScope};
+
+async fn who(claims: Claims) -> HttpResponse {
+    HttpResponse::Ok().body(claims.sub().unwrap_or_default().to_owned())
+}
+
+async fn issuer() -> (MockServer, Authenticator) {
+    let server = MockServer::start().await;
+    serve_jwks(&server, &jwks(&[&rsa(1, "k1")]), 1).await;
+    let auth = authenticator(&server, fast_jwks());
+    ready(&auth).await;
+    (server, auth)
+}
+
+#[actix_web::test]
+async fn handlers_receive_the_verified_claims() {
+    let (_server, auth) = issuer().await;
+    let app = test::init_service(
+        App::new().service(
+            web::resource("/me")
+                .route(web::get().to(who))
+                .wrap(RequireScope::new("read:messages"))
+                .wrap(RequireAuth::new(auth)),
+        ),
+    )
+    .await;
+    let token = valid(&rsa(1, "k1"))
+        .claim("sub", "alice")
+        .claim("scope", "read:messages")
+        .sign()
+        .unwrap();
+
+    let request = test::TestRequest::get()
+        .uri("/me")
+        .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+        .to_request();
+    let body = test::call_and_read_body(&app, request).await;
+
+    assert_eq!(body, "alice");
+}
+
+#[actix_web::test]
+async fn scope_check_without_authentication_fails_closed() {
+    let app = test::init_service(
+        App::new().service(
+            web::resource("/misconfigured")
+                .route(web::get().to(who))
+                .wrap(RequireScope::new("read:messages")),
+        ),
+    )
+    .await;
+
+    let response = test::call_service(
+        &app,
+        test::TestRequest::get().uri("/misconfigured").to_request(),
+    )
+    .await;
+
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers().get(WWW_AUTHENTICATE).unwrap(),
+        r#"Bearer realm="api""#
+    );
+}
+
+#[actix_web::test]
+async fn claims_extractor_without_authentication_fails_closed() {
+    let app = test::init_service(App::new().route("/open", web::get().to(who))).await;
+
+    let response =
+        test::call_service(&app, test::TestRequest::get().uri("/open").to_request()).await;
+
+    assert_eq!(response.status(), 401);
+}
