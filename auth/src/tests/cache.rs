@@ -49,52 +49,43 @@ async fn a_cached_token_is_rejected_once_it_expires() {
     assert_eq!(token_error(auth.verify(&token).await), TokenError::Expired);
 }
 
+/// Verifies (and so caches) a token from `signer` while `before` is published, publishes
+/// `after`, waits for the refresh, and returns what the same token gets then.
+async fn after_refresh(
+    before: &[&SigningKey],
+    after: &[&SigningKey],
+    signer: &SigningKey,
+) -> TokenError {
+    let jwks_config = JwksConfig {
+        max_age: Duration::from_millis(200),
+        ..fast_jwks()
+    };
+    let (server, auth) = issuer_with(before, jwks_config, 100).await;
+    let token = valid(signer).sign().unwrap();
+    assert!(auth.verify(&token).await.is_ok());
+
+    respond_jwks(&server, &jwks(after)).await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+
+    token_error(auth.verify(&token).await)
+}
+
 #[actix_web::test]
 async fn a_cached_token_is_rejected_once_its_key_is_removed() {
     let (kept, removed) = (rsa(1, "k1"), rsa(2, "k2"));
-    let (server, auth) = issuer_with(
-        &[&kept, &removed],
-        JwksConfig {
-            max_age: Duration::from_millis(200),
-            ..fast_jwks()
-        },
-        100,
-    )
-    .await;
-    let token = valid(&removed).sign().unwrap();
-    assert!(auth.verify(&token).await.is_ok());
 
-    respond_jwks(&server, &jwks(&[&kept])).await;
-    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let error = after_refresh(&[&kept, &removed], &[&kept], &removed).await;
 
-    assert_eq!(
-        token_error(auth.verify(&token).await),
-        TokenError::UnknownKid
-    );
+    assert_eq!(error, TokenError::UnknownKid);
 }
 
 #[actix_web::test]
 async fn a_cached_token_is_rejected_once_its_kid_names_another_key() {
     let (original, replacement) = (rsa(1, "k1"), rsa(2, "k1"));
-    let (server, auth) = issuer_with(
-        &[&original],
-        JwksConfig {
-            max_age: Duration::from_millis(200),
-            ..fast_jwks()
-        },
-        100,
-    )
-    .await;
-    let token = valid(&original).sign().unwrap();
-    assert!(auth.verify(&token).await.is_ok());
 
-    respond_jwks(&server, &jwks(&[&replacement])).await;
-    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let error = after_refresh(&[&original], &[&replacement], &original).await;
 
-    assert_eq!(
-        token_error(auth.verify(&token).await),
-        TokenError::BadSignature
-    );
+    assert_eq!(error, TokenError::BadSignature);
 }
 
 #[actix_web::test]
