@@ -25,6 +25,7 @@ pub enum MintError {
 enum Pair {
     Rsa(RsaKeyPair),
     P256(EcdsaKeyPair),
+    P384(EcdsaKeyPair),
     Ed25519(Ed25519KeyPair),
 }
 
@@ -74,6 +75,20 @@ impl SigningKey {
         })
     }
 
+    /// A P-384 key from PKCS#8 PEM.
+    ///
+    /// # Errors
+    /// When the PEM is not a P-384 PKCS#8 key.
+    pub fn p384_from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, MintError> {
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, &der(pem)?)
+                .map_err(|_| MintError::BadKey("P-384"))?;
+        Ok(Self {
+            kid: kid.into(),
+            pair: Pair::P384(pair),
+        })
+    }
+
     /// An Ed25519 key from PKCS#8 PEM.
     ///
     /// # Errors
@@ -106,6 +121,7 @@ impl SigningKey {
         match self.pair {
             Pair::Rsa(_) => "RS256",
             Pair::P256(_) => "ES256",
+            Pair::P384(_) => "ES384",
             Pair::Ed25519(_) => "EdDSA",
         }
     }
@@ -122,10 +138,17 @@ impl SigningKey {
                     "e": b64(public.exponent().big_endian_without_leading_zero()),
                 })
             }
-            Pair::P256(pair) => {
+            Pair::P256(pair) | Pair::P384(pair) => {
                 // An uncompressed point: 0x04 || x || y.
                 let point = pair.public_key().as_ref();
-                json!({ "kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65]) })
+                let half = (point.len() - 1) / 2;
+                let crv = if half == 32 { "P-256" } else { "P-384" };
+                json!({
+                    "kty": "EC",
+                    "crv": crv,
+                    "x": b64(&point[1..=half]),
+                    "y": b64(&point[half + 1..]),
+                })
             }
             Pair::Ed25519(pair) => {
                 json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref()) })
@@ -143,7 +166,7 @@ impl SigningKey {
     pub fn public_key_bytes(&self) -> Vec<u8> {
         match &self.pair {
             Pair::Rsa(pair) => pair.public_key().as_ref().to_vec(),
-            Pair::P256(pair) => pair.public_key().as_ref().to_vec(),
+            Pair::P256(pair) | Pair::P384(pair) => pair.public_key().as_ref().to_vec(),
             Pair::Ed25519(pair) => pair.public_key().as_ref().to_vec(),
         }
     }
@@ -169,11 +192,13 @@ impl SigningKey {
                 "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512"
             ),
             Pair::P256(_) => alg == "ES256",
+            Pair::P384(_) => alg == "ES384",
             Pair::Ed25519(_) => alg == "EdDSA",
         }
     }
 
-    /// Signs `message` with `alg` (RS256/384/512, PS256/384/512, ES256 or EdDSA, as fits the key).
+    /// Signs `message` with `alg` (RS256/384/512, PS256/384/512, ES256, ES384 or EdDSA, as
+    /// fits the key).
     ///
     /// # Errors
     /// When `alg` does not fit the key or signing fails.
@@ -195,7 +220,7 @@ impl SigningKey {
                     .map_err(|_| MintError::Crypto)?;
                 Ok(out)
             }
-            (Pair::P256(pair), "ES256") => Ok(pair
+            (Pair::P256(pair), "ES256") | (Pair::P384(pair), "ES384") => Ok(pair
                 .sign(&rng, message)
                 .map_err(|_| MintError::Crypto)?
                 .as_ref()

@@ -224,3 +224,70 @@ fn date(
         Some(_) => Err(TokenError::InvalidDate(claim)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validator(leeway_secs: u64) -> Validator {
+        Validator {
+            issuer: "https://issuer.example/".into(),
+            audiences: vec!["https://api".into()],
+            algorithms: vec![Algorithm::RS256],
+            leeway_secs,
+            permissions_as_scopes: true,
+        }
+    }
+
+    #[test]
+    fn every_asymmetric_algorithm_parses_by_its_exact_name() {
+        for (name, alg) in [
+            ("RS256", Algorithm::RS256),
+            ("RS384", Algorithm::RS384),
+            ("RS512", Algorithm::RS512),
+            ("PS256", Algorithm::PS256),
+            ("PS384", Algorithm::PS384),
+            ("PS512", Algorithm::PS512),
+            ("ES256", Algorithm::ES256),
+            ("ES384", Algorithm::ES384),
+            ("EdDSA", Algorithm::EdDSA),
+        ] {
+            assert_eq!(parse_algorithm(name), Some(alg), "{name}");
+        }
+        for name in [
+            "none", "HS256", "HS384", "HS512", "rs256", "ES512", "EDDSA", "",
+        ] {
+            assert_eq!(parse_algorithm(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn expiry_is_inclusive_of_the_leeway_boundary() {
+        let validity = Validity {
+            exp: 100.0,
+            nbf: None,
+        };
+
+        assert_eq!(validator(5).check_time(validity, 105.0), Ok(()));
+        assert_eq!(
+            validator(5).check_time(validity, 105.5),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(validator(0).check_time(validity, 100.0), Ok(()));
+    }
+
+    #[test]
+    fn not_before_is_inclusive_of_the_leeway_boundary() {
+        let validity = Validity {
+            exp: 1000.0,
+            nbf: Some(110.0),
+        };
+
+        assert_eq!(validator(5).check_time(validity, 105.0), Ok(()));
+        assert_eq!(
+            validator(5).check_time(validity, 104.5),
+            Err(TokenError::NotYetValid)
+        );
+        assert_eq!(validator(0).check_time(validity, 110.0), Ok(()));
+    }
+}

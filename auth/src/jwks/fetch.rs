@@ -127,16 +127,14 @@ impl Fetcher {
     async fn answer(&mut self, demand: Demand) {
         let snapshot = self.snapshot();
         let now = Instant::now();
-        if !snapshot.knows(demand.kid.as_deref(), now) && !snapshot.backing_off(now) {
-            if snapshot.usable_keys(now).is_none() {
-                self.refresh().await;
-            } else if !snapshot.cooling_down(now) {
+        if snapshot.refetch_allowed(demand.kid.as_deref(), now) {
+            if snapshot.usable_keys(now).is_some() {
                 let until = now + self.config.cooldown;
                 self.state
                     .send_modify(|state| Arc::make_mut(state).cooldown_until = Some(until));
                 log::debug!("unknown kid: refetching the JWKS");
-                self.refresh().await;
             }
+            self.refresh().await;
         }
         // The requester may have given up waiting; that is fine.
         let _ = demand.reply.send(self.snapshot());

@@ -224,8 +224,8 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
                 })
             })?
         }
-        AlgorithmParameters::OctetKey(_) => return Err("symmetric keys are never used".into()),
-        _ => return Err("unsupported key type".into()),
+        // Symmetric ("oct") keys fall here too: they are never used.
+        _ => return Err("not an RSA, EC or OKP public key".into()),
     };
     Ok(Key {
         kid: jwk.common.key_id,

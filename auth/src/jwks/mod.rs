@@ -81,7 +81,8 @@ pub(crate) fn checked_url(what: &'static str, url: &str) -> Result<Url, ConfigEr
         None => false,
     };
     match parsed.scheme() {
-        "https" if parsed.host().is_some() => Ok(parsed),
+        // The url crate refuses an https URL without a host.
+        "https" => Ok(parsed),
         "http" if loopback => Ok(parsed),
         _ => Err(insecure()),
     }
@@ -115,12 +116,31 @@ impl Snapshot {
             .is_some_and(|keys| kid.is_none_or(|kid| keys.has_kid(kid)))
     }
 
+    /// `retry_at` is set only while failing.
     fn backing_off(&self, now: Instant) -> bool {
-        self.failing && self.retry_at.is_some_and(|at| now < at)
+        self.retry_at.is_some_and(|at| now < at)
     }
 
     fn cooling_down(&self, now: Instant) -> bool {
         self.cooldown_until.is_some_and(|until| now < until)
+    }
+
+    /// Whether a fetch for `kid` may run now: the key is not known, no backoff is running, and,
+    /// when keys are loaded (so `kid` is merely unknown), no cooldown is running either. The
+    /// request path and the fetcher decide with this same rule.
+    fn refetch_allowed(&self, kid: Option<&str>, now: Instant) -> bool {
+        !self.knows(kid, now)
+            && !self.backing_off(now)
+            && (self.usable_keys(now).is_none() || !self.cooling_down(now))
+    }
+
+    /// The key set to look `kid` up in, from this snapshot alone: the keys, unless none are
+    /// usable, or `kid` is unknown while refreshes fail, which no cached key can decide.
+    fn resolve(&self, kid: Option<&str>, now: Instant) -> Result<Arc<KeySet>, AuthError> {
+        match self.usable_keys(now) {
+            Some(keys) if !self.failing || self.knows(kid, now) => Ok(Arc::clone(keys)),
+            _ => Err(self.unavailable(now)),
+        }
     }
 
     fn unavailable(&self, now: Instant) -> AuthError {
@@ -178,25 +198,11 @@ impl JwksCache {
     /// [`AuthError::KeysUnavailable`] when no usable keys can decide: none are loaded and the
     /// issuer cannot be reached, or `kid` is unknown while refreshes fail.
     pub(crate) async fn key_set(&self, kid: Option<&str>) -> Result<Arc<KeySet>, AuthError> {
-        let snapshot = Arc::clone(&self.state.borrow());
-        let now = Instant::now();
-        if let Some(keys) = snapshot.usable_keys(now) {
-            if snapshot.knows(kid, now) || (snapshot.cooling_down(now) && !snapshot.failing) {
-                return Ok(Arc::clone(keys));
-            }
-            if snapshot.cooling_down(now) || snapshot.backing_off(now) {
-                return Err(snapshot.unavailable(now));
-            }
-        } else if snapshot.backing_off(now) {
-            return Err(snapshot.unavailable(now));
+        let mut snapshot = Arc::clone(&self.state.borrow());
+        if snapshot.refetch_allowed(kid, Instant::now()) {
+            snapshot = self.demand(kid).await?;
         }
-
-        let snapshot = self.demand(kid).await?;
-        let now = Instant::now();
-        match snapshot.usable_keys(now) {
-            Some(keys) if snapshot.knows(kid, now) || !snapshot.failing => Ok(Arc::clone(keys)),
-            _ => Err(snapshot.unavailable(now)),
-        }
+        snapshot.resolve(kid, Instant::now())
     }
 
     async fn demand(&self, kid: Option<&str>) -> Result<Arc<Snapshot>, AuthError> {
@@ -213,6 +219,76 @@ impl JwksCache {
         match tokio::time::timeout(self.fetch_timeout, answer).await {
             Ok(Ok(snapshot)) => Ok(snapshot),
             _ => Err(unavailable),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Arc<KeySet> {
+        Arc::new(KeySet::default())
+    }
+
+    #[test]
+    fn keys_stop_being_usable_at_their_deadline() {
+        let now = Instant::now();
+        let snapshot = Snapshot {
+            keys: Some(keys()),
+            usable_until: Some(now),
+            ..Snapshot::default()
+        };
+
+        assert!(snapshot.usable_keys(now).is_none());
+        assert!(
+            snapshot
+                .usable_keys(now - Duration::from_millis(1))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn backoff_and_cooldown_end_at_their_deadline() {
+        let earlier = Instant::now();
+        let now = earlier + Duration::from_millis(1);
+        let snapshot = Snapshot {
+            keys: Some(keys()),
+            usable_until: Some(now + Duration::from_secs(60)),
+            failing: true,
+            retry_at: Some(now),
+            cooldown_until: Some(now),
+            ..Snapshot::default()
+        };
+
+        assert!(!snapshot.backing_off(now));
+        assert!(!snapshot.cooling_down(now));
+        assert!(snapshot.refetch_allowed(Some("new"), now));
+        assert!(snapshot.backing_off(earlier));
+        assert!(snapshot.cooling_down(earlier));
+        assert!(!snapshot.refetch_allowed(Some("new"), earlier));
+    }
+
+    #[test]
+    fn https_or_loopback_http_only() {
+        for ok in [
+            "https://issuer.example/jwks",
+            "http://localhost:8080/jwks",
+            "http://127.0.0.1/jwks",
+            "http://127.9.9.9/jwks",
+            "http://[::1]/jwks",
+        ] {
+            assert!(checked_url("jwks_uri", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://issuer.example/jwks",
+            "http://10.0.0.1/jwks",
+            "http://localhost.evil.example/jwks",
+            "file:///etc/passwd",
+            "https://",
+            "jwks.json",
+        ] {
+            assert!(checked_url("jwks_uri", bad).is_err(), "{bad}");
         }
     }
 }

@@ -60,7 +60,7 @@ pub fn fast_jwks() -> JwksConfig {
     }
 }
 
-pub async fn serve_jwks(server: &MockServer, body: &Value, times: u64) {
+pub async fn serve_jwks(server: &MockServer, body: &Value, times: impl Into<wiremock::Times>) {
     Mock::given(method("GET"))
         .and(path(JWKS_PATH))
         .respond_with(ResponseTemplate::new(200).set_body_json(body))

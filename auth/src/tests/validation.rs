@@ -616,3 +616,108 @@ async fn building_needs_issuer_audience_and_safe_urls() {
         );
     }
 }
+
+#[actix_web::test]
+async fn every_algorithm_verifies_with_a_jwk_that_names_it() {
+    let server = MockServer::start().await;
+    let rsa_key = rsa(1, "k1");
+    let p384 =
+        SigningKey::p384_from_pem("p384", include_str!("../../../tests/fixtures/ec-p384.pem"))
+            .unwrap();
+    let mut keys = vec![p256("ec1").jwk(), p384.jwk(), ed25519("ed1").jwk()];
+    for alg in ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] {
+        let mut jwk = rsa_key.jwk();
+        jwk["alg"] = json!(alg);
+        jwk["kid"] = json!(alg);
+        keys.push(jwk);
+    }
+    serve_jwks(&server, &json!({ "keys": keys }), 1).await;
+    let auth = Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .algorithms(
+            [
+                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+            ]
+            .map(|name| crate::parse_algorithm(name).unwrap()),
+        )
+        .jwks(fast_jwks())
+        .build()
+        .unwrap();
+    ready(&auth).await;
+
+    for alg in ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] {
+        let token = valid(&rsa_key)
+            .header("alg", alg)
+            .header("kid", alg)
+            .sign()
+            .unwrap();
+        assert!(check(&auth, &token).await.is_ok(), "{alg}");
+    }
+    for key in [p256("ec1"), p384, ed25519("ed1")] {
+        let token = valid(&key).sign().unwrap();
+        assert!(check(&auth, &token).await.is_ok(), "{}", key.default_alg());
+    }
+}
+
+#[actix_web::test]
+async fn rsa_keys_under_2048_bits_are_never_loaded() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    let mut short = key.jwk();
+    let modulus = URL_SAFE_NO_PAD
+        .decode(short["n"].as_str().unwrap())
+        .unwrap();
+    short["n"] = json!(URL_SAFE_NO_PAD.encode(&modulus[..128]));
+    short["kid"] = json!("short");
+    serve_jwks(&server, &json!({ "keys": [key.jwk(), short] }), 1..=2).await;
+    let auth = authenticator(&server, fast_jwks());
+    ready(&auth).await;
+
+    let token = valid(&key).header("kid", "short").sign().unwrap();
+
+    assert_eq!(
+        token_error(check(&auth, &token).await),
+        TokenError::UnknownKid
+    );
+}
+
+#[actix_web::test]
+async fn every_rsa_algorithm_verifies_with_a_jwk_that_names_none() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    let mut jwk = key.jwk();
+    jwk.as_object_mut().unwrap().remove("alg");
+    serve_jwks(&server, &json!({ "keys": [jwk] }), 1).await;
+    let auth = Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .algorithms([
+            Algorithm::RS256,
+            Algorithm::RS384,
+            Algorithm::RS512,
+            Algorithm::PS256,
+            Algorithm::PS384,
+            Algorithm::PS512,
+        ])
+        .jwks(fast_jwks())
+        .build()
+        .unwrap();
+    ready(&auth).await;
+
+    for alg in ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] {
+        let token = valid(&key).header("alg", alg).sign().unwrap();
+        assert!(check(&auth, &token).await.is_ok(), "{alg}");
+    }
+    // A PKCS#1 signature relabelled as PSS (same hash) must not verify.
+    let pkcs1 = valid(&key).sign().unwrap();
+    let (_, signature) = pkcs1.rsplit_once('.').unwrap();
+    let pss = valid(&key).header("alg", "PS256").sign().unwrap();
+    let (pss_input, _) = pss.rsplit_once('.').unwrap();
+    assert_eq!(
+        token_error(check(&auth, &format!("{pss_input}.{signature}")).await),
+        TokenError::BadSignature
+    );
+}

@@ -166,3 +166,18 @@ async fn development_token_endpoint_refuses_bad_lifetimes() {
         assert_eq!(response.status(), 400, "{query}");
     }
 }
+
+#[actix_web::test]
+async fn production_never_starts_a_development_issuer_even_without_validation() {
+    // Settings that skipped validation: production, no issuer.
+    let mut settings = settings_with(&[("APP__SERVER__PORT", "0")]);
+    settings.environment = settings::Environment::Production;
+
+    let error = Application::build(&settings)
+        .err()
+        .expect("startup must fail");
+
+    let message = format!("{error:#}");
+    assert!(message.contains("auth.domain"), "{message}");
+    assert!(message.contains("AUTH0_DOMAIN"), "{message}");
+}
