@@ -233,19 +233,16 @@ mod tests {
 
     #[test]
     fn keys_stop_being_usable_at_their_deadline() {
-        let now = Instant::now();
+        let earlier = Instant::now();
+        let deadline = earlier + Duration::from_millis(1);
         let snapshot = Snapshot {
             keys: Some(keys()),
-            usable_until: Some(now),
+            usable_until: Some(deadline),
             ..Snapshot::default()
         };
 
-        assert!(snapshot.usable_keys(now).is_none());
-        assert!(
-            snapshot
-                .usable_keys(now - Duration::from_millis(1))
-                .is_some()
-        );
+        assert!(snapshot.usable_keys(deadline).is_none());
+        assert!(snapshot.usable_keys(earlier).is_some());
     }
 
     #[test]
