@@ -102,3 +102,15 @@ pub fn token_error(result: Result<crate::Claims, AuthError>) -> TokenError {
         other => panic!("expected an invalid token, got {other:?}"),
     }
 }
+
+/// Verifies `token` until it is refused, as it must be once a background refresh has run, and
+/// returns why. Polling keeps the test independent of how fast the machine is.
+pub async fn eventually_refused(auth: &Authenticator, token: &str) -> TokenError {
+    for _ in 0..250 {
+        if let Err(error) = auth.verify(token).await {
+            return token_error(Err(error));
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the token was never refused");
+}

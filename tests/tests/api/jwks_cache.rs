@@ -19,6 +19,19 @@ async fn eventually_accepted(app: &TestApp, token: &str) {
     panic!("the token was never accepted");
 }
 
+/// Polls until `/api/private` refuses `token`, as it must once a refresh has run; returns the
+/// refusal.
+async fn eventually_refused(app: &TestApp, token: &str) -> tests::Reply {
+    for _ in 0..100 {
+        let reply = app.private(token).await;
+        if reply.status != 200 {
+            return reply;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the token was never refused");
+}
+
 /// Waits until the issuer has served `count` JWKS fetches.
 async fn fetches_reach(app: &TestApp, count: usize) {
     for _ in 0..100 {
@@ -76,6 +89,7 @@ async fn cold_start_with_concurrent_requests_causes_exactly_one_fetch() {
     let app = spawn_app_with(TestConfig {
         wait_ready: false,
         initial_mode: Mode::Slow(Duration::from_millis(300)),
+        fetch_timeout_secs: 10,
         ..TestConfig::default()
     })
     .await;
@@ -157,7 +171,9 @@ async fn removed_key_is_refused_after_the_next_refresh() {
     app.issuer.drop_kid("rsa-1");
     fetches_reach(&app, 2).await;
 
-    app.private(&token).await.assert_invalid_token(UNKNOWN_KID);
+    eventually_refused(&app, &token)
+        .await
+        .assert_invalid_token(UNKNOWN_KID);
     let ec = app.token(&app.keys.ec).sign().unwrap();
     app.private(&ec).await.assert_ok(PRIVATE);
 }
