@@ -54,10 +54,8 @@ impl SigningKey {
     /// # Errors
     /// When the PEM is not an RSA PKCS#8 key.
     pub fn rsa_from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, MintError> {
-        let pair = RsaKeyPair::from_pkcs8(&der(pem)?).map_err(|_| MintError::BadKey("RSA"))?;
-        Ok(Self {
-            kid: kid.into(),
-            pair: Pair::Rsa(pair),
+        Self::from_pem(kid, pem, "RSA", |der| {
+            RsaKeyPair::from_pkcs8(der).ok().map(Pair::Rsa)
         })
     }
 
@@ -66,12 +64,10 @@ impl SigningKey {
     /// # Errors
     /// When the PEM is not a P-256 PKCS#8 key.
     pub fn p256_from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, MintError> {
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der(pem)?)
-                .map_err(|_| MintError::BadKey("P-256"))?;
-        Ok(Self {
-            kid: kid.into(),
-            pair: Pair::P256(pair),
+        Self::from_pem(kid, pem, "P-256", |der| {
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                .ok()
+                .map(Pair::P256)
         })
     }
 
@@ -80,12 +76,10 @@ impl SigningKey {
     /// # Errors
     /// When the PEM is not a P-384 PKCS#8 key.
     pub fn p384_from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, MintError> {
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, &der(pem)?)
-                .map_err(|_| MintError::BadKey("P-384"))?;
-        Ok(Self {
-            kid: kid.into(),
-            pair: Pair::P384(pair),
+        Self::from_pem(kid, pem, "P-384", |der| {
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, der)
+                .ok()
+                .map(Pair::P384)
         })
     }
 
@@ -94,11 +88,23 @@ impl SigningKey {
     /// # Errors
     /// When the PEM is not an Ed25519 PKCS#8 key.
     pub fn ed25519_from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, MintError> {
-        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der(pem)?)
-            .map_err(|_| MintError::BadKey("Ed25519"))?;
+        Self::from_pem(kid, pem, "Ed25519", |der| {
+            Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
+                .ok()
+                .map(Pair::Ed25519)
+        })
+    }
+
+    fn from_pem(
+        kid: impl Into<String>,
+        pem: &str,
+        key_type: &'static str,
+        parse: impl FnOnce(&[u8]) -> Option<Pair>,
+    ) -> Result<Self, MintError> {
+        let pair = parse(&der(pem)?).ok_or(MintError::BadKey(key_type))?;
         Ok(Self {
             kid: kid.into(),
-            pair: Pair::Ed25519(pair),
+            pair,
         })
     }
 
