@@ -261,3 +261,26 @@ fn signature_algorithm(alg: KeyAlgorithm) -> Option<Algorithm> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::mint::SigningKey;
+
+    #[test]
+    fn counts_keys_and_lists_distinct_kids_for_the_log() {
+        let key =
+            SigningKey::p256_from_pem("b", include_str!("../../../tests/fixtures/ec-p256.pem"))
+                .unwrap();
+        let mut twin = key.jwk();
+        twin["kid"] = json!("a");
+        let document = json!({ "keys": [key.jwk(), twin.clone(), twin] });
+
+        let set = KeySet::from_json(document.to_string().as_bytes(), &[Algorithm::ES256]).unwrap();
+
+        assert_eq!(set.len(), 3);
+        assert_eq!(set.kids(), ["a", "b"]);
+    }
+}
