@@ -95,8 +95,9 @@ app.get('/api/private-scoped', checkJwt, requiredScopes('read:messages'), (req, 
 app.listen(process.env.PORT, '127.0.0.1');
 JS
   express_port=$(free_port)
+  # exec, so that the PID recorded for cleanup is node's own.
   (cd "$work/express" && PORT="$express_port" ISSUER="$issuer" AUDIENCE="$AUDIENCE" \
-    taskset -c "$SERVER_CORE" node server.js >"$work/express.log" 2>&1) &
+    exec taskset -c "$SERVER_CORE" node server.js >"$work/express.log" 2>&1) &
   pids+=($!)
   wait_for "http://127.0.0.1:$express_port/api/public"
   status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $warm_token" \
