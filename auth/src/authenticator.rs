@@ -3,12 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::header::HeaderMap;
 use jsonwebtoken::Algorithm;
 
 use crate::cache::TokenCache;
 use crate::claims::Claims;
-use crate::credentials::bearer_token;
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::keys::Selection;
 use crate::jwks::{JwksCache, JwksConfig, Source};
@@ -169,14 +167,6 @@ impl Authenticator {
     /// How many verified tokens are remembered now (at most the configured capacity).
     pub fn cached_tokens(&self) -> usize {
         self.inner.verified.len()
-    }
-
-    /// Reads the bearer token from `headers` and verifies it.
-    ///
-    /// # Errors
-    /// The first check that fails; see [`AuthError`] for the answer each one gets.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Claims, AuthError> {
-        self.verify(bearer_token(headers)?).await
     }
 
     /// Verifies a token: shape, header, key, signature, then claims.

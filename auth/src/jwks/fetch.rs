@@ -113,13 +113,11 @@ impl Fetcher {
 
     fn next_refresh(&self) -> Instant {
         let snapshot = self.snapshot();
-        if snapshot.failing {
-            snapshot.retry_at.unwrap_or_else(Instant::now)
-        } else {
+        snapshot.retry_at.unwrap_or_else(|| {
             snapshot
                 .fetched_at
                 .map_or_else(Instant::now, |at| at + self.config.max_age)
-        }
+        })
     }
 
     /// Acts on one demand: refetches unless the keys it wants are known now, or the cooldown
@@ -154,7 +152,6 @@ impl Fetcher {
                     }
                     state.fetched_at = Some(now);
                     state.usable_until = Some(usable_until);
-                    state.failing = false;
                     state.retry_at = None;
                 });
             }
@@ -167,7 +164,6 @@ impl Fetcher {
                 );
                 self.state.send_modify(|state| {
                     let state = Arc::make_mut(state);
-                    state.failing = true;
                     state.retry_at = Some(now + delay);
                     if state.usable_keys(now).is_none() && state.keys.take().is_some() {
                         log::error!("the cached JWKS is older than the maximum stale age: dropped");

@@ -96,9 +96,7 @@ pub(crate) struct Snapshot {
     usable_until: Option<Instant>,
     /// When the current keys were fetched.
     fetched_at: Option<Instant>,
-    /// Whether the last fetch failed.
-    failing: bool,
-    /// After a failure, the earliest next attempt.
+    /// Set while the last fetch failed: the earliest next attempt.
     retry_at: Option<Instant>,
     /// Until then, an unknown `kid` causes no refetch.
     cooldown_until: Option<Instant>,
@@ -116,7 +114,11 @@ impl Snapshot {
             .is_some_and(|keys| kid.is_none_or(|kid| keys.has_kid(kid)))
     }
 
-    /// `retry_at` is set only while failing.
+    /// Whether the last fetch failed.
+    fn failing(&self) -> bool {
+        self.retry_at.is_some()
+    }
+
     fn backing_off(&self, now: Instant) -> bool {
         self.retry_at.is_some_and(|at| now < at)
     }
@@ -138,7 +140,7 @@ impl Snapshot {
     /// usable, or `kid` is unknown while refreshes fail, which no cached key can decide.
     fn resolve(&self, kid: Option<&str>, now: Instant) -> Result<Arc<KeySet>, AuthError> {
         match self.usable_keys(now) {
-            Some(keys) if !self.failing || self.knows(kid, now) => Ok(Arc::clone(keys)),
+            Some(keys) if !self.failing() || self.knows(kid, now) => Ok(Arc::clone(keys)),
             _ => Err(self.unavailable(now)),
         }
     }
@@ -252,7 +254,6 @@ mod tests {
         let snapshot = Snapshot {
             keys: Some(keys()),
             usable_until: Some(now + Duration::from_secs(60)),
-            failing: true,
             retry_at: Some(now),
             cooldown_until: Some(now),
             ..Snapshot::default()
