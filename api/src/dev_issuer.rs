@@ -2,13 +2,16 @@
 //! issuer is configured, so that `cargo run` shows every route on a fresh clone with no network.
 //!
 //! The API validates its tokens through the real path (discovery, JWKS fetch over HTTP, the same
-//! checks as for Auth0); nothing in `auth` knows this issuer exists. Never used in production.
+//! checks as for Auth0); nothing in `auth` knows this issuer exists. Built only with the
+//! `dev-issuer` feature, started only in development on a loopback host, and it answers only
+//! requests addressed to its own loopback address. The benchmark issuer reuses it.
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::http::header::HOST;
+use actix_web::{App, HttpResponse, HttpServer, guard, web};
 use anyhow::Context;
 use auth::mint::SigningKey;
 use serde::Deserialize;
@@ -63,25 +66,49 @@ impl DevIssuer {
     /// # Errors
     /// When no key can be generated or no port bound.
     pub fn start(audience: &str) -> anyhow::Result<(Self, Server)> {
+        let key = SigningKey::generate_rsa("dev-key-1").context("cannot create a signing key")?;
+        Self::start_with_key(key, audience)
+    }
+
+    /// Like [`DevIssuer::start`], with a given signing key.
+    ///
+    /// # Errors
+    /// When no port can be bound.
+    pub fn start_with_key(key: SigningKey, audience: &str) -> anyhow::Result<(Self, Server)> {
         let listener =
             TcpListener::bind("127.0.0.1:0").context("cannot bind the development issuer")?;
-        let issuer = format!("http://127.0.0.1:{}/", listener.local_addr()?.port());
-        let key = SigningKey::generate_rsa("dev-key-1").context("cannot create a signing key")?;
+        let port = listener.local_addr()?.port();
+        let issuer = format!("http://127.0.0.1:{port}/");
         let minter = Arc::new(Minter {
             key,
             issuer: issuer.clone(),
             audience: audience.to_owned(),
         });
         let shared = web::Data::from(Arc::clone(&minter));
+        // Only requests addressed to this loopback port: a web page whose host name resolves to
+        // 127.0.0.1 (DNS rebinding) sends its own name in `Host`, and is refused.
+        let own_hosts = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
         let server = HttpServer::new(move || {
+            let own_hosts = own_hosts.clone();
+            let addressed_to_us = guard::fn_guard(move |ctx| {
+                ctx.head()
+                    .headers()
+                    .get(HOST)
+                    .is_some_and(|host| own_hosts.iter().any(|own| host == own.as_str()))
+            });
             App::new()
                 .app_data(shared.clone())
-                .route(
-                    "/.well-known/openid-configuration",
-                    web::get().to(discovery),
+                .service(
+                    web::scope("")
+                        .guard(addressed_to_us)
+                        .route(
+                            "/.well-known/openid-configuration",
+                            web::get().to(discovery),
+                        )
+                        .route("/.well-known/jwks.json", web::get().to(jwks))
+                        .route("/token", web::get().to(token)),
                 )
-                .route("/.well-known/jwks.json", web::get().to(jwks))
-                .route("/token", web::get().to(token))
+                .default_service(web::to(misdirected))
         })
         .workers(1)
         .disable_signals()
@@ -110,7 +137,20 @@ impl DevIssuer {
     /// # Errors
     /// When signing fails.
     pub fn mint(&self, sub: &str, scope: Option<&str>) -> anyhow::Result<String> {
-        self.minter.mint(sub, scope, 3600)
+        self.mint_for(sub, scope, 3600)
+    }
+
+    /// A token for `sub`, with `scope` if given, valid for `expires_in` seconds.
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn mint_for(
+        &self,
+        sub: &str,
+        scope: Option<&str>,
+        expires_in: i64,
+    ) -> anyhow::Result<String> {
+        self.minter.mint(sub, scope, expires_in)
     }
 
     /// The banner printed at startup: ready-to-paste curl commands against the API at `api`.
@@ -129,6 +169,13 @@ impl DevIssuer {
             self.token_endpoint()
         ))
     }
+}
+
+/// The answer to a request whose `Host` is not this issuer's own loopback address.
+async fn misdirected() -> HttpResponse {
+    HttpResponse::MisdirectedRequest().json(json!({
+        "message": "the development issuer answers only requests to its own loopback address",
+    }))
 }
 
 async fn discovery(minter: web::Data<Minter>) -> HttpResponse {

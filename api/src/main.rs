@@ -1,4 +1,4 @@
-//! Starts the API: logging, settings, then the server.
+//! Starts the API: logging, settings, then the server; prints what a developer needs to know.
 
 use std::process::ExitCode;
 
@@ -20,6 +20,26 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let settings = Settings::load()?;
-    Application::build(&settings)?.run_until_stopped().await?;
+    let app = Application::build(&settings)?;
+    log::info!(
+        "listening on http://{}:{} ({} environment)",
+        settings.server.host,
+        app.port(),
+        settings.environment
+    );
+    #[cfg(feature = "dev-issuer")]
+    if let Some(issuer) = app.dev_issuer() {
+        log::warn!(
+            "DEVELOPMENT ISSUER in use at {}: set auth.domain ({}) for a real tenant; \
+             deployments build with --no-default-features, which leaves it out",
+            issuer.issuer(),
+            settings::env_vars("auth.domain")
+        );
+        println!(
+            "{}",
+            issuer.banner(&format!("http://127.0.0.1:{}", app.port()))?
+        );
+    }
+    app.run_until_stopped().await?;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Builds the server from settings: the authenticator (or, in development without an issuer,
-//! the development issuer), the listener, middleware and routes.
+//! Builds the server from settings in three steps: resolve whom to trust, build the
+//! authenticator from that, then run the routes on a bound listener.
 
 use std::net::TcpListener;
 
@@ -9,10 +9,11 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Logger;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use auth::{Authenticator, JwksConfig};
-use settings::{AuthSettings, Environment, Settings, env_vars};
+use auth::{Authenticator, ConfigError, JwksConfig, UrlKind};
+use settings::{AuthSettings, Settings, SettingsError};
 
-use crate::dev_issuer::{self, DevIssuer};
+#[cfg(feature = "dev-issuer")]
+use crate::dev_issuer::DevIssuer;
 use crate::routes;
 
 /// The request log line. It leaves out the query string and every request header, so that no
@@ -23,85 +24,50 @@ const LOG_FORMAT: &str = r#"%a "%{method}xi %U" %s %b %Dms"#;
 pub struct Application {
     port: u16,
     server: Server,
+    #[cfg(feature = "dev-issuer")]
     dev_issuer: Option<(DevIssuer, Server)>,
 }
 
+/// Whom the API trusts: one issuer, where its keys are, and the audiences its tokens may name.
+struct Trust {
+    issuer: String,
+    jwks_uri: Option<String>,
+    audiences: Vec<String>,
+}
+
 impl Application {
-    /// Binds `server.host:server.port` (port 0 picks a free one), starts the authenticator's key
-    /// cache, and builds the server. Must run inside an actix runtime.
+    /// Validates the settings, resolves the issuer, builds the authenticator (whose key cache
+    /// starts fetching at once), and binds `server.host:server.port` (port 0 picks a free one).
+    /// Must run inside an actix runtime. Writes nothing to stdout.
     ///
     /// # Errors
-    /// When the auth settings cannot make an authenticator, or an address cannot be bound.
+    /// When a setting is invalid (naming its key and env var), no issuer may be trusted, or the
+    /// address cannot be bound.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let dev_issuer = if settings.environment == Environment::Development
-            && settings.auth.issuer().is_none()
-        {
-            let audience = settings
-                .auth
-                .audience
-                .first()
-                .map_or(dev_issuer::DEFAULT_AUDIENCE, String::as_str);
-            Some(DevIssuer::start(audience)?)
+        // The fields are public, so settings may have changed since they loaded.
+        settings.validate()?;
+
+        #[cfg(feature = "dev-issuer")]
+        let (trust, dev_issuer) = if let Some(trust) = configured_issuer(&settings.auth) {
+            (trust, None)
         } else {
-            None
+            let (trust, issuer) = development_issuer(&settings.auth)?;
+            (trust, Some(issuer))
         };
-        let (issuer, jwks_uri, audiences) = if let Some((dev, _)) = &dev_issuer {
-            (
-                dev.issuer().to_owned(),
-                None,
-                vec![dev.audience().to_owned()],
-            )
-        } else {
-            let issuer = settings.auth.issuer().with_context(|| {
-                format!(
-                    "invalid setting `auth.domain` (env var {}): an issuer is required; set it or `auth.issuer`",
-                    env_vars("auth.domain")
-                )
-            })?;
-            (
-                issuer,
-                settings.auth.jwks_uri(),
-                settings.auth.audience.clone(),
-            )
-        };
-        let authenticator =
-            authenticator(&settings.auth, &issuer, jwks_uri.as_deref(), &audiences)?;
+        #[cfg(not(feature = "dev-issuer"))]
+        let trust = configured_issuer(&settings.auth).ok_or_else(no_issuer_built_in)?;
+
+        let authenticator = authenticator(&settings.auth, trust)?;
 
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener =
             TcpListener::bind(&address).with_context(|| format!("cannot bind {address}"))?;
         let port = listener.local_addr()?.port();
-        log::info!(
-            "listening on http://{}:{port} ({} environment)",
-            settings.server.host,
-            settings.environment
-        );
-        if let Some((issuer, _)) = &dev_issuer {
-            log::warn!(
-                "DEVELOPMENT ISSUER in use at {}: set auth.domain ({}) for a real tenant; \
-                 never use this in production",
-                issuer.issuer(),
-                env_vars("auth.domain")
-            );
-            println!("{}", issuer.banner(&format!("http://127.0.0.1:{port}"))?);
-        }
-
-        let origins = settings.server.cors_allowed_origins.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(cors(&origins))
-                .wrap(
-                    Logger::new(LOG_FORMAT)
-                        .custom_request_replace("method", |req| req.method().to_string()),
-                )
-                .configure(|cfg| routes::configure(cfg, &authenticator))
-                .default_service(web::to(routes::not_found))
-        })
-        .listen(listener)?
-        .run();
+        let server = run(listener, authenticator, settings)?;
         Ok(Self {
             port,
             server,
+            #[cfg(feature = "dev-issuer")]
             dev_issuer,
         })
     }
@@ -112,6 +78,7 @@ impl Application {
     }
 
     /// The development issuer, when one was started.
+    #[cfg(feature = "dev-issuer")]
     pub fn dev_issuer(&self) -> Option<&DevIssuer> {
         self.dev_issuer.as_ref().map(|(issuer, _)| issuer)
     }
@@ -121,6 +88,7 @@ impl Application {
     /// # Errors
     /// Fails when the server stops on an I/O error.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        #[cfg(feature = "dev-issuer")]
         if let Some((_, dev_server)) = self.dev_issuer {
             actix_web::rt::spawn(dev_server);
         }
@@ -128,21 +96,51 @@ impl Application {
     }
 }
 
-/// Maps the auth settings onto the `auth` builder; errors name the setting to fix.
-fn authenticator(
-    settings: &AuthSettings,
-    issuer: &str,
-    jwks_uri: Option<&str>,
-    audiences: &[String],
-) -> anyhow::Result<Authenticator> {
-    let algorithms = settings
-        .algorithms
-        .iter()
-        .filter_map(|name| auth::parse_algorithm(name));
+/// Step 1, for a configured issuer: `auth.domain` or `auth.issuer`.
+fn configured_issuer(settings: &AuthSettings) -> Option<Trust> {
+    Some(Trust {
+        issuer: settings.issuer()?,
+        jwks_uri: settings.jwks_uri(),
+        audiences: settings.audience.clone(),
+    })
+}
+
+/// Step 1, with no issuer configured. Validation allows that only in development on a loopback
+/// host, so the development issuer serves this machine alone.
+#[cfg(feature = "dev-issuer")]
+fn development_issuer(settings: &AuthSettings) -> anyhow::Result<(Trust, (DevIssuer, Server))> {
+    let audience = settings
+        .audience
+        .first()
+        .map_or(crate::dev_issuer::DEFAULT_AUDIENCE, String::as_str);
+    let (issuer, server) = DevIssuer::start(audience)?;
+    let trust = Trust {
+        issuer: issuer.issuer().to_owned(),
+        jwks_uri: None,
+        audiences: vec![issuer.audience().to_owned()],
+    };
+    Ok((trust, (issuer, server)))
+}
+
+#[cfg(not(feature = "dev-issuer"))]
+fn no_issuer_built_in() -> SettingsError {
+    SettingsError::invalid(
+        "auth.domain",
+        format!(
+            "no issuer is set, and this binary was built without the development issuer \
+             (cargo feature `dev-issuer`): set `auth.domain` ({}) or `auth.issuer` ({})",
+            settings::env_vars("auth.domain"),
+            settings::env_vars("auth.issuer")
+        ),
+    )
+}
+
+/// Step 2: the authenticator for `trust`, with the rest of the auth settings.
+fn authenticator(settings: &AuthSettings, trust: Trust) -> Result<Authenticator, SettingsError> {
     let mut builder = Authenticator::builder()
-        .issuer(issuer)
-        .audiences(audiences.iter().cloned())
-        .algorithms(algorithms)
+        .issuer(trust.issuer)
+        .audiences(trust.audiences)
+        .algorithms(settings.algorithms.iter().copied())
         .leeway(settings.leeway())
         .permissions_as_scopes(settings.permissions_as_scopes)
         .token_cache_capacity(settings.token_cache_capacity)
@@ -153,24 +151,46 @@ fn authenticator(
             cooldown: settings.jwks.cooldown(),
             max_stale: settings.jwks.max_stale(),
         });
-    if let Some(jwks_uri) = jwks_uri {
+    if let Some(jwks_uri) = trust.jwks_uri {
         builder = builder.jwks_uri(jwks_uri);
     }
     builder.build().map_err(|error| {
         let key = match &error {
-            auth::ConfigError::MissingIssuer => "auth.domain",
-            auth::ConfigError::MissingAudience => "auth.audience",
-            auth::ConfigError::MissingAlgorithm => "auth.algorithms",
-            auth::ConfigError::InsecureUrl {
-                what: "jwks_uri", ..
+            ConfigError::MissingIssuer => "auth.domain",
+            ConfigError::MissingAudience => "auth.audience",
+            ConfigError::MissingAlgorithm => "auth.algorithms",
+            ConfigError::BadUrl {
+                kind: UrlKind::Issuer,
+                ..
+            } => "auth.issuer",
+            ConfigError::BadUrl {
+                kind: UrlKind::JwksUri,
+                ..
             } => "auth.jwks_uri",
-            auth::ConfigError::InsecureUrl { .. } => "auth.issuer",
         };
-        anyhow::anyhow!(
-            "invalid setting `{key}` (env var {}): {error}",
-            env_vars(key)
-        )
+        SettingsError::invalid(key, error)
     })
+}
+
+/// Step 3: the routes and middleware, served on `listener`.
+fn run(
+    listener: TcpListener,
+    authenticator: Authenticator,
+    settings: &Settings,
+) -> std::io::Result<Server> {
+    let origins = settings.server.cors_allowed_origins.clone();
+    Ok(HttpServer::new(move || {
+        App::new()
+            .wrap(cors(&origins))
+            .wrap(
+                Logger::new(LOG_FORMAT)
+                    .custom_request_replace("method", |req| req.method().to_string()),
+            )
+            .configure(|cfg| routes::configure(cfg, &authenticator))
+            .default_service(web::to(routes::not_found))
+    })
+    .listen(listener)?
+    .run())
 }
 
 fn cors(origins: &[String]) -> Cors {

@@ -3,8 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
-
+use crate::algorithm::Algorithm;
 use crate::cache::TokenCache;
 use crate::claims::Claims;
 use crate::error::{AuthError, ConfigError, TokenError};
@@ -81,14 +80,11 @@ impl AuthenticatorBuilder {
         self
     }
 
-    /// The accepted algorithms; default `[RS256]`. Symmetric ones are ignored: with keys from
-    /// a JWKS, `HS*` would let anyone holding a public key forge tokens.
+    /// The accepted algorithms; default `[RS256]`. [`Algorithm`] has no symmetric member:
+    /// with keys from a JWKS, `HS*` would let anyone holding a public key forge tokens.
     #[must_use]
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
-        self.algorithms = algorithms
-            .into_iter()
-            .filter(|alg| !matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
-            .collect();
+        self.algorithms = algorithms.into_iter().collect();
         self
     }
 

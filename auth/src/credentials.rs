@@ -5,7 +5,7 @@
 
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 
-use crate::error::AuthError;
+use crate::error::{AuthError, InvalidRequest};
 
 /// The token of the request's single `Authorization: Bearer <token>` header.
 ///
@@ -18,13 +18,11 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let mut values = headers.get_all(AUTHORIZATION);
     let value = values.next().ok_or(AuthError::MissingToken)?;
     if values.next().is_some() {
-        return Err(AuthError::InvalidRequest(
-            "more than one Authorization header",
-        ));
+        return Err(AuthError::InvalidRequest(InvalidRequest::SeveralHeaders));
     }
     let value = value
         .to_str()
-        .map_err(|_| AuthError::InvalidRequest("malformed Authorization header"))?;
+        .map_err(|_| AuthError::InvalidRequest(InvalidRequest::MalformedHeader))?;
     parse(value)
 }
 
@@ -36,7 +34,7 @@ fn parse(value: &str) -> Result<&str, AuthError> {
         return Err(AuthError::OtherScheme);
     }
     if rest.is_empty() {
-        return Err(AuthError::InvalidRequest("missing bearer token"));
+        return Err(AuthError::InvalidRequest(InvalidRequest::MissingToken));
     }
     if rest.starts_with(' ') && !rest.contains('\t') {
         let token = rest.trim_start_matches(' ');
@@ -44,7 +42,7 @@ fn parse(value: &str) -> Result<&str, AuthError> {
             return Ok(token);
         }
     }
-    Err(AuthError::InvalidRequest("malformed bearer token"))
+    Err(AuthError::InvalidRequest(InvalidRequest::MalformedToken))
 }
 
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`

@@ -15,7 +15,7 @@ pub enum AuthError {
     OtherScheme,
     /// A malformed Bearer credential, or several `Authorization` headers. 400 `invalid_request`.
     #[error("{0}")]
-    InvalidRequest(&'static str),
+    InvalidRequest(InvalidRequest),
     /// The token failed a check. 401 `invalid_token`.
     #[error("{0}")]
     InvalidToken(#[from] TokenError),
@@ -32,6 +32,23 @@ pub enum AuthError {
         /// When a retry may succeed.
         retry_after: Duration,
     },
+}
+
+/// What is wrong with the request's credentials. Each message is the `error_description`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRequest {
+    /// Two or more `Authorization` headers.
+    #[error("more than one Authorization header")]
+    SeveralHeaders,
+    /// The header value is not visible ASCII.
+    #[error("malformed Authorization header")]
+    MalformedHeader,
+    /// `Bearer` with nothing after it.
+    #[error("missing bearer token")]
+    MissingToken,
+    /// A token outside the b64token syntax, or a separator other than spaces.
+    #[error("malformed bearer token")]
+    MalformedToken,
 }
 
 /// Which token check failed. Each message is the `error_description` sent to the client.
@@ -114,12 +131,61 @@ pub enum ConfigError {
     /// No algorithm was allowed.
     #[error("at least one algorithm is required")]
     MissingAlgorithm,
-    /// A URL does not parse, or uses http for a host that is not loopback.
-    #[error("{what} {url:?} must be an https URL (http is allowed only for loopback hosts)")]
-    InsecureUrl {
+    /// A URL that keys would be fetched from, or the issuer, is unfit; see [`UrlProblem`].
+    #[error("{kind} {} {problem}", shown(url, *problem))]
+    BadUrl {
         /// Which URL.
-        what: &'static str,
+        kind: UrlKind,
         /// The URL as given.
         url: String,
+        /// What is wrong with it.
+        problem: UrlProblem,
     },
+}
+
+/// Which configured URL an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlKind {
+    /// The issuer, which `iss` must equal and discovery starts from.
+    Issuer,
+    /// The JWKS URL, configured or discovered.
+    JwksUri,
+}
+
+impl fmt::Display for UrlKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Issuer => "issuer",
+            Self::JwksUri => "jwks_uri",
+        })
+    }
+}
+
+/// What makes a URL unfit to trust or fetch keys from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UrlProblem {
+    /// It does not parse as an absolute URL with a host.
+    #[error("is not an absolute URL with a host")]
+    NotAbsolute,
+    /// Neither https, nor http to a loopback host.
+    #[error("must be https (http is allowed only for loopback hosts)")]
+    Insecure,
+    /// It carries a user name or password.
+    #[error("must not carry a user name or password")]
+    Userinfo,
+    /// It has a `?query`.
+    #[error("must not have a query")]
+    Query,
+    /// It has a `#fragment`.
+    #[error("must not have a fragment")]
+    Fragment,
+}
+
+/// The URL for an error message; left out when it may hold a password.
+fn shown(url: &str, problem: UrlProblem) -> String {
+    if problem == UrlProblem::Userinfo {
+        "(credentials removed)".to_owned()
+    } else {
+        format!("{url:?}")
+    }
 }

@@ -29,6 +29,7 @@
 //!   `kid`, and kept through issuer outages up to a maximum stale age.
 //! - Failures answer RFC 6750 challenges with JSON bodies; see [`AuthError`].
 
+mod algorithm;
 mod authenticator;
 mod cache;
 mod claims;
@@ -45,12 +46,13 @@ pub mod mint;
 #[cfg(test)]
 mod tests;
 
+pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use authenticator::{Authenticator, AuthenticatorBuilder, DEFAULT_TOKEN_CACHE_CAPACITY};
 pub use claims::Claims;
 pub use credentials::bearer_token;
-pub use error::{AuthError, ConfigError, DateClaim, TokenError};
-pub use jsonwebtoken::Algorithm;
-pub use jwks::JwksConfig;
+pub use error::{
+    AuthError, ConfigError, DateClaim, InvalidRequest, TokenError, UrlKind, UrlProblem,
+};
+pub use jwks::{JwksConfig, check_url};
 pub use middleware::{Checked, RequireAuth, RequireScope};
 pub use response::REALM;
-pub use validation::parse_algorithm;

@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
+use crate::algorithm::Algorithm;
 use crate::validation::now;
 
 /// Why a key could not be loaded or a token not signed.
@@ -122,13 +123,13 @@ impl SigningKey {
         }
     }
 
-    /// The algorithm this key signs with by default: RS256, ES256 or EdDSA.
-    pub fn default_alg(&self) -> &'static str {
+    /// The algorithm this key signs with by default: RS256, ES256, ES384 or EdDSA.
+    pub fn default_alg(&self) -> Algorithm {
         match self.pair {
-            Pair::Rsa(_) => "RS256",
-            Pair::P256(_) => "ES256",
-            Pair::P384(_) => "ES384",
-            Pair::Ed25519(_) => "EdDSA",
+            Pair::Rsa(_) => Algorithm::RS256,
+            Pair::P256(_) => Algorithm::ES256,
+            Pair::P384(_) => Algorithm::ES384,
+            Pair::Ed25519(_) => Algorithm::EdDSA,
         }
     }
 
@@ -163,7 +164,7 @@ impl SigningKey {
         if let Some(object) = jwk.as_object_mut() {
             object.insert("kid".into(), json!(self.kid));
             object.insert("use".into(), json!("sig"));
-            object.insert("alg".into(), json!(self.default_alg()));
+            object.insert("alg".into(), json!(self.default_alg().as_str()));
         }
         jwk
     }
@@ -180,7 +181,7 @@ impl SigningKey {
     /// A token builder with header `{alg, typ: "JWT", kid}` and no claims.
     pub fn token(&self) -> TokenBuilder<'_> {
         let mut header = Map::new();
-        header.insert("alg".into(), json!(self.default_alg()));
+        header.insert("alg".into(), json!(self.default_alg().as_str()));
         header.insert("typ".into(), json!("JWT"));
         header.insert("kid".into(), json!(self.kid));
         TokenBuilder {
@@ -191,34 +192,28 @@ impl SigningKey {
     }
 
     /// Whether [`SigningKey::sign`] takes `alg` with this key.
-    pub fn can_sign(&self, alg: &str) -> bool {
+    pub fn can_sign(&self, alg: Algorithm) -> bool {
         match self.pair {
-            Pair::Rsa(_) => matches!(
-                alg,
-                "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512"
-            ),
-            Pair::P256(_) => alg == "ES256",
-            Pair::P384(_) => alg == "ES384",
-            Pair::Ed25519(_) => alg == "EdDSA",
+            Pair::Rsa(_) => alg.is_rsa(),
+            Pair::P256(_) | Pair::P384(_) | Pair::Ed25519(_) => alg == self.default_alg(),
         }
     }
 
-    /// Signs `message` with `alg` (RS256/384/512, PS256/384/512, ES256, ES384 or EdDSA, as
-    /// fits the key).
+    /// Signs `message` with `alg`, which must fit the key (see [`SigningKey::can_sign`]).
     ///
     /// # Errors
     /// When `alg` does not fit the key or signing fails.
-    pub fn sign(&self, alg: &str, message: &[u8]) -> Result<Vec<u8>, MintError> {
+    pub fn sign(&self, alg: Algorithm, message: &[u8]) -> Result<Vec<u8>, MintError> {
         let rng = SystemRandom::new();
         match (&self.pair, alg) {
             (Pair::Rsa(pair), _) => {
                 let encoding: &'static dyn signature::RsaEncoding = match alg {
-                    "RS256" => &signature::RSA_PKCS1_SHA256,
-                    "RS384" => &signature::RSA_PKCS1_SHA384,
-                    "RS512" => &signature::RSA_PKCS1_SHA512,
-                    "PS256" => &signature::RSA_PSS_SHA256,
-                    "PS384" => &signature::RSA_PSS_SHA384,
-                    "PS512" => &signature::RSA_PSS_SHA512,
+                    Algorithm::RS256 => &signature::RSA_PKCS1_SHA256,
+                    Algorithm::RS384 => &signature::RSA_PKCS1_SHA384,
+                    Algorithm::RS512 => &signature::RSA_PKCS1_SHA512,
+                    Algorithm::PS256 => &signature::RSA_PSS_SHA256,
+                    Algorithm::PS384 => &signature::RSA_PSS_SHA384,
+                    Algorithm::PS512 => &signature::RSA_PSS_SHA512,
                     _ => return Err(MintError::Crypto),
                 };
                 let mut out = vec![0; pair.public_modulus_len()];
@@ -226,12 +221,12 @@ impl SigningKey {
                     .map_err(|_| MintError::Crypto)?;
                 Ok(out)
             }
-            (Pair::P256(pair), "ES256") | (Pair::P384(pair), "ES384") => Ok(pair
+            (Pair::P256(pair), Algorithm::ES256) | (Pair::P384(pair), Algorithm::ES384) => Ok(pair
                 .sign(&rng, message)
                 .map_err(|_| MintError::Crypto)?
                 .as_ref()
                 .to_vec()),
-            (Pair::Ed25519(pair), "EdDSA") => Ok(pair.sign(message).as_ref().to_vec()),
+            (Pair::Ed25519(pair), Algorithm::EdDSA) => Ok(pair.sign(message).as_ref().to_vec()),
             _ => Err(MintError::Crypto),
         }
     }
@@ -294,7 +289,8 @@ impl TokenBuilder<'_> {
             .header
             .get("alg")
             .and_then(Value::as_str)
-            .filter(|alg| self.key.can_sign(alg))
+            .and_then(|alg| alg.parse().ok())
+            .filter(|alg| self.key.can_sign(*alg))
             .unwrap_or(self.key.default_alg());
         let signature = self.key.sign(alg, signing_input.as_bytes())?;
         Ok(format!(

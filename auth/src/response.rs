@@ -148,8 +148,9 @@ mod tests {
 
     #[test]
     fn invalid_request_is_400_with_comma_separated_parameters() {
-        let (status, challenge, _, body) =
-            answer(&AuthError::InvalidRequest("malformed bearer token"));
+        let (status, challenge, _, body) = answer(&AuthError::InvalidRequest(
+            crate::error::InvalidRequest::MalformedToken,
+        ));
 
         assert_eq!(status, 400);
         assert_eq!(

@@ -5,9 +5,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
+use crate::algorithm::Algorithm;
 use crate::claims::Claims;
 use crate::error::{DateClaim, TokenError};
 use crate::jwks::keys::Key;
@@ -44,23 +44,6 @@ pub struct Validator {
     pub(crate) permissions_as_scopes: bool,
 }
 
-/// Parses an algorithm name, exactly as RFC 7518 spells it. Only the asymmetric signature
-/// algorithms exist here: `none` and `HS*` give `None`.
-pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
-    Some(match name {
-        "RS256" => Algorithm::RS256,
-        "RS384" => Algorithm::RS384,
-        "RS512" => Algorithm::RS512,
-        "PS256" => Algorithm::PS256,
-        "PS384" => Algorithm::PS384,
-        "PS512" => Algorithm::PS512,
-        "ES256" => Algorithm::ES256,
-        "ES384" => Algorithm::ES384,
-        "EdDSA" => Algorithm::EdDSA,
-        _ => return None,
-    })
-}
-
 impl Validator {
     /// Steps 1–3: the compact-JWS shape, `alg` against the allow-list, then `crit` and `typ`.
     ///
@@ -87,7 +70,9 @@ impl Validator {
         let signing_input = &token[..token.len() - signature.len() - 1];
 
         let alg = match header.get("alg") {
-            Some(Value::String(alg)) => parse_algorithm(alg)
+            Some(Value::String(alg)) => alg
+                .parse()
+                .ok()
                 .filter(|alg| self.algorithms.contains(alg))
                 .ok_or(TokenError::UnsupportedAlgorithm)?,
             _ => return Err(TokenError::Malformed),
@@ -174,14 +159,17 @@ impl Validator {
     }
 
     /// The time checks, with the leeway: run on every full validation and every cache hit.
+    /// RFC 7519 §4.1.4: the current time must be *before* `exp`, so `exp == now` is expired.
     ///
     /// # Errors
-    /// [`TokenError::Expired`] when `now > exp + leeway`, [`TokenError::NotYetValid`] when
+    /// [`TokenError::Expired`] when `now >= exp + leeway`, [`TokenError::NotYetValid`] when
     /// `now + leeway < nbf`.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn check_time(&self, validity: Validity, now: f64) -> Result<(), TokenError> {
         #[allow(clippy::cast_precision_loss)]
         let leeway = self.leeway_secs as f64;
-        if now > validity.exp + leeway {
+        // `!(now < ..)` rather than `now >= ..`, so that a NaN clock counts as expired too.
+        if !(now < validity.exp + leeway) {
             return Err(TokenError::Expired);
         }
         if validity.nbf.is_some_and(|nbf| now + leeway < nbf) {
@@ -193,9 +181,14 @@ impl Validator {
 
 /// The current time as a NumericDate.
 pub fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    numeric_date(SystemTime::now())
+}
+
+/// A time as a NumericDate. A time before 1970 is a clock fault: it reads as the end of time,
+/// so that every token is expired (fail closed), never as 0, which would pass every `exp`.
+fn numeric_date(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(f64::INFINITY, |d| d.as_secs_f64())
 }
 
 fn json_object(segment: &str) -> Result<Map<String, Value>, TokenError> {
@@ -240,40 +233,42 @@ mod tests {
     }
 
     #[test]
-    fn every_asymmetric_algorithm_parses_by_its_exact_name() {
-        for (name, alg) in [
-            ("RS256", Algorithm::RS256),
-            ("RS384", Algorithm::RS384),
-            ("RS512", Algorithm::RS512),
-            ("PS256", Algorithm::PS256),
-            ("PS384", Algorithm::PS384),
-            ("PS512", Algorithm::PS512),
-            ("ES256", Algorithm::ES256),
-            ("ES384", Algorithm::ES384),
-            ("EdDSA", Algorithm::EdDSA),
-        ] {
-            assert_eq!(parse_algorithm(name), Some(alg), "{name}");
-        }
-        for name in [
-            "none", "HS256", "HS384", "HS512", "rs256", "ES512", "EDDSA", "",
-        ] {
-            assert_eq!(parse_algorithm(name), None, "{name}");
-        }
-    }
-
-    #[test]
-    fn expiry_is_inclusive_of_the_leeway_boundary() {
+    fn expiry_is_exclusive_at_the_leeway_boundary() {
         let validity = Validity {
             exp: 100.0,
             nbf: None,
         };
 
-        assert_eq!(validator(5).check_time(validity, 105.0), Ok(()));
+        assert_eq!(validator(5).check_time(validity, 104.5), Ok(()));
         assert_eq!(
-            validator(5).check_time(validity, 105.5),
+            validator(5).check_time(validity, 105.0),
             Err(TokenError::Expired)
         );
-        assert_eq!(validator(0).check_time(validity, 100.0), Ok(()));
+        assert_eq!(validator(0).check_time(validity, 99.5), Ok(()));
+        assert_eq!(
+            validator(0).check_time(validity, 100.0),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_clock_before_1970_makes_every_token_expired() {
+        let before_epoch = UNIX_EPOCH - std::time::Duration::from_secs(1);
+        let validity = Validity {
+            exp: f64::MAX,
+            nbf: None,
+        };
+
+        let now = numeric_date(before_epoch);
+
+        assert_eq!(
+            validator(300).check_time(validity, now),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            validator(0).check_time(validity, f64::NAN),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]

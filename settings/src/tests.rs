@@ -2,6 +2,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use auth::Algorithm;
+
 use super::{Environment, Settings, SettingsError};
 
 /// A private copy of the repository's `config/`, with an optional `local.toml`.
@@ -56,7 +58,7 @@ fn defaults_match_the_auth0_sample() {
         settings.server.cors_allowed_origins,
         ["http://localhost:3000"]
     );
-    assert_eq!(settings.auth.algorithms, ["RS256"]);
+    assert_eq!(settings.auth.algorithms, [Algorithm::RS256]);
     assert_eq!(settings.auth.leeway().as_secs(), 5);
     assert_eq!(settings.auth.jwks.cooldown().as_secs(), 30);
     assert_eq!(settings.auth.jwks.max_age().as_secs(), 600);
@@ -102,7 +104,10 @@ fn environment_file_overrides_default() {
 #[test]
 fn domain_derives_issuer_and_jwks_uri() {
     let settings = ConfigDir::new(None)
-        .load(&[("AUTH0_DOMAIN", "dev-abc123.us.auth0.com")])
+        .load(&[
+            ("AUTH0_DOMAIN", "dev-abc123.us.auth0.com"),
+            ("AUTH0_AUDIENCE", "https://api"),
+        ])
         .unwrap();
 
     assert_eq!(
@@ -118,7 +123,10 @@ fn domain_derives_issuer_and_jwks_uri() {
 #[test]
 fn explicit_issuer_without_jwks_uri_means_discovery() {
     let settings = ConfigDir::new(None)
-        .load(&[("APP__AUTH__ISSUER", "https://login.example.com/realms/x")])
+        .load(&[
+            ("APP__AUTH__ISSUER", "https://login.example.com/realms/x"),
+            ("AUTH0_AUDIENCE", "https://api"),
+        ])
         .unwrap();
 
     assert_eq!(
@@ -141,7 +149,7 @@ fn app_form_wins_over_quickstart_aliases() {
         ])
         .unwrap();
 
-    assert_eq!(settings.auth.domain, "app.auth0.com");
+    assert_eq!(settings.auth.domain.as_deref(), Some("app.auth0.com"));
     assert_eq!(settings.auth.audience, ["https://app"]);
     assert_eq!(settings.server.port, 9001);
 }
@@ -156,7 +164,7 @@ fn aliases_apply_when_app_form_is_absent() {
         ])
         .unwrap();
 
-    assert_eq!(settings.auth.domain, "alias.auth0.com");
+    assert_eq!(settings.auth.domain.as_deref(), Some("alias.auth0.com"));
     assert_eq!(settings.auth.audience, ["https://alias"]);
     assert_eq!(settings.server.port, 9000);
 }
@@ -273,10 +281,13 @@ fn domain_with_scheme_is_an_error() {
 
 #[test]
 fn symmetric_algorithm_is_refused() {
-    let message = error(&ConfigDir::new(None), &[("APP__AUTH__ALGORITHMS", "HS256")]);
+    for list in ["HS256", "RS256,none", "RS256, rs384"] {
+        let message = error(&ConfigDir::new(None), &[("APP__AUTH__ALGORITHMS", list)]);
 
-    assert!(message.contains("auth.algorithms"), "{message}");
-    assert!(message.contains("HS256"), "{message}");
+        assert!(message.contains("auth.algorithms"), "{message}");
+        assert!(message.contains("APP__AUTH__ALGORITHMS"), "{message}");
+        assert!(message.contains("choose from RS256"), "{message}");
+    }
 }
 
 #[test]
@@ -313,4 +324,233 @@ fn missing_default_file_is_an_error_naming_the_directory() {
     let message = format!("{:?}", dir.load(&[]).unwrap_err());
 
     assert!(message.contains("default.toml"), "{message}");
+}
+
+#[test]
+fn padded_env_lists_are_trimmed() {
+    let settings = ConfigDir::new(None)
+        .load(&[
+            ("APP__AUTH__AUDIENCE", " https://a , https://b "),
+            ("APP__AUTH__ALGORITHMS", "RS256, ES256"),
+            (
+                "APP__SERVER__CORS_ALLOWED_ORIGINS",
+                "http://a.example, http://b.example",
+            ),
+        ])
+        .unwrap();
+
+    assert_eq!(settings.auth.audience, ["https://a", "https://b"]);
+    assert_eq!(
+        settings.auth.algorithms,
+        [Algorithm::RS256, Algorithm::ES256]
+    );
+    assert_eq!(
+        settings.server.cors_allowed_origins,
+        ["http://a.example", "http://b.example"]
+    );
+}
+
+#[test]
+fn an_empty_item_in_an_env_list_is_an_error() {
+    for list in ["https://a,,https://b", "https://a,", ", https://a"] {
+        let message = error(&ConfigDir::new(None), &[("APP__AUTH__AUDIENCE", list)]);
+
+        assert!(message.contains("auth.audience"), "{message}");
+        assert!(message.contains("APP__AUTH__AUDIENCE"), "{message}");
+        assert!(message.contains("empty item"), "{message}");
+    }
+}
+
+#[test]
+fn an_empty_env_list_is_an_empty_list() {
+    let settings = ConfigDir::new(None)
+        .load(&[("APP__SERVER__CORS_ALLOWED_ORIGINS", "")])
+        .unwrap();
+
+    assert!(settings.server.cors_allowed_origins.is_empty());
+}
+
+#[test]
+fn empty_strings_mean_unset() {
+    let settings = ConfigDir::new(Some("[auth]\ndomain = \"tenant.auth0.com\"\n"))
+        .load(&[("AUTH0_DOMAIN", ""), ("APP__AUTH__ISSUER", "")])
+        .unwrap();
+
+    assert_eq!(settings.auth.domain, None);
+    assert_eq!(settings.auth.issuer, None);
+}
+
+#[test]
+fn numeric_settings_out_of_range_name_the_key_the_env_var_and_the_range() {
+    for (var, value, key, range) in [
+        (
+            "APP__AUTH__LEEWAY_SECS",
+            "301",
+            "auth.leeway_secs",
+            "0 to 300",
+        ),
+        (
+            "APP__AUTH__JWKS__COOLDOWN_SECS",
+            "0",
+            "auth.jwks.cooldown_secs",
+            "1 to 86400",
+        ),
+        (
+            "APP__AUTH__JWKS__MAX_AGE_SECS",
+            "604801",
+            "auth.jwks.max_age_secs",
+            "1 to 604800",
+        ),
+        (
+            "APP__AUTH__JWKS__MAX_STALE_SECS",
+            "18446744073709551615",
+            "auth.jwks.max_stale_secs",
+            "1 to 604800",
+        ),
+        (
+            "APP__AUTH__JWKS__FETCH_TIMEOUT_SECS",
+            "61",
+            "auth.jwks.fetch_timeout_secs",
+            "1 to 60",
+        ),
+        (
+            "APP__AUTH__JWKS__MAX_RESPONSE_BYTES",
+            "100",
+            "auth.jwks.max_response_bytes",
+            "1024 to 4194304",
+        ),
+        (
+            "APP__AUTH__TOKEN_CACHE_CAPACITY",
+            "1000001",
+            "auth.token_cache_capacity",
+            "0 to 1000000",
+        ),
+    ] {
+        let message = error(&ConfigDir::new(None), &[(var, value)]);
+
+        assert!(message.contains(&format!("`{key}`")), "{message}");
+        assert!(message.contains(var), "{message}");
+        assert!(message.contains(range), "{message}");
+    }
+}
+
+#[test]
+fn range_bounds_themselves_load() {
+    let settings = ConfigDir::new(None)
+        .load(&[
+            ("APP__AUTH__LEEWAY_SECS", "300"),
+            ("APP__AUTH__JWKS__COOLDOWN_SECS", "1"),
+            ("APP__AUTH__JWKS__MAX_AGE_SECS", "1"),
+            ("APP__AUTH__JWKS__MAX_STALE_SECS", "604800"),
+            ("APP__AUTH__TOKEN_CACHE_CAPACITY", "0"),
+        ])
+        .unwrap();
+
+    assert_eq!(settings.auth.leeway_secs, 300);
+}
+
+#[test]
+fn every_malformed_domain_form_is_refused() {
+    for domain in [
+        "https://tenant.auth0.com",
+        "tenant.auth0.com/api",
+        "user:pass@tenant.auth0.com",
+        "evil.example\\@tenant.auth0.com",
+        "tenant.auth0.com?x=1",
+        "tenant.auth0.com#x",
+    ] {
+        let message = error(&ConfigDir::new(None), &[("AUTH0_DOMAIN", domain)]);
+
+        assert!(message.contains("auth.domain"), "{domain}: {message}");
+        assert!(message.contains("AUTH0_DOMAIN"), "{domain}: {message}");
+    }
+}
+
+#[test]
+fn issuer_and_jwks_uri_must_be_safe_absolute_urls() {
+    for (var, key, url) in [
+        ("APP__AUTH__ISSUER", "auth.issuer", "http://issuer.example/"),
+        (
+            "APP__AUTH__ISSUER",
+            "auth.issuer",
+            "https://u:p@issuer.example/",
+        ),
+        (
+            "APP__AUTH__ISSUER",
+            "auth.issuer",
+            "https://issuer.example/?tenant=1",
+        ),
+        (
+            "APP__AUTH__JWKS_URI",
+            "auth.jwks_uri",
+            "https://issuer.example/jwks#x",
+        ),
+        ("APP__AUTH__JWKS_URI", "auth.jwks_uri", "/jwks.json"),
+    ] {
+        let message = error(
+            &ConfigDir::new(None),
+            &[
+                ("AUTH0_DOMAIN", "tenant.auth0.com"),
+                ("AUTH0_AUDIENCE", "https://api"),
+                (var, url),
+            ],
+        );
+
+        assert!(message.contains(&format!("`{key}`")), "{url}: {message}");
+        assert!(message.contains(var), "{url}: {message}");
+    }
+    let loopback = ConfigDir::new(None).load(&[
+        ("APP__AUTH__ISSUER", "http://127.0.0.1:9000/"),
+        ("AUTH0_AUDIENCE", "https://api"),
+    ]);
+    assert!(loopback.is_ok());
+}
+
+#[test]
+fn jwks_uri_without_an_issuer_is_an_error() {
+    let message = error(
+        &ConfigDir::new(None),
+        &[(
+            "APP__AUTH__JWKS_URI",
+            "https://tenant.auth0.com/.well-known/jwks.json",
+        )],
+    );
+
+    assert!(message.contains("`auth.jwks_uri`"), "{message}");
+    assert!(message.contains("APP__AUTH__JWKS_URI"), "{message}");
+    assert!(message.contains("auth.domain"), "{message}");
+}
+
+#[test]
+fn development_without_an_issuer_on_a_public_host_is_an_error() {
+    let message = error(&ConfigDir::new(None), &[("APP__SERVER__HOST", "0.0.0.0")]);
+
+    assert!(message.contains("auth.domain"), "{message}");
+    assert!(message.contains("AUTH0_DOMAIN"), "{message}");
+    assert!(message.contains("server.host"), "{message}");
+    assert!(message.contains("APP__SERVER__HOST"), "{message}");
+}
+
+#[test]
+fn production_allows_no_cors_origin_until_one_is_configured() {
+    let settings = ConfigDir::new(None)
+        .load(&[
+            ("APP_ENVIRONMENT", "production"),
+            ("AUTH0_DOMAIN", "tenant.auth0.com"),
+            ("AUTH0_AUDIENCE", "https://api"),
+        ])
+        .unwrap();
+
+    assert!(settings.server.cors_allowed_origins.is_empty());
+}
+
+#[test]
+fn an_issuer_needs_an_audience_in_every_environment() {
+    let message = error(
+        &ConfigDir::new(None),
+        &[("AUTH0_DOMAIN", "tenant.auth0.com")],
+    );
+
+    assert!(message.contains("auth.audience"), "{message}");
+    assert!(message.contains("AUTH0_AUDIENCE"), "{message}");
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 use api::Application;
+use auth::Algorithm;
 use auth::mint::{SigningKey, TokenBuilder};
 use settings::Settings;
 
@@ -145,25 +146,22 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
     let keys = Keys::load();
     let issuer = MockIssuer::start(&[&keys.rsa, &keys.ec, &keys.ed]).await;
     issuer.set_mode(config.initial_mode);
-    let numbers = [
-        config.cooldown_secs.to_string(),
-        config.max_age_secs.to_string(),
-        config.max_stale_secs.to_string(),
-        config.fetch_timeout_secs.to_string(),
-        config.permissions_as_scopes.to_string(),
+    let mut settings = settings_with(&[]);
+    settings.server.port = 0;
+    settings.auth.issuer = Some(issuer.issuer());
+    settings.auth.audience = vec![AUDIENCE.to_owned()];
+    settings.auth.algorithms = vec![
+        Algorithm::RS256,
+        Algorithm::PS256,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
     ];
-    let issuer_url = issuer.issuer();
-    let settings = settings_with(&[
-        ("APP__SERVER__PORT", "0"),
-        ("APP__AUTH__ISSUER", &issuer_url),
-        ("APP__AUTH__AUDIENCE", AUDIENCE),
-        ("APP__AUTH__ALGORITHMS", "RS256,PS256,ES256,EdDSA"),
-        ("APP__AUTH__JWKS__COOLDOWN_SECS", &numbers[0]),
-        ("APP__AUTH__JWKS__MAX_AGE_SECS", &numbers[1]),
-        ("APP__AUTH__JWKS__MAX_STALE_SECS", &numbers[2]),
-        ("APP__AUTH__JWKS__FETCH_TIMEOUT_SECS", &numbers[3]),
-        ("APP__AUTH__PERMISSIONS_AS_SCOPES", &numbers[4]),
-    ]);
+    settings.auth.permissions_as_scopes = config.permissions_as_scopes;
+    let jwks = &mut settings.auth.jwks;
+    jwks.cooldown_secs = config.cooldown_secs;
+    jwks.max_age_secs = config.max_age_secs;
+    jwks.max_stale_secs = config.max_stale_secs;
+    jwks.fetch_timeout_secs = config.fetch_timeout_secs;
     let app = start(&settings);
     let app = TestApp {
         address: format!("http://127.0.0.1:{}", app.port()),

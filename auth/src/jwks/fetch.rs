@@ -9,13 +9,14 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::ACCEPT;
 use actix_web::web::Bytes;
 use awc::error::PayloadError;
-use jsonwebtoken::Algorithm;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use url::Url;
 
 use super::keys::KeySet;
-use super::{Demand, JwksConfig, Snapshot, Source, checked_url};
+use super::{Demand, JwksConfig, Snapshot, Source, check_url, deadline};
+use crate::algorithm::Algorithm;
+use crate::error::UrlKind;
 
 /// The first retry delay after a failure; it doubles up to the cooldown.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -42,7 +43,7 @@ enum FetchError {
     },
 }
 
-struct Fetcher {
+struct Fetcher<'s> {
     source: Source,
     algorithms: Vec<Algorithm>,
     discovered: Option<Url>,
@@ -51,49 +52,88 @@ struct Fetcher {
     last_body: Option<Bytes>,
     config: JwksConfig,
     client: awc::Client,
-    state: watch::Sender<Arc<Snapshot>>,
+    state: &'s watch::Sender<Arc<Snapshot>>,
     failures: u32,
 }
 
 /// Starts the fetcher on its own thread, with its own single-threaded actix runtime. The thread
-/// ends when every [`super::JwksCache`] handle is dropped.
+/// ends when every [`super::JwksCache`] handle is dropped. Should the fetcher panic, the thread
+/// logs it, marks the cache not ready, and starts a fresh fetcher on the same channels.
 pub(super) fn spawn(
     source: Source,
     algorithms: Vec<Algorithm>,
     config: JwksConfig,
     state: watch::Sender<Arc<Snapshot>>,
-    demands: mpsc::UnboundedReceiver<Demand>,
+    mut demands: mpsc::UnboundedReceiver<Demand>,
 ) {
     let spawned = std::thread::Builder::new()
         .name("jwks-fetcher".into())
         .spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let client = awc::Client::builder()
-                    .timeout(config.fetch_timeout)
-                    .disable_redirects()
-                    .finish();
-                Fetcher {
-                    source,
-                    algorithms,
-                    discovered: None,
-                    last_body: None,
-                    config,
-                    client,
-                    state,
-                    failures: 0,
-                }
-                .run(demands)
-                .await;
-            });
+            let cooldown = config.cooldown;
+            supervise(
+                || {
+                    actix_web::rt::System::new().block_on(
+                        Fetcher::new(source.clone(), algorithms.clone(), config.clone(), &state)
+                            .run(&mut demands),
+                    );
+                },
+                |restarts, reason| {
+                    let delay = backoff(restarts, cooldown);
+                    log::error!(
+                        "the JWKS fetcher failed ({reason}); restarting it in {delay:?} \
+                         (restart {restarts})"
+                    );
+                    state.send_modify(|state| Arc::make_mut(state).fetcher_failed = true);
+                    std::thread::sleep(delay);
+                },
+            );
         });
     if let Err(error) = spawned {
-        // Without the thread, keys are never loaded: every protected request answers 503.
+        // The channels are dropped with the closure: readiness fails and every request that
+        // needs a fetch answers 503 at once.
         log::error!("cannot start the JWKS fetcher thread: {error}");
     }
 }
 
-impl Fetcher {
-    async fn run(mut self, mut demands: mpsc::UnboundedReceiver<Demand>) {
+/// Runs `run` until it returns; each time it panics instead, calls `on_failure` with the number
+/// of failures so far and the panic message, then runs it again.
+fn supervise(mut run: impl FnMut(), mut on_failure: impl FnMut(u32, &str)) {
+    let mut failures = 0_u32;
+    while let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut run)) {
+        failures = failures.saturating_add(1);
+        let reason = panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic");
+        on_failure(failures, reason);
+    }
+}
+
+impl<'s> Fetcher<'s> {
+    fn new(
+        source: Source,
+        algorithms: Vec<Algorithm>,
+        config: JwksConfig,
+        state: &'s watch::Sender<Arc<Snapshot>>,
+    ) -> Self {
+        let client = awc::Client::builder()
+            .timeout(config.fetch_timeout)
+            .disable_redirects()
+            .finish();
+        Self {
+            source,
+            algorithms,
+            discovered: None,
+            last_body: None,
+            config,
+            client,
+            state,
+            failures: 0,
+        }
+    }
+
+    async fn run(mut self, demands: &mut mpsc::UnboundedReceiver<Demand>) {
         let mut next_refresh = Instant::now();
         loop {
             tokio::select! {
@@ -116,7 +156,7 @@ impl Fetcher {
         snapshot.retry_at.unwrap_or_else(|| {
             snapshot
                 .fetched_at
-                .map_or_else(Instant::now, |at| at + self.config.max_age)
+                .map_or_else(Instant::now, |at| deadline(at, self.config.max_age))
         })
     }
 
@@ -127,7 +167,7 @@ impl Fetcher {
         let now = Instant::now();
         if snapshot.refetch_allowed(demand.kid.as_deref(), now) {
             if snapshot.usable_keys(now).is_some() {
-                let until = now + self.config.cooldown;
+                let until = deadline(now, self.config.cooldown);
                 self.state
                     .send_modify(|state| Arc::make_mut(state).cooldown_until = Some(until));
                 log::debug!("unknown kid: refetching the JWKS");
@@ -144,7 +184,7 @@ impl Fetcher {
         match result {
             Ok(keys) => {
                 self.failures = 0;
-                let usable_until = now + self.config.max_stale;
+                let usable_until = deadline(now, self.config.max_stale);
                 self.state.send_modify(|state| {
                     let state = Arc::make_mut(state);
                     if let Some(keys) = keys {
@@ -153,6 +193,7 @@ impl Fetcher {
                     state.fetched_at = Some(now);
                     state.usable_until = Some(usable_until);
                     state.retry_at = None;
+                    state.fetcher_failed = false;
                 });
             }
             Err(error) => {
@@ -164,7 +205,7 @@ impl Fetcher {
                 );
                 self.state.send_modify(|state| {
                     let state = Arc::make_mut(state);
-                    state.retry_at = Some(now + delay);
+                    state.retry_at = Some(deadline(now, delay));
                     if state.usable_keys(now).is_none() && state.keys.take().is_some() {
                         log::error!("the cached JWKS is older than the maximum stale age: dropped");
                     }
@@ -215,7 +256,7 @@ impl Fetcher {
             .get("jwks_uri")
             .and_then(Value::as_str)
             .ok_or_else(|| unusable("no jwks_uri".into()))?;
-        checked_url("jwks_uri", jwks_uri).map_err(|e| unusable(e.to_string()))
+        check_url(UrlKind::JwksUri, jwks_uri).map_err(|e| unusable(e.to_string()))
     }
 
     /// GETs a document: 200 only, within the timeout and the size limit.
@@ -273,6 +314,29 @@ fn backoff(failures: u32, cooldown: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panicking_fetcher_is_restarted_until_it_returns() {
+        let mut runs = 0;
+        let mut failures = Vec::new();
+
+        supervise(
+            || {
+                runs += 1;
+                assert!(runs > 2, "fetcher fault {runs}");
+            },
+            |count, reason| failures.push((count, reason.to_owned())),
+        );
+
+        assert_eq!(runs, 3);
+        assert_eq!(
+            failures,
+            [
+                (1, "fetcher fault 1".to_owned()),
+                (2, "fetcher fault 2".to_owned())
+            ]
+        );
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cooldown() {

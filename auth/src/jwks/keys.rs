@@ -5,11 +5,12 @@ use std::collections::BTreeSet;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
 use serde_json::Value;
+
+use crate::algorithm::Algorithm;
 
 /// RFC 7518 §3.3: RSA keys of 2048 bits or more.
 const MIN_RSA_MODULUS_BYTES: usize = 256;

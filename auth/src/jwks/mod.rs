@@ -8,11 +8,11 @@ pub mod keys;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::Algorithm;
 use tokio::sync::{mpsc, oneshot, watch};
 use url::Url;
 
-use crate::error::{AuthError, ConfigError};
+use crate::algorithm::Algorithm;
+use crate::error::{AuthError, ConfigError, UrlKind, UrlProblem};
 use keys::KeySet;
 
 /// How the key set is fetched and kept.
@@ -53,39 +53,56 @@ pub(crate) enum Source {
 
 impl Source {
     pub(crate) fn new(issuer: &str, jwks_uri: Option<&str>) -> Result<Self, ConfigError> {
+        let issuer_url = check_url(UrlKind::Issuer, issuer)?;
         if let Some(uri) = jwks_uri {
-            return Ok(Self::Jwks(checked_url("jwks_uri", uri)?));
+            return Ok(Self::Jwks(check_url(UrlKind::JwksUri, uri)?));
         }
-        let document = format!(
+        let mut document = issuer_url;
+        let path = format!(
             "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
+            document.path().trim_end_matches('/')
         );
+        document.set_path(&path);
         Ok(Self::Discovery {
             issuer: issuer.to_owned(),
-            document: checked_url("issuer", &document)?,
+            document,
         })
     }
 }
 
-/// Parses a URL that keys may be fetched from: https, or http to a loopback host.
-pub(crate) fn checked_url(what: &'static str, url: &str) -> Result<Url, ConfigError> {
-    let insecure = || ConfigError::InsecureUrl {
-        what,
+/// Parses a URL that is trusted as the issuer or fetched for keys: absolute, https or http to a
+/// loopback host, with no user name, password, query or fragment.
+///
+/// # Errors
+/// [`ConfigError::BadUrl`] naming the first rule the URL breaks.
+pub fn check_url(kind: UrlKind, url: &str) -> Result<Url, ConfigError> {
+    let bad = |problem| ConfigError::BadUrl {
+        kind,
         url: url.to_owned(),
+        problem,
     };
-    let parsed = Url::parse(url).map_err(|_| insecure())?;
+    let parsed = Url::parse(url).map_err(|_| bad(UrlProblem::NotAbsolute))?;
     let loopback = match parsed.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
+        None => return Err(bad(UrlProblem::NotAbsolute)),
     };
     match parsed.scheme() {
-        // The url crate refuses an https URL without a host.
-        "https" => Ok(parsed),
-        "http" if loopback => Ok(parsed),
-        _ => Err(insecure()),
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(bad(UrlProblem::Insecure)),
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad(UrlProblem::Userinfo));
+    }
+    if parsed.query().is_some() {
+        return Err(bad(UrlProblem::Query));
+    }
+    if parsed.fragment().is_some() {
+        return Err(bad(UrlProblem::Fragment));
+    }
+    Ok(parsed)
 }
 
 /// What the fetcher last published.
@@ -100,6 +117,17 @@ pub(crate) struct Snapshot {
     retry_at: Option<Instant>,
     /// Until then, an unknown `kid` causes no refetch.
     cooldown_until: Option<Instant>,
+    /// Set when the fetcher panicked, until its restart fetches keys again.
+    fetcher_failed: bool,
+}
+
+/// The longest span a deadline is set ahead; configured durations are far shorter.
+const LONGEST_DEADLINE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `now + after`, which never panics: `after` is capped at a century, and a deadline that still
+/// does not fit is `now` (keys unusable, no cooldown: the safe side of each use).
+pub(crate) fn deadline(now: Instant, after: Duration) -> Instant {
+    now.checked_add(after.min(LONGEST_DEADLINE)).unwrap_or(now)
 }
 
 impl Snapshot {
@@ -183,9 +211,12 @@ impl JwksCache {
         }
     }
 
-    /// Whether a usable key set is loaded.
+    /// Whether a usable key set is loaded and the fetcher is alive to keep it fresh.
     pub(crate) fn is_ready(&self) -> bool {
-        self.current().is_some()
+        // `has_changed` fails only once the fetcher thread is gone for good.
+        self.state.has_changed().is_ok()
+            && !self.state.borrow().fetcher_failed
+            && self.current().is_some()
     }
 
     /// The usable key set, if any, without fetching.
@@ -268,6 +299,17 @@ mod tests {
     }
 
     #[test]
+    fn deadlines_never_overflow() {
+        let now = Instant::now();
+
+        assert_eq!(
+            deadline(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        assert!(deadline(now, Duration::MAX) > now + Duration::from_secs(365 * 24 * 3600));
+    }
+
+    #[test]
     fn https_or_loopback_http_only() {
         for ok in [
             "https://issuer.example/jwks",
@@ -276,17 +318,35 @@ mod tests {
             "http://127.9.9.9/jwks",
             "http://[::1]/jwks",
         ] {
-            assert!(checked_url("jwks_uri", ok).is_ok(), "{ok}");
+            assert!(check_url(UrlKind::JwksUri, ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "http://issuer.example/jwks",
-            "http://10.0.0.1/jwks",
-            "http://localhost.evil.example/jwks",
-            "file:///etc/passwd",
-            "https://",
-            "jwks.json",
+        for (bad, problem) in [
+            ("http://issuer.example/jwks", UrlProblem::Insecure),
+            ("http://10.0.0.1/jwks", UrlProblem::Insecure),
+            ("http://localhost.evil.example/jwks", UrlProblem::Insecure),
+            ("file:///etc/passwd", UrlProblem::NotAbsolute),
+            ("https://", UrlProblem::NotAbsolute),
+            ("jwks.json", UrlProblem::NotAbsolute),
+            (
+                "https://user:pass@issuer.example/jwks",
+                UrlProblem::Userinfo,
+            ),
+            ("https://user@issuer.example/jwks", UrlProblem::Userinfo),
+            ("https://issuer.example/jwks?x=1", UrlProblem::Query),
+            ("https://issuer.example/jwks#x", UrlProblem::Fragment),
         ] {
-            assert!(checked_url("jwks_uri", bad).is_err(), "{bad}");
+            let error = check_url(UrlKind::JwksUri, bad).unwrap_err();
+            assert_eq!(
+                error,
+                ConfigError::BadUrl {
+                    kind: UrlKind::JwksUri,
+                    url: bad.to_owned(),
+                    problem
+                },
+                "{bad}"
+            );
         }
+        let secret = check_url(UrlKind::Issuer, "https://u:hunter2@issuer.example/").unwrap_err();
+        assert!(!secret.to_string().contains("hunter2"), "{secret}");
     }
 }

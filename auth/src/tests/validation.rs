@@ -574,7 +574,7 @@ async fn building_needs_issuer_audience_and_safe_urls() {
             Authenticator::builder()
                 .issuer(ISSUER)
                 .audiences(["a"])
-                .algorithms([Algorithm::HS256])
+                .algorithms([])
         ),
         Some(ConfigError::MissingAlgorithm)
     );
@@ -586,7 +586,7 @@ async fn building_needs_issuer_audience_and_safe_urls() {
                 .jwks_uri(insecure),
         );
         assert!(
-            matches!(error, Some(ConfigError::InsecureUrl { .. })),
+            matches!(error, Some(ConfigError::BadUrl { .. })),
             "{insecure}"
         );
     }
@@ -597,7 +597,7 @@ async fn building_needs_issuer_audience_and_safe_urls() {
     );
     assert!(matches!(
         discovery_over_http,
-        Some(ConfigError::InsecureUrl { .. })
+        Some(ConfigError::BadUrl { .. })
     ));
     for loopback in [
         "http://localhost:1/jwks",
@@ -636,12 +636,7 @@ async fn every_algorithm_verifies_with_a_jwk_that_names_it() {
         .issuer(ISSUER)
         .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
         .audiences([AUDIENCE])
-        .algorithms(
-            [
-                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
-            ]
-            .map(|name| crate::parse_algorithm(name).unwrap()),
-        )
+        .algorithms(Algorithm::ALL)
         .jwks(fast_jwks())
         .build()
         .unwrap();

@@ -1,89 +1,47 @@
-//! The benchmark's issuer: mints distinct valid tokens into a file, then serves OIDC discovery
-//! and the JWKS for the fixture key on loopback until killed.
+//! The benchmark's issuer: the development issuer (`api::dev_issuer`) with the fixture key. It
+//! mints distinct valid tokens into a file, then serves OIDC discovery and the JWKS on loopback
+//! until killed.
 //!
 //! `bench-issuer TOKENS_FILE COUNT SCOPE AUDIENCE` prints `http://127.0.0.1:PORT/` once the
 //! tokens are written and the server listens.
 
 use std::io::Write;
-use std::net::TcpListener;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use api::dev_issuer::DevIssuer;
 use auth::mint::SigningKey;
-use serde_json::json;
 
-fn main() -> std::io::Result<()> {
+/// Tokens outlive any benchmark run.
+const LIFETIME_SECS: i64 = 24 * 3600;
+
+fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let [_, tokens_file, count, scope, audience] = args.as_slice() else {
-        eprintln!("usage: bench-issuer TOKENS_FILE COUNT SCOPE AUDIENCE");
-        std::process::exit(2);
+        anyhow::bail!("usage: bench-issuer TOKENS_FILE COUNT SCOPE AUDIENCE");
     };
-    let count: usize = count.parse().map_err(std::io::Error::other)?;
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let issuer = format!("http://127.0.0.1:{}/", listener.local_addr()?.port());
-    let key = SigningKey::rsa_from_pem("bench-1", include_str!("../../fixtures/rsa1.pem"))
-        .map_err(std::io::Error::other)?;
-
-    mint(&key, &issuer, audience, scope, count, tokens_file)?;
-
-    let jwks = json!({ "keys": [key.jwk()] });
-    let discovery = json!({
-        "issuer": issuer,
-        "jwks_uri": format!("{issuer}.well-known/jwks.json"),
-    });
-    println!("{issuer}");
-    std::io::stdout().flush()?;
-    actix_web::rt::System::new().block_on(
-        HttpServer::new(move || {
-            let (jwks, discovery) = (jwks.clone(), discovery.clone());
-            App::new()
-                .route(
-                    "/.well-known/jwks.json",
-                    web::get().to(move || {
-                        let jwks = jwks.clone();
-                        async move { HttpResponse::Ok().json(jwks) }
-                    }),
-                )
-                .route(
-                    "/.well-known/openid-configuration",
-                    web::get().to(move || {
-                        let discovery = discovery.clone();
-                        async move { HttpResponse::Ok().json(discovery) }
-                    }),
-                )
-        })
-        .workers(1)
-        .listen(listener)?
-        .run(),
-    )
+    let count: usize = count.parse().context("COUNT must be a number")?;
+    let key = SigningKey::rsa_from_pem("bench-1", include_str!("../../fixtures/rsa1.pem"))?;
+    actix_web::rt::System::new().block_on(async {
+        let (issuer, server) = DevIssuer::start_with_key(key, audience)?;
+        mint(&issuer, scope, count, tokens_file)?;
+        println!("{}", issuer.issuer());
+        std::io::stdout().flush()?;
+        server.await?;
+        Ok(())
+    })
 }
 
-/// Writes `count` distinct tokens, one a line, signing on every core.
-fn mint(
-    key: &SigningKey,
-    issuer: &str,
-    audience: &str,
-    scope: &str,
-    count: usize,
-    path: &str,
-) -> std::io::Result<()> {
+/// Writes `count` distinct tokens (`sub` = `user-N`), one a line, signing on every core.
+fn mint(issuer: &DevIssuer, scope: &str, count: usize, path: &str) -> anyhow::Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunks: Vec<Vec<String>> = std::thread::scope(|scope_| {
+    let chunks = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                scope_.spawn(move || {
+                s.spawn(move || {
                     (t..count)
                         .step_by(threads)
-                        .map(|i| {
-                            key.token()
-                                .claim("iss", issuer)
-                                .claim("aud", audience)
-                                .claim("sub", format!("user-{i}"))
-                                .claim("scope", scope)
-                                .expires_in(24 * 3600)
-                                .sign()
-                                .map_err(std::io::Error::other)
-                        })
-                        .collect::<std::io::Result<Vec<_>>>()
+                        .map(|i| issuer.mint_for(&format!("user-{i}"), Some(scope), LIFETIME_SECS))
+                        .collect::<anyhow::Result<Vec<_>>>()
                 })
             })
             .collect();
@@ -91,13 +49,14 @@ fn mint(
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(std::io::Error::other("a minting thread panicked")))
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a minting thread panicked")))
             })
-            .collect::<std::io::Result<Vec<_>>>()
+            .collect::<anyhow::Result<Vec<_>>>()
     })?;
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     for token in chunks.iter().flatten() {
         writeln!(out, "{token}")?;
     }
-    out.flush()
+    out.flush()?;
+    Ok(())
 }

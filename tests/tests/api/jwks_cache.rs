@@ -184,7 +184,7 @@ async fn requests_do_not_wait_on_a_background_refresh() {
     // would outlast the client's 30 s timeout.
     let app = spawn_app_with(TestConfig {
         max_age_secs: 1,
-        fetch_timeout_secs: 120,
+        fetch_timeout_secs: 60,
         ..TestConfig::default()
     })
     .await;

@@ -1,0 +1,212 @@
+//! The typed settings: what each section holds, and the values derived from it.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use auth::Algorithm;
+use serde::{Deserialize, Deserializer};
+
+use crate::error::SettingsError;
+
+/// Everything the API needs to start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Which environment file was layered in.
+    #[serde(skip)]
+    pub environment: Environment,
+    /// Where and how to listen.
+    pub server: ServerSettings,
+    /// Who issues the tokens, and how they are checked.
+    pub auth: AuthSettings,
+}
+
+/// The `[server]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// The address to bind, such as `127.0.0.1` or `0.0.0.0`.
+    pub host: String,
+    /// The port to bind; 0 picks a free one.
+    pub port: u16,
+    /// Origins allowed by CORS, such as `http://localhost:3000`.
+    #[serde(deserialize_with = "list")]
+    pub cors_allowed_origins: Vec<String>,
+}
+
+/// The `[auth]` section: a plain data struct that `api` maps onto the `auth` builder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// An Auth0 tenant domain such as `dev-abc123.us.auth0.com`.
+    #[serde(default, deserialize_with = "unset_if_empty")]
+    pub domain: Option<String>,
+    /// An explicit issuer URL, which wins over `domain`.
+    #[serde(default, deserialize_with = "unset_if_empty")]
+    pub issuer: Option<String>,
+    /// An explicit JWKS URL; unset to derive it from `domain` or discover it from `issuer`.
+    #[serde(default, deserialize_with = "unset_if_empty")]
+    pub jwks_uri: Option<String>,
+    /// The accepted audiences: a token must name at least one.
+    #[serde(deserialize_with = "list")]
+    pub audience: Vec<String>,
+    /// The accepted signature algorithms.
+    #[serde(deserialize_with = "list")]
+    pub algorithms: Vec<Algorithm>,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+    /// Whether Auth0's RBAC `permissions` claim counts as scopes.
+    pub permissions_as_scopes: bool,
+    /// How many verified tokens to remember; 0 turns the cache off.
+    pub token_cache_capacity: usize,
+    /// The JWKS cache.
+    pub jwks: JwksSettings,
+}
+
+/// The `[auth.jwks]` section: fetching and caching the issuer's keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwksSettings {
+    /// How long one fetch may take, in seconds.
+    pub fetch_timeout_secs: u64,
+    /// The largest JWKS or discovery document accepted, in bytes.
+    pub max_response_bytes: usize,
+    /// How long a fetched key set is fresh, in seconds.
+    pub max_age_secs: u64,
+    /// The least time between two refetches caused by an unknown `kid`, in seconds.
+    pub cooldown_secs: u64,
+    /// How long known keys keep serving while the issuer cannot be reached, in seconds.
+    pub max_stale_secs: u64,
+}
+
+/// The environment whose file is layered over `default.toml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Environment {
+    /// Local work: `config/development.toml`.
+    #[default]
+    Development,
+    /// A deployment: `config/production.toml`. Issuer and audience are required.
+    Production,
+}
+
+impl Environment {
+    /// The environment's name, which is also its file's stem.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Environment {
+    type Err = SettingsError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.to_ascii_lowercase().as_str() {
+            "development" => Ok(Self::Development),
+            "production" => Ok(Self::Production),
+            _ => Err(SettingsError::UnknownEnvironment(value.to_owned())),
+        }
+    }
+}
+
+impl ServerSettings {
+    /// Whether `host` is a loopback address (`127.0.0.0/8`, `::1` or `localhost`), reachable
+    /// from this machine only.
+    pub fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self
+                .host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+impl AuthSettings {
+    /// The issuer tokens must name in `iss`: `auth.issuer`, or `https://{domain}/`.
+    pub fn issuer(&self) -> Option<String> {
+        self.issuer.clone().or_else(|| {
+            self.domain
+                .as_ref()
+                .map(|domain| format!("https://{domain}/"))
+        })
+    }
+
+    /// Where the keys are fetched: `auth.jwks_uri`, or the domain's well-known JWKS. `None`
+    /// means the JWKS is found through OIDC discovery on the issuer.
+    pub fn jwks_uri(&self) -> Option<String> {
+        match (&self.jwks_uri, &self.issuer, &self.domain) {
+            (Some(uri), _, _) => Some(uri.clone()),
+            (None, None, Some(domain)) => Some(format!("https://{domain}/.well-known/jwks.json")),
+            _ => None,
+        }
+    }
+
+    /// The clock skew allowed on `exp` and `nbf`.
+    pub fn leeway(&self) -> Duration {
+        Duration::from_secs(self.leeway_secs)
+    }
+}
+
+impl JwksSettings {
+    /// How long one fetch may take.
+    pub fn fetch_timeout(&self) -> Duration {
+        Duration::from_secs(self.fetch_timeout_secs)
+    }
+
+    /// How long a fetched key set is fresh.
+    pub fn max_age(&self) -> Duration {
+        Duration::from_secs(self.max_age_secs)
+    }
+
+    /// The least time between two unknown-`kid` refetches.
+    pub fn cooldown(&self) -> Duration {
+        Duration::from_secs(self.cooldown_secs)
+    }
+
+    /// How long known keys keep serving while refreshes fail.
+    pub fn max_stale(&self) -> Duration {
+        Duration::from_secs(self.max_stale_secs)
+    }
+}
+
+/// An optional string: empty (in TOML or an env var) means unset.
+fn unset_if_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<String>::deserialize(deserializer)?;
+    Ok(value.filter(|value| !value.is_empty()))
+}
+
+/// A list given as one string or as a list of strings, each parsed into `T`. An empty string is
+/// an empty list. (Env var lists are split, trimmed and checked before they get here.)
+fn list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(value) if value.is_empty() => Vec::new(),
+        OneOrMany::One(value) => vec![value],
+        OneOrMany::Many(values) => values,
+    };
+    items
+        .iter()
+        .map(|item| item.parse().map_err(serde::de::Error::custom))
+        .collect()
+}
