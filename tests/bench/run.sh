@@ -36,7 +36,9 @@ if [ "$EXPRESS" = 1 ] && ! need npm; then
 fi
 
 echo "== building (release)"
-cargo build --release --quiet -p api -p tests --bin api --bin bench-issuer
+cargo build --release --quiet -p tests --bin bench-issuer
+# The API as deployments build it: no development issuer.
+cargo build --release --quiet -p api --no-default-features --bin api
 cargo bench --quiet -p auth --bench validation --no-run 2>/dev/null
 
 work=$(mktemp -d)

@@ -97,6 +97,8 @@ pub struct TestConfig {
     pub fetch_timeout_secs: u64,
     /// `auth.permissions_as_scopes`.
     pub permissions_as_scopes: bool,
+    /// `auth.leeway_secs`.
+    pub leeway_secs: u64,
     /// Wait for `/readyz` before returning.
     pub wait_ready: bool,
     /// The JWKS mode before the server starts.
@@ -111,6 +113,7 @@ impl Default for TestConfig {
             max_stale_secs: 86_400,
             fetch_timeout_secs: 1,
             permissions_as_scopes: true,
+            leeway_secs: 5,
             wait_ready: true,
             initial_mode: Mode::Healthy,
         }
@@ -157,6 +160,7 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
         Algorithm::EdDSA,
     ];
     settings.auth.permissions_as_scopes = config.permissions_as_scopes;
+    settings.auth.leeway_secs = config.leeway_secs;
     let jwks = &mut settings.auth.jwks;
     jwks.cooldown_secs = config.cooldown_secs;
     jwks.max_age_secs = config.max_age_secs;

@@ -3,7 +3,7 @@
 use auth::mint::now_secs;
 use serde_json::{Value, json};
 use tests::bodies::PRIVATE;
-use tests::{AUDIENCE, TestApp, spawn_app};
+use tests::{AUDIENCE, TestApp, TestConfig, spawn_app, spawn_app_with};
 
 async fn with_claim(app: &TestApp, name: &str, value: Value) -> tests::Reply {
     let token = app.token(&app.keys.rsa).claim(name, value).sign().unwrap();
@@ -92,6 +92,23 @@ async fn expiry_is_enforced_with_the_leeway() {
     without_claim(&app, "exp")
         .await
         .assert_invalid_token("missing 'exp' claim");
+}
+
+#[actix_web::test]
+async fn a_token_whose_exp_is_now_is_expired() {
+    // RFC 7519 4.1.4: the current time MUST be before `exp`.
+    let app = spawn_app_with(TestConfig {
+        leeway_secs: 0,
+        ..TestConfig::default()
+    })
+    .await;
+
+    let reply = with_claim(&app, "exp", json!(now_secs())).await;
+
+    reply.assert_invalid_token("token expired");
+    with_claim(&app, "exp", json!(now_secs() + 60))
+        .await
+        .assert_ok(PRIVATE);
 }
 
 #[actix_web::test]

@@ -93,6 +93,146 @@ async fn insecure_jwks_uri_stops_startup() {
     assert!(message.contains("APP__AUTH__JWKS_URI"), "{message}");
 }
 
+/// Asserts that `message` names each of `names` (keys and env vars).
+fn assert_names(message: &str, names: &[&str]) {
+    for name in names {
+        assert!(message.contains(name), "{name} not named in: {message}");
+    }
+}
+
+#[test]
+fn a_public_host_with_no_issuer_stops_startup() {
+    let message = startup_error(&[("APP__SERVER__HOST", "0.0.0.0")]);
+
+    assert_names(
+        &message,
+        &[
+            "auth.domain",
+            "AUTH0_DOMAIN",
+            "server.host",
+            "APP__SERVER__HOST",
+        ],
+    );
+}
+
+#[test]
+fn a_public_host_with_no_issuer_stops_startup_even_when_set_after_loading() {
+    let mut settings = settings_with(&[("APP__SERVER__PORT", "0")]);
+    settings.server.host = "0.0.0.0".to_owned();
+
+    let message = format!("{:#}", Application::build(&settings).err().unwrap());
+
+    assert_names(&message, &["auth.domain", "server.host"]);
+}
+
+#[test]
+fn leeway_past_its_range_stops_startup() {
+    let message = startup_error(&[("APP__AUTH__LEEWAY_SECS", "31536000")]);
+
+    assert_names(
+        &message,
+        &["auth.leeway_secs", "APP__AUTH__LEEWAY_SECS", "0 to 300"],
+    );
+}
+
+#[test]
+fn a_zero_cooldown_stops_startup() {
+    let message = startup_error(&[("APP__AUTH__JWKS__COOLDOWN_SECS", "0")]);
+
+    assert_names(
+        &message,
+        &[
+            "auth.jwks.cooldown_secs",
+            "APP__AUTH__JWKS__COOLDOWN_SECS",
+            "1 to 86400",
+        ],
+    );
+}
+
+#[test]
+fn every_bad_domain_form_stops_startup() {
+    for domain in [
+        "https://tenant.auth0.com",
+        "tenant.auth0.com/path",
+        "user:pass@tenant.auth0.com",
+        "evil.example\\@tenant.auth0.com",
+        "tenant.auth0.com?tenant=x",
+        "tenant.auth0.com#x",
+    ] {
+        let message = startup_error(&[("AUTH0_DOMAIN", domain), ("AUTH0_AUDIENCE", "https://api")]);
+
+        assert_names(
+            &message,
+            &["auth.domain", "APP__AUTH__DOMAIN", "AUTH0_DOMAIN"],
+        );
+    }
+}
+
+#[test]
+fn jwks_uri_with_no_issuer_stops_startup() {
+    let message = startup_error(&[(
+        "APP__AUTH__JWKS_URI",
+        "https://tenant.auth0.com/.well-known/jwks.json",
+    )]);
+
+    assert_names(
+        &message,
+        &["auth.jwks_uri", "APP__AUTH__JWKS_URI", "auth.domain"],
+    );
+}
+
+#[actix_web::test]
+async fn a_padded_audience_list_loads_and_each_audience_is_accepted() {
+    let app = tests::spawn_app().await;
+    let settings = settings_with(&[
+        ("APP__SERVER__PORT", "0"),
+        ("APP__AUTH__ISSUER", &app.issuer.issuer()),
+        (
+            "APP__AUTH__AUDIENCE",
+            " https://first.example , https://second.example ",
+        ),
+    ]);
+    let started = start(&settings);
+    let second = app
+        .token(&app.keys.rsa)
+        .claim("aud", "https://second.example")
+        .sign()
+        .unwrap();
+
+    let reply = app
+        .send(
+            app.client
+                .get(format!("http://127.0.0.1:{}/api/private", started.port()))
+                .insert_header(("Authorization", format!("Bearer {second}"))),
+        )
+        .await;
+
+    assert_eq!(
+        settings.auth.audience,
+        ["https://first.example", "https://second.example"]
+    );
+    reply.assert_ok(PRIVATE);
+}
+
+#[actix_web::test]
+async fn the_development_issuer_refuses_requests_for_another_host() {
+    let started = start(&settings_with(&[("APP__SERVER__PORT", "0")]));
+    let endpoint = started.dev_token_endpoint().unwrap().to_owned();
+    let client = awc::Client::default();
+
+    let rebound = client
+        .get(&endpoint)
+        .insert_header(("Host", "attacker.example"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    let own = client.get(&endpoint).send().await.unwrap().status();
+
+    assert_eq!(rebound, 421);
+    assert_eq!(own, 200);
+}
+
 #[test]
 fn unknown_key_in_local_toml_stops_startup() {
     let dir = std::env::temp_dir().join(format!("startup-local-{}", std::process::id()));
