@@ -144,6 +144,7 @@ fn authenticator(settings: &AuthSettings, trust: Trust) -> Result<Authenticator,
         .leeway(settings.leeway())
         .permissions_as_scopes(settings.permissions_as_scopes)
         .token_cache_capacity(settings.token_cache_capacity)
+        .max_token_bytes(settings.max_token_bytes)
         .jwks(JwksConfig {
             fetch_timeout: settings.jwks.fetch_timeout(),
             max_response_bytes: settings.jwks.max_response_bytes,

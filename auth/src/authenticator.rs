@@ -8,8 +8,12 @@ use crate::cache::TokenCache;
 use crate::claims::Claims;
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::keys::Selection;
-use crate::jwks::{JwksCache, JwksConfig, Source};
+use crate::jwks::{JwksCache, JwksConfig, Readiness, Source};
+use crate::throttle::Throttle;
 use crate::validation::{Validator, now};
+
+/// Key outages (503s) are logged at most once per this interval.
+const OUTAGE_LOG_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
 #[derive(Clone)]
@@ -18,6 +22,8 @@ pub struct Authenticator {
 }
 
 struct Inner {
+    max_token_bytes: usize,
+    outage_log: Throttle,
     validator: Validator,
     keys: JwksCache,
     verified: TokenCache,
@@ -34,10 +40,14 @@ pub struct AuthenticatorBuilder {
     permissions_as_scopes: bool,
     jwks: JwksConfig,
     token_cache_capacity: usize,
+    max_token_bytes: usize,
 }
 
 /// The default number of verified tokens remembered.
 pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
+
+/// The default longest token accepted, in bytes: Node-based servers refuse 16 KiB headers.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 impl Default for AuthenticatorBuilder {
     fn default() -> Self {
@@ -50,6 +60,7 @@ impl Default for AuthenticatorBuilder {
             permissions_as_scopes: true,
             jwks: JwksConfig::default(),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
         }
     }
 }
@@ -116,6 +127,14 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// The longest token accepted, in bytes (default 16 KiB). A longer one is refused before
+    /// any decoding, hashing or key lookup.
+    #[must_use]
+    pub fn max_token_bytes(mut self, max: usize) -> Self {
+        self.max_token_bytes = max;
+        self
+    }
+
     /// Checks the configuration and starts the key cache, which fetches the keys at once in
     /// the background. A failed first fetch is logged, not fatal.
     ///
@@ -141,6 +160,8 @@ impl AuthenticatorBuilder {
         };
         Ok(Authenticator {
             inner: Arc::new(Inner {
+                max_token_bytes: self.max_token_bytes,
+                outage_log: Throttle::new(OUTAGE_LOG_INTERVAL),
                 validator,
                 keys,
                 verified: TokenCache::new(self.token_cache_capacity),
@@ -157,7 +178,26 @@ impl Authenticator {
 
     /// Whether a usable key set is loaded, for a readiness probe.
     pub fn is_ready(&self) -> bool {
-        self.inner.keys.is_ready()
+        self.readiness().is_ready()
+    }
+
+    /// Whether a usable key set is loaded and kept fresh, and if not, why.
+    pub fn readiness(&self) -> Readiness {
+        self.inner.keys.readiness()
+    }
+
+    /// Logs a refusal: client faults at debug; a key outage at error, at most once per
+    /// [`OUTAGE_LOG_INTERVAL`] with the count left out, so that an attacker cannot flood the
+    /// log during an outage. Never the token itself.
+    pub(crate) fn log_refusal(&self, method: &str, path: &str, error: &AuthError) {
+        if !matches!(error, AuthError::KeysUnavailable { .. }) {
+            log::debug!("{method} {path}: refused: {error}");
+        } else if let Some(left_out) = self.inner.outage_log.permit(std::time::Instant::now()) {
+            log::error!(
+                "{method} {path}: answered 503: {error} ({left_out} more 503s since the last \
+                 such line)"
+            );
+        }
     }
 
     /// How many verified tokens are remembered now (at most the configured capacity).
@@ -168,14 +208,20 @@ impl Authenticator {
     /// Verifies a token: shape, header, key, signature, then claims.
     ///
     /// # Errors
-    /// [`AuthError::InvalidToken`] naming the failed check, or [`AuthError::KeysUnavailable`]
+    /// [`AuthError::InvalidToken`] naming the failed check (the first: a token over the size
+    /// limit), or [`AuthError::KeysUnavailable`]
     /// when no cached key can decide and the keys cannot be fetched.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let Inner {
+            max_token_bytes,
             validator,
             keys,
             verified,
+            ..
         } = &*self.inner;
+        if token.len() > *max_token_bytes {
+            return Err(TokenError::TooLarge.into());
+        }
         let digest = verified.digest(token);
         if let (Some(digest), Some(current)) = (&digest, keys.current())
             && let Some(entry) = verified.get(digest, &current)
@@ -191,7 +237,7 @@ impl Authenticator {
             Selection::UnknownKid => return Err(TokenError::UnknownKid.into()),
             Selection::NoFit => return Err(TokenError::NoFittingKey.into()),
         };
-        let (claims, validity) = validator.verify(unverified, &candidates, now())?;
+        let (claims, validity) = validator.verify(&unverified, &candidates, now())?;
         if let Some(digest) = digest {
             verified.insert(digest, claims.clone(), validity, &key_set);
         }

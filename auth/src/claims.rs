@@ -1,5 +1,6 @@
 //! The verified claims that handlers receive, and their actix extractor.
 
+use std::fmt;
 use std::future::{Ready, ready};
 use std::sync::Arc;
 
@@ -13,10 +14,13 @@ use crate::error::{AuthError, TokenError};
 ///
 /// Use it as a handler argument on a route wrapped in [`crate::RequireAuth`]. On a route without
 /// it, extraction fails closed with a 401. Cloning is cheap: the claims are shared.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its `Debug` shows only `sub` and the scopes: handlers log claims, and the other claims may
+/// hold personal data (email, name). Read them through [`Claims::all`].
+#[derive(Clone, PartialEq)]
 pub struct Claims(Arc<Inner>);
 
-#[derive(Debug, PartialEq)]
+#[derive(PartialEq)]
 struct Inner {
     sub: Option<String>,
     scopes: Vec<String>,
@@ -92,6 +96,16 @@ impl Claims {
     }
 }
 
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claims")
+            .field("sub", &self.0.sub)
+            .field("scopes", &self.0.scopes)
+            .field("permissions", &self.0.permissions)
+            .finish_non_exhaustive()
+    }
+}
+
 impl FromRequest for Claims {
     type Error = AuthError;
     type Future = Ready<Result<Self, AuthError>>;
@@ -152,6 +166,23 @@ mod tests {
             claims(&json!({ "sub": 1 }), true),
             Err(TokenError::Malformed)
         );
+    }
+
+    #[test]
+    fn debug_shows_only_the_subject_and_the_scopes() {
+        let claims = claims(
+            &json!({ "sub": "alice", "scope": "read:messages", "email": "alice@example.com" }),
+            true,
+        )
+        .unwrap();
+
+        let shown = format!("{claims:?}");
+
+        assert!(
+            shown.contains("alice") && shown.contains("read:messages"),
+            "{shown}"
+        );
+        assert!(!shown.contains("example.com"), "{shown}");
     }
 
     #[test]

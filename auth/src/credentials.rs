@@ -26,6 +26,14 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     parse(value)
 }
 
+/// Whether the query string carries an `access_token` parameter (RFC 6750 §2.3). Such a
+/// request is refused, with or without a header: the token has already reached every log that
+/// records URLs, and two methods at once are an error (§3.1).
+pub(crate) fn query_has_token(query: &str) -> bool {
+    !query.is_empty()
+        && url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "access_token")
+}
+
 fn parse(value: &str) -> Result<&str, AuthError> {
     let value = value.trim_matches([' ', '\t']);
     let scheme_end = value.find([' ', '\t']).unwrap_or(value.len());
@@ -70,6 +78,21 @@ mod tests {
 
     fn read(value: &str) -> Result<&str, AuthError> {
         parse(value)
+    }
+
+    #[test]
+    fn an_access_token_query_parameter_is_found_in_any_spelling() {
+        for query in [
+            "access_token=abc",
+            "a=1&access_token=",
+            "access%5Ftoken=abc",
+            "x=1&access_token",
+        ] {
+            assert!(query_has_token(query), "{query}");
+        }
+        for query in ["", "token=abc", "access_token_x=1", "x=access_token"] {
+            assert!(!query_has_token(query), "{query}");
+        }
     }
 
     #[test]

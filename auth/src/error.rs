@@ -49,14 +49,25 @@ pub enum InvalidRequest {
     /// A token outside the b64token syntax, or a separator other than spaces.
     #[error("malformed bearer token")]
     MalformedToken,
+    /// `access_token` in the query string (RFC 6750 §2.3), which proxies and servers log.
+    #[error(
+        "access tokens are not accepted in the query string; send the token in the Authorization header"
+    )]
+    TokenInQuery,
 }
 
 /// Which token check failed. Each message is the `error_description` sent to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
+    /// Longer than the configured maximum; refused before any decoding.
+    #[error("token too large")]
+    TooLarge,
     /// Not a compact JWS of three base64url segments with JSON-object header and payload.
     #[error("malformed token")]
     Malformed,
+    /// A `kid` longer than 256 bytes; refused before any key lookup.
+    #[error("kid too long")]
+    OversizedKid,
     /// `alg` is missing from the allow-list (`none` and `HS*` never are).
     #[error("unsupported algorithm")]
     UnsupportedAlgorithm,

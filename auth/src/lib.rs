@@ -38,6 +38,7 @@ mod error;
 mod jwks;
 mod middleware;
 mod response;
+mod throttle;
 mod validation;
 
 #[cfg(any(test, feature = "mint"))]
@@ -47,12 +48,14 @@ pub mod mint;
 mod tests;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
-pub use authenticator::{Authenticator, AuthenticatorBuilder, DEFAULT_TOKEN_CACHE_CAPACITY};
+pub use authenticator::{
+    Authenticator, AuthenticatorBuilder, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TOKEN_CACHE_CAPACITY,
+};
 pub use claims::Claims;
 pub use credentials::bearer_token;
 pub use error::{
     AuthError, ConfigError, DateClaim, InvalidRequest, TokenError, UrlKind, UrlProblem,
 };
-pub use jwks::{JwksConfig, check_url};
+pub use jwks::{JwksConfig, Readiness, check_url};
 pub use middleware::{Checked, RequireAuth, RequireScope};
 pub use response::REALM;

@@ -11,8 +11,8 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::authenticator::Authenticator;
 use crate::claims::Claims;
-use crate::credentials::bearer_token;
-use crate::error::AuthError;
+use crate::credentials::{bearer_token, query_has_token};
+use crate::error::{AuthError, InvalidRequest};
 
 /// Middleware that lets through only requests with a valid bearer token, and hands their
 /// [`Claims`] to the handler.
@@ -52,6 +52,11 @@ trait Check: Clone + 'static {
         &self,
         req: &ServiceRequest,
     ) -> LocalBoxFuture<'static, Result<Option<Claims>, AuthError>>;
+
+    /// Logs a refusal. Never the token itself.
+    fn log_refusal(&self, req: &ServiceRequest, error: &AuthError) {
+        log::debug!("{} {}: refused: {error}", req.method(), req.path());
+    }
 }
 
 impl Check for RequireAuth {
@@ -60,9 +65,18 @@ impl Check for RequireAuth {
         req: &ServiceRequest,
     ) -> LocalBoxFuture<'static, Result<Option<Claims>, AuthError>> {
         // Copy out only the token, not the whole header map.
-        let token = bearer_token(req.headers()).map(str::to_owned);
+        let token = if query_has_token(req.query_string()) {
+            Err(AuthError::InvalidRequest(InvalidRequest::TokenInQuery))
+        } else {
+            bearer_token(req.headers()).map(str::to_owned)
+        };
         let authenticator = self.authenticator.clone();
         Box::pin(async move { authenticator.verify(&token?).await.map(Some) })
+    }
+
+    fn log_refusal(&self, req: &ServiceRequest, error: &AuthError) {
+        self.authenticator
+            .log_refusal(req.method().as_str(), req.path(), error);
     }
 }
 
@@ -128,6 +142,7 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let check = self.check.check(&req);
+        let checker = self.check.clone();
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             match check.await {
@@ -138,20 +153,11 @@ where
                     Ok(service.call(req).await?.map_into_left_body())
                 }
                 Err(error) => {
-                    log_refusal(&req, &error);
+                    checker.log_refusal(&req, &error);
                     let response = error.error_response();
                     Ok(req.into_response(response).map_into_right_body())
                 }
             }
         })
-    }
-}
-
-/// Client faults at debug; a key outage at error. Never the token itself.
-fn log_refusal(req: &ServiceRequest, error: &AuthError) {
-    if matches!(error, AuthError::KeysUnavailable { .. }) {
-        log::error!("{} {}: answered 503: {error}", req.method(), req.path());
-    } else {
-        log::debug!("{} {}: refused: {error}", req.method(), req.path());
     }
 }

@@ -15,7 +15,12 @@ use crate::jwks::keys::Key;
 /// The `typ` values of an access token (RFC 9068) or a plain JWT; compared case-insensitively.
 const ACCEPTED_TYPES: [&str; 3] = ["jwt", "at+jwt", "application/at+jwt"];
 
-/// A token whose shape and header passed, ready for the key lookup.
+/// The longest `kid` looked up; longer ones are refused before any lookup.
+pub const MAX_KID_BYTES: usize = 256;
+
+/// A token whose shape and header passed, ready for the key lookup. Only the header is decoded:
+/// the payload and signature stay borrowed base64url text until a key is found, so a request
+/// waiting on a JWKS fetch holds nothing request-sized beyond the token itself.
 #[derive(Debug)]
 pub struct Unverified<'a> {
     /// The header's `alg`, already in the allow-list.
@@ -23,8 +28,8 @@ pub struct Unverified<'a> {
     /// The header's `kid`.
     pub kid: Option<String>,
     signing_input: &'a str,
-    signature: Vec<u8>,
-    payload: Map<String, Value>,
+    payload: &'a str,
+    signature: &'a str,
 }
 
 /// A verified token's time window.
@@ -59,14 +64,10 @@ impl Validator {
         ) else {
             return Err(TokenError::Malformed);
         };
-        let header = json_object(header)?;
-        let payload = json_object(payload)?;
-        let signature_bytes = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| TokenError::Malformed)?;
-        if signature_bytes.is_empty() {
+        if !is_base64url(payload) || !is_base64url(signature) || signature.is_empty() {
             return Err(TokenError::Malformed);
         }
+        let header = json_object(header)?;
         let signing_input = &token[..token.len() - signature.len() - 1];
 
         let alg = match header.get("alg") {
@@ -88,6 +89,9 @@ impl Validator {
         }
         let kid = match header.get("kid") {
             None => None,
+            Some(Value::String(kid)) if kid.len() > MAX_KID_BYTES => {
+                return Err(TokenError::OversizedKid);
+            }
             Some(Value::String(kid)) => Some(kid.clone()),
             Some(_) => return Err(TokenError::Malformed),
         };
@@ -95,32 +99,37 @@ impl Validator {
             alg,
             kid,
             signing_input,
-            signature: signature_bytes,
             payload,
+            signature,
         })
     }
 
-    /// Steps 5–6: the signature against one of `keys`, then the claims at time `now`.
+    /// Steps 5–6: the signature against one of `keys`, then the claims at time `now`. The
+    /// payload is parsed only once the signature holds, so no unauthenticated JSON is built.
     ///
     /// # Errors
-    /// [`TokenError::BadSignature`] when no key verifies, else the first claim check that fails.
+    /// [`TokenError::BadSignature`] when no key verifies, [`TokenError::Malformed`] when the
+    /// signed payload is not a JSON object, else the first claim check that fails.
     pub fn verify(
         &self,
-        token: Unverified<'_>,
+        token: &Unverified<'_>,
         keys: &[&Key],
         now: f64,
     ) -> Result<(Claims, Validity), TokenError> {
+        let signature = URL_SAFE_NO_PAD
+            .decode(token.signature)
+            .map_err(|_| TokenError::Malformed)?;
         let verified = keys.iter().any(|key| {
             key.verifier(token.alg).is_some_and(|verifier| {
                 verifier
-                    .verify_sig(token.signing_input.as_bytes(), &token.signature)
+                    .verify_sig(token.signing_input.as_bytes(), &signature)
                     .is_ok()
             })
         });
         if !verified {
             return Err(TokenError::BadSignature);
         }
-        self.check_claims(token.payload, now)
+        self.check_claims(json_object(token.payload)?, now)
     }
 
     fn check_claims(
@@ -189,6 +198,14 @@ pub fn now() -> f64 {
 fn numeric_date(time: SystemTime) -> f64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(f64::INFINITY, |d| d.as_secs_f64())
+}
+
+/// Whether `segment` uses only the base64url alphabet (no padding): a cheap shape check that
+/// allocates nothing.
+fn is_base64url(segment: &str) -> bool {
+    segment
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn json_object(segment: &str) -> Result<Map<String, Value>, TokenError> {

@@ -60,6 +60,8 @@ pub struct AuthSettings {
     pub permissions_as_scopes: bool,
     /// How many verified tokens to remember; 0 turns the cache off.
     pub token_cache_capacity: usize,
+    /// The longest token accepted, in bytes.
+    pub max_token_bytes: usize,
     /// The JWKS cache.
     pub jwks: JwksSettings,
 }

@@ -420,6 +420,12 @@ fn numeric_settings_out_of_range_name_the_key_the_env_var_and_the_range() {
             "1024 to 4194304",
         ),
         (
+            "APP__AUTH__MAX_TOKEN_BYTES",
+            "65537",
+            "auth.max_token_bytes",
+            "1024 to 65536",
+        ),
+        (
             "APP__AUTH__TOKEN_CACHE_CAPACITY",
             "1000001",
             "auth.token_cache_capacity",

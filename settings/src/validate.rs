@@ -14,6 +14,8 @@ use crate::model::{AuthSettings, Environment, JwksSettings, ServerSettings, Sett
 pub const LEEWAY_SECS: RangeInclusive<u64> = 0..=300;
 /// `auth.token_cache_capacity`: 0 turns the cache off.
 pub const TOKEN_CACHE_CAPACITY: RangeInclusive<u64> = 0..=1_000_000;
+/// `auth.max_token_bytes`: 1 KiB to 64 KiB (actix refuses larger headers anyway).
+pub const MAX_TOKEN_BYTES: RangeInclusive<u64> = 1024..=64 * 1024;
 /// `auth.jwks.fetch_timeout_secs`.
 pub const FETCH_TIMEOUT_SECS: RangeInclusive<u64> = 1..=60;
 /// `auth.jwks.max_response_bytes`: 1 KiB to 4 MiB.
@@ -160,6 +162,11 @@ impl AuthSettings {
             "auth.token_cache_capacity",
             saturating_u64(self.token_cache_capacity),
             &TOKEN_CACHE_CAPACITY,
+        )?;
+        within(
+            "auth.max_token_bytes",
+            saturating_u64(self.max_token_bytes),
+            &MAX_TOKEN_BYTES,
         )?;
         self.jwks.validate()
     }

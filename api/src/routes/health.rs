@@ -9,11 +9,14 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Readiness: 200 once the issuer's keys are loaded, 503 before (or after they went stale).
+/// Readiness: 200 once the issuer's keys are loaded; 503 naming why otherwise (not loaded yet
+/// or gone stale, no usable keys, the key fetcher restarting).
 pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
-    if authenticator.is_ready() {
-        HttpResponse::Ok().json(json!({ "status": "ready" }))
+    let readiness = authenticator.readiness();
+    let body = json!({ "status": readiness.reason() });
+    if readiness.is_ready() {
+        HttpResponse::Ok().json(body)
     } else {
-        HttpResponse::ServiceUnavailable().json(json!({ "status": "keys not loaded" }))
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }

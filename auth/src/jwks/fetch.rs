@@ -64,7 +64,7 @@ pub(super) fn spawn(
     algorithms: Vec<Algorithm>,
     config: JwksConfig,
     state: watch::Sender<Arc<Snapshot>>,
-    mut demands: mpsc::UnboundedReceiver<Demand>,
+    mut demands: mpsc::Receiver<Demand>,
 ) {
     let spawned = std::thread::Builder::new()
         .name("jwks-fetcher".into())
@@ -83,7 +83,12 @@ pub(super) fn spawn(
                         "the JWKS fetcher failed ({reason}); restarting it in {delay:?} \
                          (restart {restarts})"
                     );
-                    state.send_modify(|state| Arc::make_mut(state).fetcher_failed = true);
+                    state.send_modify(|state| {
+                        let state = Arc::make_mut(state);
+                        state.fetcher_failed = true;
+                        // Wake whoever waited on the fetch that died.
+                        state.fetch_completed();
+                    });
                     std::thread::sleep(delay);
                 },
             );
@@ -133,7 +138,7 @@ impl<'s> Fetcher<'s> {
         }
     }
 
-    async fn run(mut self, demands: &mut mpsc::UnboundedReceiver<Demand>) {
+    async fn run(mut self, demands: &mut mpsc::Receiver<Demand>) {
         let mut next_refresh = Instant::now();
         loop {
             tokio::select! {
@@ -163,6 +168,10 @@ impl<'s> Fetcher<'s> {
     /// Acts on one demand: refetches unless the keys it wants are known now, or the cooldown
     /// or backoff forbids it. Demands that queued behind a fetch are answered by its result.
     async fn answer(&mut self, demand: Demand) {
+        if demand.reply.is_closed() {
+            // The requester has gone away: its demand causes no fetch.
+            return;
+        }
         let snapshot = self.snapshot();
         let now = Instant::now();
         if snapshot.refetch_allowed(demand.kid.as_deref(), now) {
@@ -179,6 +188,8 @@ impl<'s> Fetcher<'s> {
     }
 
     async fn refresh(&mut self) {
+        self.state
+            .send_modify(|state| Arc::make_mut(state).fetching = true);
         let result = self.fetch().await;
         let now = Instant::now();
         match result {
@@ -194,6 +205,7 @@ impl<'s> Fetcher<'s> {
                     state.usable_until = Some(usable_until);
                     state.retry_at = None;
                     state.fetcher_failed = false;
+                    state.fetch_completed();
                 });
             }
             Err(error) => {
@@ -206,6 +218,7 @@ impl<'s> Fetcher<'s> {
                 self.state.send_modify(|state| {
                     let state = Arc::make_mut(state);
                     state.retry_at = Some(deadline(now, delay));
+                    state.fetch_completed();
                     if state.usable_keys(now).is_none() && state.keys.take().is_some() {
                         log::error!("the cached JWKS is older than the maximum stale age: dropped");
                     }
@@ -229,13 +242,24 @@ impl<'s> Fetcher<'s> {
             log::info!("fetched the JWKS: unchanged");
             return Ok(None);
         }
-        let keys = KeySet::from_json(&body, &self.algorithms)
-            .map_err(|source| FetchError::KeySet { url, source })?;
-        log::info!(
-            "fetched the JWKS: {} keys, kids {:?}",
-            keys.len(),
-            keys.kids()
-        );
+        let keys =
+            KeySet::from_json(&body, &self.algorithms).map_err(|source| FetchError::KeySet {
+                url: url.clone(),
+                source,
+            })?;
+        if keys.is_empty() {
+            log::error!(
+                "the JWKS at {url} holds no usable key among {}: every token is refused until it \
+                 does",
+                keys.published()
+            );
+        } else {
+            log::info!(
+                "fetched the JWKS: {} keys, kids {:?}",
+                keys.len(),
+                keys.kids()
+            );
+        }
         self.last_body = Some(body);
         Ok(Some(keys))
     }
@@ -256,7 +280,9 @@ impl<'s> Fetcher<'s> {
             .get("jwks_uri")
             .and_then(Value::as_str)
             .ok_or_else(|| unusable("no jwks_uri".into()))?;
-        check_url(UrlKind::JwksUri, jwks_uri).map_err(|e| unusable(e.to_string()))
+        let url = discovered_jwks_uri(document, jwks_uri).map_err(unusable)?;
+        log::info!("discovered the JWKS at {url}");
+        Ok(url)
     }
 
     /// GETs a document: 200 only, within the timeout and the size limit.
@@ -302,6 +328,18 @@ impl<'s> Fetcher<'s> {
     }
 }
 
+/// A discovered `jwks_uri`: https, or http to a loopback host only when the issuer's own
+/// discovery document was loopback http too (tests, the development issuer).
+fn discovered_jwks_uri(document: &Url, jwks_uri: &str) -> Result<Url, String> {
+    let url = check_url(UrlKind::JwksUri, jwks_uri).map_err(|e| e.to_string())?;
+    if url.scheme() != "https" && document.scheme() == "https" {
+        return Err(format!(
+            "its jwks_uri {jwks_uri:?} is not https, and the issuer is"
+        ));
+    }
+    Ok(url)
+}
+
 /// 1 s, 2 s, 4 s, ... capped at the cooldown, and never below 100 ms.
 fn backoff(failures: u32, cooldown: Duration) -> Duration {
     let exponent = failures.saturating_sub(1).min(16);
@@ -314,6 +352,19 @@ fn backoff(failures: u32, cooldown: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_discovered_jwks_uri_is_https_unless_the_issuer_is_loopback_http() {
+        let https = Url::parse("https://tenant.example/.well-known/openid-configuration").unwrap();
+        let loopback =
+            Url::parse("http://127.0.0.1:8080/.well-known/openid-configuration").unwrap();
+
+        assert!(discovered_jwks_uri(&https, "https://keys.example/jwks").is_ok());
+        assert!(discovered_jwks_uri(&https, "http://127.0.0.1:8080/jwks").is_err());
+        assert!(discovered_jwks_uri(&https, "http://keys.example/jwks").is_err());
+        assert!(discovered_jwks_uri(&loopback, "http://127.0.0.1:8080/jwks").is_ok());
+        assert!(discovered_jwks_uri(&loopback, "http://keys.example/jwks").is_err());
+    }
 
     #[test]
     fn a_panicking_fetcher_is_restarted_until_it_returns() {

@@ -14,6 +14,9 @@ use crate::algorithm::Algorithm;
 
 /// RFC 7518 §3.3: RSA keys of 2048 bits or more.
 const MIN_RSA_MODULUS_BYTES: usize = 256;
+/// The largest RSA public exponent accepted, 2^32 - 1: real keys use 65537, and larger
+/// exponents only make verification slow.
+const MAX_RSA_EXPONENT_BYTES: usize = 4;
 
 /// One usable verification key, parsed once per allowed algorithm it fits, so that verifying
 /// never rebuilds the key.
@@ -46,6 +49,7 @@ impl Key {
 #[derive(Default)]
 pub struct KeySet {
     keys: Vec<Key>,
+    published: usize,
 }
 
 /// What a token's `kid` and `alg` select.
@@ -58,23 +62,21 @@ pub enum Selection<'a> {
     NoFit,
 }
 
-/// Why a JWKS document was refused.
+/// Why a JWKS document was refused: it is not one. (A JWKS whose keys are all unusable is not
+/// refused: it is the issuer's word that no key is valid, and it replaces the key set.)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeySetError {
     /// Not JSON, or not an object with a `keys` array.
     #[error("not a JWKS document: {0}")]
     NotJwks(String),
-    /// The document holds no key that can verify signatures.
-    #[error("no usable signing key among {0}")]
-    NoUsableKeys(usize),
 }
 
 impl KeySet {
     /// Parses a JWKS document for the `allowed` algorithms, skipping (with a warning) each key
-    /// that cannot be used.
+    /// that cannot be used. The result may hold no key at all.
     ///
     /// # Errors
-    /// When the body is not a JWKS document or no key is usable.
+    /// When the body is not a JWKS document.
     pub fn from_json(body: &[u8], allowed: &[Algorithm]) -> Result<Self, KeySetError> {
         let document: Value =
             serde_json::from_slice(body).map_err(|e| KeySetError::NotJwks(e.to_string()))?;
@@ -88,21 +90,32 @@ impl KeySet {
             .filter_map(|(index, entry)| match parse_key(entry, allowed) {
                 Ok(key) => Some(key),
                 Err(reason) => {
-                    let kid = entry.get("kid").and_then(Value::as_str).unwrap_or("(none)");
-                    log::warn!("skipping JWKS key #{index} (kid {kid}): {reason}");
+                    // Both are the issuer's text: escaped, so they cannot forge log lines.
+                    let kid = entry.get("kid").and_then(Value::as_str);
+                    log::warn!("skipping JWKS key #{index} (kid {kid:?}): {reason:?}");
                     None
                 }
             })
             .collect();
-        if keys.is_empty() {
-            return Err(KeySetError::NoUsableKeys(entries.len()));
-        }
-        Ok(Self { keys })
+        Ok(Self {
+            keys,
+            published: entries.len(),
+        })
     }
 
     /// The number of usable keys.
     pub fn len(&self) -> usize {
         self.keys.len()
+    }
+
+    /// Whether no key is usable.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// How many keys the document listed, usable or not.
+    pub fn published(&self) -> usize {
+        self.published
     }
 
     /// The distinct `kid`s, for logging.
@@ -142,6 +155,8 @@ impl KeySet {
     }
 }
 
+type Verifiers = Vec<(Algorithm, ParsedPublicKey)>;
+
 fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
     let jwk: Jwk = serde_json::from_value(entry.clone()).map_err(|e| e.to_string())?;
     match &jwk.common.public_key_use {
@@ -162,63 +177,24 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
             ))
         })
         .transpose()?;
-    let decode = |field: &str, value: &str| {
-        URL_SAFE_NO_PAD
-            .decode(value)
-            .map_err(|e| format!("bad \"{field}\": {e}"))
-    };
     let candidates: Vec<Algorithm> = allowed
         .iter()
         .copied()
         .filter(|alg| own_alg.is_none_or(|own| own == *alg))
         .collect();
     let verifiers = match &jwk.algorithm {
-        AlgorithmParameters::RSA(rsa) => {
-            let components = RsaPublicKeyComponents {
-                n: decode("n", &rsa.n)?,
-                e: decode("e", &rsa.e)?,
-            };
-            let bits = components.n.iter().skip_while(|b| **b == 0).count() * 8;
-            if bits < MIN_RSA_MODULUS_BYTES * 8 {
-                return Err(format!("RSA key of about {bits} bits is below 2048"));
-            }
-            parse_all(&candidates, |alg| {
-                let params: &'static signature::RsaParameters = match alg {
-                    Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-                    Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-                    Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-                    Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-                    Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-                    Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
-                    _ => return None,
-                };
-                Some(
-                    components
-                        .to_parsed_public_key(params)
-                        .map_err(|e| e.to_string()),
-                )
-            })?
-        }
+        AlgorithmParameters::RSA(rsa) => rsa_verifiers(&rsa.n, &rsa.e, &candidates)?,
         AlgorithmParameters::EllipticCurve(ec) => {
-            let (fits, verification): (Algorithm, &'static signature::EcdsaVerificationAlgorithm) =
-                match &ec.curve {
-                    EllipticCurve::P256 => (Algorithm::ES256, &signature::ECDSA_P256_SHA256_FIXED),
-                    EllipticCurve::P384 => (Algorithm::ES384, &signature::ECDSA_P384_SHA384_FIXED),
-                    other => return Err(format!("unsupported curve {other:?}")),
-                };
-            let mut point = vec![0x04];
-            point.extend(decode("x", &ec.x)?);
-            point.extend(decode("y", &ec.y)?);
-            parse_all(&candidates, |alg| {
-                (alg == fits)
-                    .then(|| ParsedPublicKey::new(verification, &point).map_err(|e| e.to_string()))
-            })?
+            ec_verifiers(&ec.curve, &ec.x, &ec.y, &candidates)?
         }
         AlgorithmParameters::OctetKeyPair(okp) => {
             if okp.curve != EllipticCurve::Ed25519 {
                 return Err(format!("unsupported curve {:?}", okp.curve));
             }
             let x = decode("x", &okp.x)?;
+            if x.len() != 32 {
+                return Err("\"x\" must be 32 bytes for Ed25519".into());
+            }
             parse_all(&candidates, |alg| {
                 (alg == Algorithm::EdDSA).then(|| {
                     ParsedPublicKey::new(&signature::ED25519, &x).map_err(|e| e.to_string())
@@ -228,10 +204,94 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
         // Symmetric ("oct") keys fall here too: they are never used.
         _ => return Err("not an RSA, EC or OKP public key".into()),
     };
+    if verifiers.is_empty() {
+        return Err(format!(
+            "fits none of the allowed algorithms {}",
+            allowed
+                .iter()
+                .map(|alg| alg.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     Ok(Key {
         kid: jwk.common.key_id,
         verifiers,
     })
+}
+
+fn decode(field: &str, value: &str) -> Result<Vec<u8>, String> {
+    URL_SAFE_NO_PAD
+        .decode(value)
+        .map_err(|e| format!("bad \"{field}\": {e}"))
+}
+
+fn rsa_verifiers(n: &str, e: &str, candidates: &[Algorithm]) -> Result<Verifiers, String> {
+    let components = RsaPublicKeyComponents {
+        n: decode("n", n)?,
+        e: decode("e", e)?,
+    };
+    let bits = components.n.iter().skip_while(|b| **b == 0).count() * 8;
+    if bits < MIN_RSA_MODULUS_BYTES * 8 {
+        return Err(format!("RSA key of about {bits} bits is below 2048"));
+    }
+    check_rsa_exponent(&components.e)?;
+    parse_all(candidates, |alg| {
+        let params: &'static signature::RsaParameters = match alg {
+            Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+            Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+            Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+            Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+            Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+            Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
+            _ => return None,
+        };
+        Some(
+            components
+                .to_parsed_public_key(params)
+                .map_err(|e| e.to_string()),
+        )
+    })
+}
+
+fn ec_verifiers(
+    curve: &EllipticCurve,
+    x: &str,
+    y: &str,
+    candidates: &[Algorithm],
+) -> Result<Verifiers, String> {
+    let (fits, verification, length): (_, &'static signature::EcdsaVerificationAlgorithm, _) =
+        match curve {
+            EllipticCurve::P256 => (Algorithm::ES256, &signature::ECDSA_P256_SHA256_FIXED, 32),
+            EllipticCurve::P384 => (Algorithm::ES384, &signature::ECDSA_P384_SHA384_FIXED, 48),
+            other => return Err(format!("unsupported curve {other:?}")),
+        };
+    // RFC 7518 §6.2.1.2: x and y are exactly the curve's coordinate length.
+    let (x, y) = (decode("x", x)?, decode("y", y)?);
+    if x.len() != length || y.len() != length {
+        return Err(format!(
+            "\"x\" and \"y\" must be {length} bytes for {curve:?}"
+        ));
+    }
+    let mut point = Vec::with_capacity(1 + 2 * length);
+    point.push(0x04);
+    point.extend(x);
+    point.extend(y);
+    parse_all(candidates, |alg| {
+        (alg == fits).then(|| ParsedPublicKey::new(verification, &point).map_err(|e| e.to_string()))
+    })
+}
+
+/// RSA public exponents: odd, at least 3, at most [`MAX_RSA_EXPONENT_BYTES`] bytes.
+fn check_rsa_exponent(e: &[u8]) -> Result<(), String> {
+    let e = &e[e.iter().take_while(|b| **b == 0).count()..];
+    let odd = e.last().is_some_and(|last| last & 1 == 1);
+    let at_least_3 = e.len() > 1 || e.first().is_some_and(|b| *b >= 3);
+    if odd && at_least_3 && e.len() <= MAX_RSA_EXPONENT_BYTES {
+        Ok(())
+    } else {
+        Err("RSA exponent must be odd, at least 3 and below 2^32".into())
+    }
 }
 
 /// Parses the key once for each candidate algorithm it supports (`parse` gives `None` for an
@@ -239,7 +299,7 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
 fn parse_all(
     candidates: &[Algorithm],
     parse: impl Fn(Algorithm) -> Option<Result<ParsedPublicKey, String>>,
-) -> Result<Vec<(Algorithm, ParsedPublicKey)>, String> {
+) -> Result<Verifiers, String> {
     candidates
         .iter()
         .filter_map(|alg| parse(*alg).map(|parsed| parsed.map(|key| (*alg, key))))
@@ -269,6 +329,72 @@ mod tests {
 
     use super::*;
     use crate::mint::SigningKey;
+
+    fn p256() -> SigningKey {
+        SigningKey::p256_from_pem("ec", include_str!("../../../tests/fixtures/ec-p256.pem"))
+            .unwrap()
+    }
+
+    fn rsa() -> SigningKey {
+        SigningKey::rsa_from_pem("rsa", include_str!("../../../tests/fixtures/rsa1.pem")).unwrap()
+    }
+
+    fn usable(jwk: &Value, allowed: &[Algorithm]) -> usize {
+        let document = json!({ "keys": [jwk] });
+        KeySet::from_json(document.to_string().as_bytes(), allowed)
+            .unwrap()
+            .len()
+    }
+
+    #[test]
+    fn ec_coordinates_must_have_the_curve_length() {
+        let good = p256().jwk();
+        let pad = |field: &str| {
+            let mut jwk = good.clone();
+            let mut bytes = URL_SAFE_NO_PAD
+                .decode(jwk[field].as_str().unwrap())
+                .unwrap();
+            bytes.insert(0, 0);
+            jwk[field] = json!(URL_SAFE_NO_PAD.encode(bytes));
+            jwk
+        };
+
+        assert_eq!(usable(&good, &[Algorithm::ES256]), 1);
+        assert_eq!(usable(&pad("x"), &[Algorithm::ES256]), 0);
+        assert_eq!(usable(&pad("y"), &[Algorithm::ES256]), 0);
+    }
+
+    #[test]
+    fn rsa_exponents_must_be_odd_at_least_3_and_bounded() {
+        for (e, ok) in [
+            (vec![1, 0, 1], true),
+            (vec![3], true),
+            (vec![0, 0, 3], true),
+            (vec![0xff, 0xff, 0xff, 0xff], true),
+            (vec![1], false),
+            (vec![2], false),
+            (vec![1, 0, 0], false),
+            (vec![], false),
+            (vec![1, 0, 0, 0, 1], false),
+        ] {
+            let mut jwk = rsa().jwk();
+            jwk["e"] = json!(URL_SAFE_NO_PAD.encode(&e));
+
+            assert_eq!(check_rsa_exponent(&e).is_ok(), ok, "{e:?}");
+            if !ok {
+                assert_eq!(usable(&jwk, &[Algorithm::RS256]), 0, "{e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_that_fits_no_allowed_algorithm_is_not_usable() {
+        assert_eq!(usable(&p256().jwk(), &[Algorithm::RS256]), 0);
+        assert_eq!(
+            usable(&rsa().jwk(), &[Algorithm::ES256, Algorithm::EdDSA]),
+            0
+        );
+    }
 
     #[test]
     fn counts_keys_and_lists_distinct_kids_for_the_log() {

@@ -105,6 +105,39 @@ pub fn check_url(kind: UrlKind, url: &str) -> Result<Url, ConfigError> {
     Ok(parsed)
 }
 
+/// Whether the key cache can verify tokens, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    /// Usable keys are loaded.
+    Ready {
+        /// How many.
+        keys: usize,
+    },
+    /// The issuer's JWKS parsed but holds no usable key: every token is refused.
+    NoUsableKeys,
+    /// No key set is loaded: never fetched yet, or staler than the maximum stale age.
+    NotLoaded,
+    /// The fetcher failed and is restarting, or could not be started.
+    FetcherDown,
+}
+
+impl Readiness {
+    /// Whether tokens can be verified.
+    pub fn is_ready(self) -> bool {
+        matches!(self, Self::Ready { .. })
+    }
+
+    /// A short reason, for a readiness probe's body.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Ready { .. } => "ready",
+            Self::NoUsableKeys => "no usable keys",
+            Self::NotLoaded => "keys not loaded",
+            Self::FetcherDown => "key fetcher restarting",
+        }
+    }
+}
+
 /// What the fetcher last published.
 #[derive(Clone, Default)]
 pub(crate) struct Snapshot {
@@ -119,7 +152,15 @@ pub(crate) struct Snapshot {
     cooldown_until: Option<Instant>,
     /// Set when the fetcher panicked, until its restart fetches keys again.
     fetcher_failed: bool,
+    /// Set while a fetch is in flight: a request for an unknown `kid` waits for its answer.
+    fetching: bool,
+    /// How many fetches have completed, so a waiter can tell when the next one has.
+    generation: u64,
 }
+
+/// At most this many refetch demands wait in the fetcher's queue; more requesters wait for the
+/// next fetch to complete instead of queueing.
+const MAX_PENDING_DEMANDS: usize = 64;
 
 /// The longest span a deadline is set ahead; configured durations are far shorter.
 const LONGEST_DEADLINE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -131,6 +172,12 @@ pub(crate) fn deadline(now: Instant, after: Duration) -> Instant {
 }
 
 impl Snapshot {
+    /// Marks the fetch in flight as done, whatever its outcome, waking its waiters.
+    fn fetch_completed(&mut self) {
+        self.fetching = false;
+        self.generation = self.generation.wrapping_add(1);
+    }
+
     fn usable_keys(&self, now: Instant) -> Option<&Arc<KeySet>> {
         self.keys
             .as_ref()
@@ -182,6 +229,12 @@ impl Snapshot {
     }
 }
 
+fn fetcher_unavailable() -> AuthError {
+    AuthError::KeysUnavailable {
+        retry_after: Duration::from_secs(1),
+    }
+}
+
 /// A request for fresh keys, answered with the snapshot after the fetcher acted on it.
 struct Demand {
     kid: Option<String>,
@@ -192,7 +245,7 @@ struct Demand {
 #[derive(Clone)]
 pub(crate) struct JwksCache {
     state: watch::Receiver<Arc<Snapshot>>,
-    demands: mpsc::UnboundedSender<Demand>,
+    demands: mpsc::Sender<Demand>,
     fetch_timeout: Duration,
 }
 
@@ -201,7 +254,7 @@ impl JwksCache {
     /// `algorithms` allowed.
     pub(crate) fn start(source: Source, algorithms: Vec<Algorithm>, config: JwksConfig) -> Self {
         let (state_tx, state) = watch::channel(Arc::new(Snapshot::default()));
-        let (demands, demands_rx) = mpsc::unbounded_channel();
+        let (demands, demands_rx) = mpsc::channel(MAX_PENDING_DEMANDS);
         let fetch_timeout = config.fetch_timeout;
         fetch::spawn(source, algorithms, config, state_tx, demands_rx);
         Self {
@@ -211,12 +264,17 @@ impl JwksCache {
         }
     }
 
-    /// Whether a usable key set is loaded and the fetcher is alive to keep it fresh.
-    pub(crate) fn is_ready(&self) -> bool {
+    /// Whether usable keys are loaded and the fetcher is alive to keep them fresh; if not, why.
+    pub(crate) fn readiness(&self) -> Readiness {
         // `has_changed` fails only once the fetcher thread is gone for good.
-        self.state.has_changed().is_ok()
-            && !self.state.borrow().fetcher_failed
-            && self.current().is_some()
+        if self.state.has_changed().is_err() || self.state.borrow().fetcher_failed {
+            return Readiness::FetcherDown;
+        }
+        match self.current() {
+            None => Readiness::NotLoaded,
+            Some(keys) if keys.is_empty() => Readiness::NoUsableKeys,
+            Some(keys) => Readiness::Ready { keys: keys.len() },
+        }
     }
 
     /// The usable key set, if any, without fetching.
@@ -225,33 +283,51 @@ impl JwksCache {
     }
 
     /// The key set to look `kid` up in. It refetches, once per cooldown and shared by concurrent
-    /// callers, when `kid` is unknown or no keys are loaded.
+    /// callers, when `kid` is unknown or no keys are loaded; while a fetch is in flight, an
+    /// unknown `kid` waits for that fetch's answer.
     ///
     /// # Errors
     /// [`AuthError::KeysUnavailable`] when no usable keys can decide: none are loaded and the
     /// issuer cannot be reached, or `kid` is unknown while refreshes fail.
     pub(crate) async fn key_set(&self, kid: Option<&str>) -> Result<Arc<KeySet>, AuthError> {
-        let mut snapshot = Arc::clone(&self.state.borrow());
-        if snapshot.refetch_allowed(kid, Instant::now()) {
-            snapshot = self.demand(kid).await?;
-        }
+        let snapshot = Arc::clone(&self.state.borrow());
+        let now = Instant::now();
+        let snapshot = if snapshot.refetch_allowed(kid, now) {
+            self.demand(kid, snapshot.generation).await?
+        } else if snapshot.fetching && !snapshot.knows(kid, now) {
+            self.next_fetch(snapshot.generation).await?
+        } else {
+            snapshot
+        };
         snapshot.resolve(kid, Instant::now())
     }
 
-    async fn demand(&self, kid: Option<&str>) -> Result<Arc<Snapshot>, AuthError> {
-        let unavailable = AuthError::KeysUnavailable {
-            retry_after: Duration::from_secs(1),
-        };
+    /// Asks the fetcher for a refetch and waits for its answer. When the queue is full, enough
+    /// refetches are pending already: wait for the next one to complete instead.
+    async fn demand(&self, kid: Option<&str>, seen: u64) -> Result<Arc<Snapshot>, AuthError> {
         let (reply, answer) = oneshot::channel();
-        self.demands
-            .send(Demand {
-                kid: kid.map(str::to_owned),
-                reply,
-            })
-            .map_err(|_| unavailable.clone())?;
-        match tokio::time::timeout(self.fetch_timeout, answer).await {
-            Ok(Ok(snapshot)) => Ok(snapshot),
-            _ => Err(unavailable),
+        let demand = Demand {
+            kid: kid.map(str::to_owned),
+            reply,
+        };
+        match self.demands.try_send(demand) {
+            Ok(()) => match tokio::time::timeout(self.fetch_timeout, answer).await {
+                Ok(Ok(snapshot)) => Ok(snapshot),
+                // Timed out, or the fetcher dropped the demand (it failed and restarts).
+                _ => Err(fetcher_unavailable()),
+            },
+            Err(mpsc::error::TrySendError::Full(_)) => self.next_fetch(seen).await,
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(fetcher_unavailable()),
+        }
+    }
+
+    /// Waits, up to the fetch timeout, until a fetch after generation `seen` has completed.
+    async fn next_fetch(&self, seen: u64) -> Result<Arc<Snapshot>, AuthError> {
+        let mut state = self.state.clone();
+        let completed = state.wait_for(|snapshot| snapshot.generation > seen);
+        match tokio::time::timeout(self.fetch_timeout, completed).await {
+            Ok(Ok(snapshot)) => Ok(Arc::clone(&snapshot)),
+            _ => Err(fetcher_unavailable()),
         }
     }
 }

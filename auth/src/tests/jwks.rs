@@ -213,7 +213,6 @@ async fn outage_after_warm_up_keeps_known_keys_and_answers_503_for_unknown_kids(
 async fn garbage_and_hanging_issuers_are_failed_fetches() {
     for response in [
         ResponseTemplate::new(200).set_body_string("<html>"),
-        ResponseTemplate::new(200).set_body_json(json!({ "keys": [] })),
         ResponseTemplate::new(200).set_body_json(json!({ "nokeys": 1 })),
         ResponseTemplate::new(302).insert_header("location", "https://evil.example/jwks"),
         ResponseTemplate::new(200)
@@ -401,5 +400,155 @@ async fn discovery_with_another_issuer_is_refused() {
         .unwrap();
 
     retry_after(auth.verify(&token).await);
+    server.verify().await;
+}
+
+/// JWKS documents that parse but hold no usable key: the issuer's word that no key is valid.
+fn unusable_documents() -> Vec<Value> {
+    let mut enc = rsa(2, "k1").jwk();
+    enc["use"] = json!("enc");
+    let mut small = rsa(2, "k1").jwk();
+    small["n"] = json!("AQAB");
+    let mut p521 = p256("k1").jwk();
+    p521["crv"] = json!("P-521");
+    vec![
+        json!({ "keys": [] }),
+        json!({ "keys": [enc] }),
+        json!({ "keys": [{ "kty": "oct", "kid": "k1", "k": "c2VjcmV0" }] }),
+        json!({ "keys": [small] }),
+        json!({ "keys": [p521] }),
+    ]
+}
+
+#[actix_web::test]
+async fn a_jwks_without_usable_keys_revokes_every_key_cache_hits_included() {
+    for document in unusable_documents() {
+        let server = MockServer::start().await;
+        let key = rsa(1, "k1");
+        serve_first(&server, ok(&jwks(&[&key])), 1).await;
+        respond(&server, ok(&document), 1..).await;
+        let auth = authenticator(
+            &server,
+            JwksConfig {
+                max_age: Duration::from_millis(300),
+                ..fast_jwks()
+            },
+        );
+        ready(&auth).await;
+        let token = valid(&key).sign().unwrap();
+        assert!(auth.verify(&token).await.is_ok(), "{document}");
+
+        let refused = eventually_refused(&auth, &token).await;
+
+        assert_eq!(refused, TokenError::UnknownKid, "{document}");
+        assert_eq!(
+            auth.readiness(),
+            crate::Readiness::NoUsableKeys,
+            "{document}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_cold_start_against_a_jwks_without_usable_keys_is_401_not_503() {
+    for document in unusable_documents() {
+        let server = MockServer::start().await;
+        respond(&server, ok(&document), 1..).await;
+        let auth = authenticator(&server, fast_jwks());
+        let token = valid(&rsa(1, "k1")).sign().unwrap();
+
+        let result = auth.verify(&token).await;
+
+        assert_eq!(token_error(result), TokenError::UnknownKid, "{document}");
+        assert!(!auth.is_ready());
+        assert_eq!(auth.readiness().reason(), "no usable keys");
+    }
+}
+
+#[actix_web::test]
+async fn an_unknown_kid_during_a_refetch_waits_for_its_answer() {
+    let server = MockServer::start().await;
+    let (old, new) = (rsa(1, "k1"), rsa(2, "k2"));
+    serve_first(&server, ok(&jwks(&[&old])), 1).await;
+    respond(
+        &server,
+        ok(&jwks(&[&old, &new])).set_delay(Duration::from_secs(2)),
+        1,
+    )
+    .await;
+    let auth = authenticator(&server, patient_jwks());
+    ready(&auth).await;
+    let token = valid(&new).sign().unwrap();
+
+    // The second request arrives while the first one's refetch is in flight, inside the
+    // cooldown: it must get that fetch's answer, not an immediate 401.
+    let (first, second) = futures_util::join!(auth.verify(&token), async {
+        fetches_reach(&server, 2).await;
+        auth.verify(&token).await
+    });
+
+    assert!(first.is_ok(), "{first:?}");
+    assert!(second.is_ok(), "{second:?}");
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn a_requester_that_has_gone_away_causes_no_fetch() {
+    let server = MockServer::start().await;
+    // Every fetch is slow; the first two are the initial fetch and the one for `k3` below. A
+    // fetch for the abandoned `k2` would make three.
+    respond(
+        &server,
+        ok(&jwks(&[&rsa(1, "k1")])).set_delay(Duration::from_millis(800)),
+        2,
+    )
+    .await;
+    // No cooldown to speak of, so that only the fix, not the cooldown, spares the third fetch.
+    let auth = authenticator(
+        &server,
+        JwksConfig {
+            cooldown: Duration::from_millis(1),
+            ..patient_jwks()
+        },
+    );
+    fetches_reach(&server, 1).await;
+    let abandoned = valid(&rsa(2, "k2")).sign().unwrap();
+    let later = valid(&rsa(3, "k3")).sign().unwrap();
+
+    let gave_up =
+        actix_web::rt::time::timeout(Duration::from_millis(100), auth.verify(&abandoned)).await;
+    let answered = auth.verify(&later).await;
+
+    assert!(gave_up.is_err(), "the first requester should have given up");
+    assert_eq!(token_error(answered), TokenError::UnknownKid);
+    server.verify().await;
+}
+
+#[actix_web::test]
+async fn a_flood_of_unknown_kids_during_a_slow_fetch_is_answered_without_more_fetches() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    respond(
+        &server,
+        ok(&jwks(&[&key])).set_delay(Duration::from_millis(500)),
+        1..=2,
+    )
+    .await;
+    let auth = authenticator(&server, patient_jwks());
+    let tokens: Vec<String> = (0..300)
+        .map(|n| {
+            valid(&key)
+                .header("kid", format!("kid-{n}"))
+                .sign()
+                .unwrap()
+        })
+        .collect();
+
+    // More requests than the demand queue holds: the rest wait for the fetch in flight.
+    let results = join_all(tokens.iter().map(|token| auth.verify(token))).await;
+
+    for result in results {
+        assert_eq!(token_error(result), TokenError::UnknownKid);
+    }
     server.verify().await;
 }

@@ -153,14 +153,31 @@ async fn tokens_that_are_not_a_compact_jws_are_malformed() {
         format!("{}.{}.{}", parts[0], parts[1], padded(parts[2])),
         format!("{}.{}.{standard_signature}", parts[0], parts[1]),
         format!("{json_array}.{}.{}", parts[1], parts[2]),
-        format!("{}.{json_array}.{}", parts[0], parts[2]),
         format!("{not_json}.{}.{}", parts[1], parts[2]),
-        format!("{}.{not_json}.{}", parts[0], parts[2]),
+        signed(&app, parts[0], &json_array),
+        signed(&app, parts[0], &not_json),
     ] {
         app.private(&bad)
             .await
             .assert_invalid_token("malformed token");
     }
+    // A payload is parsed only once its signature holds: an unsigned one fails on that first.
+    for unsigned in [&json_array, &not_json] {
+        app.private(&format!("{}.{unsigned}.{}", parts[0], parts[2]))
+            .await
+            .assert_invalid_token("signature verification failed");
+    }
+}
+
+/// `header.payload.signature`, validly signed by the issuer's key over any payload text.
+fn signed(app: &tests::TestApp, header: &str, payload: &str) -> String {
+    let input = format!("{header}.{payload}");
+    let signature = app
+        .keys
+        .rsa
+        .sign(auth::Algorithm::RS256, input.as_bytes())
+        .unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
 #[actix_web::test]
@@ -330,4 +347,39 @@ async fn duplicate_kids_accept_either_published_key_only() {
     app.private(&app.token(&app.keys.rogue).sign().unwrap())
         .await
         .assert_invalid_token("signature verification failed");
+}
+
+#[actix_web::test]
+async fn a_token_over_the_size_limit_is_refused_before_any_decoding() {
+    let app = spawn_app().await;
+    let padded = |bytes: usize| {
+        app.token(&app.keys.rsa)
+            .claim("pad", "x".repeat(bytes))
+            .sign()
+            .unwrap()
+    };
+    let (small, large) = (padded(10_000), padded(16_000));
+    assert!(small.len() <= 16_384 && large.len() > 16_384);
+
+    app.private(&small).await.assert_ok(PRIVATE);
+    app.private(&large)
+        .await
+        .assert_invalid_token("token too large");
+}
+
+#[actix_web::test]
+async fn a_kid_over_256_bytes_is_refused_before_any_lookup() {
+    let app = spawn_app().await;
+    let fetches = app.issuer.jwks_fetches();
+
+    let token = app
+        .token(&app.keys.rsa)
+        .header("kid", "k".repeat(257))
+        .sign()
+        .unwrap();
+
+    app.private(&token)
+        .await
+        .assert_invalid_token("kid too long");
+    assert_eq!(app.issuer.jwks_fetches(), fetches);
 }

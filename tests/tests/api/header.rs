@@ -83,16 +83,6 @@ async fn two_authorization_headers_are_an_invalid_request() {
 }
 
 #[actix_web::test]
-async fn token_in_the_query_string_is_not_read() {
-    let app = spawn_app().await;
-    let token = app.valid_token(None);
-
-    let reply = app.get(&format!("/api/private?access_token={token}")).await;
-
-    reply.assert_bare_401();
-}
-
-#[actix_web::test]
 async fn b64token_padding_is_syntax_but_not_a_jws() {
     let app = spawn_app().await;
     let token = app.valid_token(None);
@@ -100,4 +90,25 @@ async fn b64token_padding_is_syntax_but_not_a_jws() {
     let reply = app.private(&format!("{token}==")).await;
 
     reply.assert_invalid_token("malformed token");
+}
+
+#[actix_web::test]
+async fn an_access_token_in_the_query_string_is_refused_with_or_without_a_header() {
+    let app = spawn_app().await;
+    let token = app.valid_token(Some("read:messages"));
+    let description = "access tokens are not accepted in the query string; send the token in \
+                       the Authorization header";
+
+    let with_header = app
+        .get_with_token(&format!("/api/private?access_token={token}"), &token)
+        .await;
+    let without_header = app
+        .get(&format!("/api/private-scoped?x=1&access_token={token}"))
+        .await;
+
+    with_header.assert_error(400, "invalid_request", description);
+    without_header.assert_error(400, "invalid_request", description);
+    app.get_with_token("/api/private?token=x", &token)
+        .await
+        .assert_ok(PRIVATE);
 }

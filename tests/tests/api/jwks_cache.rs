@@ -199,3 +199,24 @@ async fn requests_do_not_wait_on_a_background_refresh() {
     }
     assert_eq!(app.issuer.jwks_fetches(), 2);
 }
+
+#[actix_web::test]
+async fn a_jwks_without_usable_keys_revokes_them_and_readiness_says_why() {
+    let app = spawn_app_with(TestConfig {
+        max_age_secs: 1,
+        ..TestConfig::default()
+    })
+    .await;
+    let token = app.valid_token(None);
+    app.private(&token).await.assert_ok(PRIVATE);
+
+    for kid in ["rsa-1", "ec-1", "ed-1"] {
+        app.issuer.drop_kid(kid);
+    }
+    let refused = eventually_refused(&app, &token).await;
+    let ready = app.get("/readyz").await;
+
+    refused.assert_invalid_token(UNKNOWN_KID);
+    assert_eq!(ready.status, 503);
+    assert_eq!(ready.json()["status"], "no usable keys");
+}
