@@ -155,11 +155,21 @@ fn authenticator(settings: &AuthSettings, trust: Trust) -> Result<Authenticator,
     if let Some(jwks_uri) = trust.jwks_uri {
         builder = builder.jwks_uri(jwks_uri);
     }
+    if let Some(path) = &settings.jwks.ca_file {
+        let pem = std::fs::read(path).map_err(|error| {
+            SettingsError::invalid(
+                "auth.jwks.ca_file",
+                format!("cannot read {path:?}: {error}"),
+            )
+        })?;
+        builder = builder.extra_root_certificates(pem);
+    }
     builder.build().map_err(|error| {
         let key = match &error {
             ConfigError::MissingIssuer => "auth.domain",
             ConfigError::MissingAudience => "auth.audience",
             ConfigError::MissingAlgorithm => "auth.algorithms",
+            ConfigError::BadRootCertificates { .. } => "auth.jwks.ca_file",
             ConfigError::BadUrl {
                 kind: UrlKind::Issuer,
                 ..

@@ -8,7 +8,7 @@ use crate::cache::TokenCache;
 use crate::claims::Claims;
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::keys::Selection;
-use crate::jwks::{JwksCache, JwksConfig, Readiness, Source};
+use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
 use crate::throttle::Throttle;
 use crate::validation::{Validator, now};
 
@@ -41,6 +41,7 @@ pub struct AuthenticatorBuilder {
     jwks: JwksConfig,
     token_cache_capacity: usize,
     max_token_bytes: usize,
+    extra_roots_pem: Option<Vec<u8>>,
 }
 
 /// The default number of verified tokens remembered.
@@ -61,6 +62,7 @@ impl Default for AuthenticatorBuilder {
             jwks: JwksConfig::default(),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            extra_roots_pem: None,
         }
     }
 }
@@ -135,12 +137,20 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// Extra CA certificates (PEM) to trust when fetching keys over https, for an issuer behind
+    /// a private CA. The built-in roots (Mozilla's, from webpki-roots) stay trusted.
+    #[must_use]
+    pub fn extra_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.extra_roots_pem = Some(pem.into());
+        self
+    }
+
     /// Checks the configuration and starts the key cache, which fetches the keys at once in
     /// the background. A failed first fetch is logged, not fatal.
     ///
     /// # Errors
-    /// When the issuer, an audience or an algorithm is missing, or a key URL is neither https
-    /// nor loopback http.
+    /// When the issuer, an audience or an algorithm is missing, a key URL is neither https
+    /// nor loopback http, or the extra root certificates are unusable.
     pub fn build(self) -> Result<Authenticator, ConfigError> {
         let issuer = self.issuer.ok_or(ConfigError::MissingIssuer)?;
         if self.audiences.is_empty() {
@@ -150,7 +160,8 @@ impl AuthenticatorBuilder {
             return Err(ConfigError::MissingAlgorithm);
         }
         let source = Source::new(&issuer, self.jwks_uri.as_deref())?;
-        let keys = JwksCache::start(source, self.algorithms.clone(), self.jwks);
+        let tls = client_config(self.extra_roots_pem.as_deref())?;
+        let keys = JwksCache::start(source, self.algorithms.clone(), self.jwks, tls);
         let validator = Validator {
             issuer,
             audiences: self.audiences,

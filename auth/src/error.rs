@@ -142,6 +142,12 @@ pub enum ConfigError {
     /// No algorithm was allowed.
     #[error("at least one algorithm is required")]
     MissingAlgorithm,
+    /// The extra root certificates cannot be used.
+    #[error("the extra root certificates are unusable: {reason}")]
+    BadRootCertificates {
+        /// What is wrong with them.
+        reason: String,
+    },
     /// A URL that keys would be fetched from, or the issuer, is unfit; see [`UrlProblem`].
     #[error("{kind} {} {problem}", shown(url, *problem))]
     BadUrl {

@@ -80,6 +80,10 @@ pub struct JwksSettings {
     pub cooldown_secs: u64,
     /// How long known keys keep serving while the issuer cannot be reached, in seconds.
     pub max_stale_secs: u64,
+    /// A PEM file of extra CA certificates to trust for the issuer's https, besides the
+    /// built-in (Mozilla) roots.
+    #[serde(default, deserialize_with = "unset_if_empty")]
+    pub ca_file: Option<String>,
 }
 
 /// The environment whose file is layered over `default.toml`.

@@ -6,6 +6,7 @@
 
 mod challenge;
 mod issuer;
+mod tls;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use settings::Settings;
 
 pub use challenge::Challenge;
 pub use issuer::{JWKS_PATH, MockIssuer, Mode};
+pub use tls::{CertifiedName, TlsIssuer};
 
 /// The audience every test token names.
 pub const AUDIENCE: &str = "https://quickstarts/api";
@@ -70,7 +72,11 @@ pub struct Keys {
 }
 
 impl Keys {
-    fn load() -> Self {
+    /// Loads the fixture keys.
+    ///
+    /// # Panics
+    /// When a fixture does not parse.
+    pub fn load() -> Self {
         let rsa = |kid: &str, pem| SigningKey::rsa_from_pem(kid, pem).expect("fixture key");
         Self {
             rsa: rsa("rsa-1", include_str!("../fixtures/rsa1.pem")),
@@ -321,6 +327,24 @@ impl Reply {
     }
 }
 
+/// Sends a request and reads the whole answer.
+///
+/// # Panics
+/// When the request fails at the transport level.
+pub async fn send_to(request: awc::ClientRequest) -> Reply {
+    let mut response = request.send().await.expect("request reaches the server");
+    let body = response
+        .body()
+        .limit(16 * 1024 * 1024)
+        .await
+        .expect("body reads");
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
 /// The exact 200 bodies of Auth0's sample.
 pub mod bodies {
     /// `/api/public`.
@@ -359,17 +383,7 @@ impl TestApp {
     /// # Panics
     /// When the request fails at the transport level.
     pub async fn send(&self, request: awc::ClientRequest) -> Reply {
-        let mut response = request.send().await.expect("request reaches the server");
-        let body = response
-            .body()
-            .limit(16 * 1024 * 1024)
-            .await
-            .expect("body reads");
-        Reply {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
+        send_to(request).await
     }
 
     /// A request builder for a path on this server.

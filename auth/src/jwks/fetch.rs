@@ -63,6 +63,7 @@ pub(super) fn spawn(
     source: Source,
     algorithms: Vec<Algorithm>,
     config: JwksConfig,
+    tls: Arc<rustls::ClientConfig>,
     state: watch::Sender<Arc<Snapshot>>,
     mut demands: mpsc::Receiver<Demand>,
 ) {
@@ -73,8 +74,14 @@ pub(super) fn spawn(
             supervise(
                 || {
                     actix_web::rt::System::new().block_on(
-                        Fetcher::new(source.clone(), algorithms.clone(), config.clone(), &state)
-                            .run(&mut demands),
+                        Fetcher::new(
+                            source.clone(),
+                            algorithms.clone(),
+                            config.clone(),
+                            Arc::clone(&tls),
+                            &state,
+                        )
+                        .run(&mut demands),
                     );
                 },
                 |restarts, reason| {
@@ -120,9 +127,11 @@ impl<'s> Fetcher<'s> {
         source: Source,
         algorithms: Vec<Algorithm>,
         config: JwksConfig,
+        tls: Arc<rustls::ClientConfig>,
         state: &'s watch::Sender<Arc<Snapshot>>,
     ) -> Self {
         let client = awc::Client::builder()
+            .connector(awc::Connector::new().rustls_0_23(tls))
             .timeout(config.fetch_timeout)
             .disable_redirects()
             .finish();

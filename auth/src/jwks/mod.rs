@@ -4,6 +4,7 @@
 
 mod fetch;
 pub mod keys;
+mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use url::Url;
 use crate::algorithm::Algorithm;
 use crate::error::{AuthError, ConfigError, UrlKind, UrlProblem};
 use keys::KeySet;
+pub(crate) use tls::client_config;
 
 /// How the key set is fetched and kept.
 #[derive(Debug, Clone)]
@@ -252,11 +254,16 @@ pub(crate) struct JwksCache {
 impl JwksCache {
     /// Starts the fetcher thread, which fetches the keys at once. Keys are parsed for the
     /// `algorithms` allowed.
-    pub(crate) fn start(source: Source, algorithms: Vec<Algorithm>, config: JwksConfig) -> Self {
+    pub(crate) fn start(
+        source: Source,
+        algorithms: Vec<Algorithm>,
+        config: JwksConfig,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Self {
         let (state_tx, state) = watch::channel(Arc::new(Snapshot::default()));
         let (demands, demands_rx) = mpsc::channel(MAX_PENDING_DEMANDS);
         let fetch_timeout = config.fetch_timeout;
-        fetch::spawn(source, algorithms, config, state_tx, demands_rx);
+        fetch::spawn(source, algorithms, config, tls, state_tx, demands_rx);
         Self {
             state,
             demands,

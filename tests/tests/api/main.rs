@@ -5,3 +5,4 @@ mod jwks_cache;
 mod routes;
 mod scopes;
 mod settings_and_startup;
+mod tls;
