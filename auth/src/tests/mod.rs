@@ -2,6 +2,8 @@
 //! JWKS server.
 
 mod cache;
+mod differential;
+mod fuzz;
 mod jwks;
 mod middleware;
 mod validation;
@@ -47,6 +49,30 @@ pub fn valid(key: &SigningKey) -> TokenBuilder<'_> {
         .claim("aud", AUDIENCE)
         .claim("sub", "user-1")
         .expires_in(3600)
+}
+
+/// How many cases each generated-input test runs: `FUZZ_CASES`, or a CI-sized default.
+pub fn fuzz_cases(default: usize) -> usize {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `count` values drawn from `strategy` (proptest's generators, with a random seed). The tests
+/// that use them are async, which proptest's runner is not, so they loop over the samples and
+/// name the failing input in their assertion.
+pub fn samples<S: proptest::strategy::Strategy>(strategy: &S, count: usize) -> Vec<S::Value> {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::default();
+    (0..count)
+        .map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .expect("the strategy generates values")
+                .current()
+        })
+        .collect()
 }
 
 /// Fast cache timings, so that no test waits long.
