@@ -43,6 +43,18 @@ async fn fetches_reach(app: &TestApp, count: usize) {
     panic!("the issuer never saw {count} fetches");
 }
 
+/// An app whose keys are refreshed every second, and a token it accepts now.
+async fn app_refreshing_every_second_with_a_working_token() -> (TestApp, String) {
+    let app = spawn_app_with(TestConfig {
+        max_age_secs: 1,
+        ..TestConfig::default()
+    })
+    .await;
+    let token = app.valid_token(None);
+    app.private(&token).await.assert_ok(PRIVATE);
+    (app, token)
+}
+
 #[actix_web::test]
 async fn rotated_key_is_accepted_on_first_use_with_exactly_one_extra_fetch() {
     let app = spawn_app().await;
@@ -160,13 +172,7 @@ async fn oversized_jwks_is_refused_and_the_server_stays_up() {
 
 #[actix_web::test]
 async fn removed_key_is_refused_after_the_next_refresh() {
-    let app = spawn_app_with(TestConfig {
-        max_age_secs: 1,
-        ..TestConfig::default()
-    })
-    .await;
-    let token = app.valid_token(None);
-    app.private(&token).await.assert_ok(PRIVATE);
+    let (app, token) = app_refreshing_every_second_with_a_working_token().await;
 
     app.issuer.drop_kid("rsa-1");
     fetches_reach(&app, 2).await;
@@ -202,13 +208,7 @@ async fn requests_do_not_wait_on_a_background_refresh() {
 
 #[actix_web::test]
 async fn a_jwks_without_usable_keys_revokes_them_and_readiness_says_why() {
-    let app = spawn_app_with(TestConfig {
-        max_age_secs: 1,
-        ..TestConfig::default()
-    })
-    .await;
-    let token = app.valid_token(None);
-    app.private(&token).await.assert_ok(PRIVATE);
+    let (app, token) = app_refreshing_every_second_with_a_working_token().await;
 
     for kid in ["rsa-1", "ec-1", "ed-1"] {
         app.issuer.drop_kid(kid);

@@ -1,18 +1,28 @@
 //! Keys fetched over https: a private CA trusted through `auth.jwks.ca_file`, and every
 //! certificate failure answered with 503, never with acceptance.
 
-use std::path::PathBuf;
-
 use tests::bodies::PRIVATE;
 use tests::{AUDIENCE, CertifiedName, Keys, Reply, TlsIssuer, settings_with, start};
 
-/// Starts the API trusting `issuer`, with `ca_file` if given, and sends one valid token.
-async fn private_with_token(issuer: &TlsIssuer, keys: &Keys, ca_file: Option<PathBuf>) -> Reply {
+/// Starts the API trusting `issuer` (and, with `trust_ca`, its CA through `auth.jwks.ca_file`)
+/// and sends one valid token.
+async fn private_with_token(issuer: &TlsIssuer, keys: &Keys, trust_ca: bool) -> Reply {
+    let ca_file = std::env::temp_dir().join(format!(
+        "test-ca-{}-{}.pem",
+        std::process::id(),
+        issuer
+            .issuer()
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('/')
+    ));
+    std::fs::write(&ca_file, issuer.ca_pem()).unwrap();
     let mut settings = settings_with(&[("APP__SERVER__PORT", "0")]);
     settings.auth.issuer = Some(issuer.issuer().to_owned());
     settings.auth.audience = vec![AUDIENCE.to_owned()];
     settings.auth.jwks.fetch_timeout_secs = 5;
-    settings.auth.jwks.ca_file = ca_file.map(|path| path.display().to_string());
+    settings.auth.jwks.ca_file = trust_ca.then(|| ca_file.display().to_string());
     let started = start(&settings);
     let token = keys
         .rsa
@@ -23,29 +33,25 @@ async fn private_with_token(issuer: &TlsIssuer, keys: &Keys, ca_file: Option<Pat
         .expires_in(600)
         .sign()
         .unwrap();
-    tests::send_to(
+
+    let reply = tests::send_to(
         awc::Client::default()
             .get(format!("http://127.0.0.1:{}/api/private", started.port()))
             .insert_header(("Authorization", format!("Bearer {token}"))),
     )
-    .await
-}
+    .await;
 
-fn write_ca(issuer: &TlsIssuer, name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("{name}-{}.pem", std::process::id()));
-    std::fs::write(&path, issuer.ca_pem()).unwrap();
-    path
+    std::fs::remove_file(ca_file).unwrap();
+    reply
 }
 
 #[actix_web::test]
 async fn keys_are_fetched_over_https_from_an_issuer_behind_a_private_ca() {
     let keys = Keys::load();
     let issuer = TlsIssuer::start(&keys.rsa, CertifiedName::Loopback);
-    let ca_file = write_ca(&issuer, "private-ca");
 
-    let reply = private_with_token(&issuer, &keys, Some(ca_file.clone())).await;
+    let reply = private_with_token(&issuer, &keys, true).await;
 
-    std::fs::remove_file(ca_file).unwrap();
     reply.assert_ok(PRIVATE);
 }
 
@@ -54,7 +60,7 @@ async fn a_certificate_from_an_unknown_ca_is_503() {
     let keys = Keys::load();
     let issuer = TlsIssuer::start(&keys.rsa, CertifiedName::Loopback);
 
-    let reply = private_with_token(&issuer, &keys, None).await;
+    let reply = private_with_token(&issuer, &keys, false).await;
 
     reply.assert_unavailable();
 }
@@ -63,11 +69,9 @@ async fn a_certificate_from_an_unknown_ca_is_503() {
 async fn a_certificate_for_another_host_is_503() {
     let keys = Keys::load();
     let issuer = TlsIssuer::start(&keys.rsa, CertifiedName::OtherHost);
-    let ca_file = write_ca(&issuer, "other-host-ca");
 
-    let reply = private_with_token(&issuer, &keys, Some(ca_file.clone())).await;
+    let reply = private_with_token(&issuer, &keys, true).await;
 
-    std::fs::remove_file(ca_file).unwrap();
     reply.assert_unavailable();
 }
 
