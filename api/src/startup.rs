@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::{Method, header};
-use actix_web::middleware::Logger;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use auth::{Authenticator, ConfigError, JwksConfig, UrlKind};
@@ -14,11 +14,8 @@ use settings::{AuthSettings, Settings, SettingsError};
 
 #[cfg(feature = "dev-issuer")]
 use crate::dev_issuer::DevIssuer;
+use crate::request_log::request_log;
 use crate::routes;
-
-/// The request log line. It leaves out the query string and every request header, so that no
-/// token or `Authorization` header is ever written to the log.
-const LOG_FORMAT: &str = r#"%a "%{method}xi %U" %s %b %Dms"#;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -193,10 +190,7 @@ fn run(
     Ok(HttpServer::new(move || {
         App::new()
             .wrap(cors(&origins))
-            .wrap(
-                Logger::new(LOG_FORMAT)
-                    .custom_request_replace("method", |req| req.method().to_string()),
-            )
+            .wrap(from_fn(request_log))
             .configure(|cfg| routes::configure(cfg, &authenticator))
             .default_service(web::to(routes::not_found))
     })

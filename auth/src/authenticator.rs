@@ -9,11 +9,7 @@ use crate::claims::Claims;
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::keys::Selection;
 use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
-use crate::throttle::Throttle;
 use crate::validation::{Validator, now};
-
-/// Key outages (503s) are logged at most once per this interval.
-const OUTAGE_LOG_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
 #[derive(Clone)]
@@ -23,7 +19,6 @@ pub struct Authenticator {
 
 struct Inner {
     max_token_bytes: usize,
-    outage_log: Throttle,
     validator: Validator,
     keys: JwksCache,
     verified: TokenCache,
@@ -172,7 +167,6 @@ impl AuthenticatorBuilder {
         Ok(Authenticator {
             inner: Arc::new(Inner {
                 max_token_bytes: self.max_token_bytes,
-                outage_log: Throttle::new(OUTAGE_LOG_INTERVAL),
                 validator,
                 keys,
                 verified: TokenCache::new(self.token_cache_capacity),
@@ -197,20 +191,6 @@ impl Authenticator {
         self.inner.keys.readiness()
     }
 
-    /// Logs a refusal: client faults at debug; a key outage at error, at most once per
-    /// [`OUTAGE_LOG_INTERVAL`] with the count left out, so that an attacker cannot flood the
-    /// log during an outage. Never the token itself.
-    pub(crate) fn log_refusal(&self, method: &str, path: &str, error: &AuthError) {
-        if !matches!(error, AuthError::KeysUnavailable { .. }) {
-            log::debug!("{method} {path}: refused: {error}");
-        } else if let Some(left_out) = self.inner.outage_log.permit(std::time::Instant::now()) {
-            log::error!(
-                "{method} {path}: answered 503: {error} ({left_out} more 503s since the last \
-                 such line)"
-            );
-        }
-    }
-
     /// How many verified tokens are remembered now (at most the configured capacity).
     pub fn cached_tokens(&self) -> usize {
         self.inner.verified.len()
@@ -228,7 +208,6 @@ impl Authenticator {
             validator,
             keys,
             verified,
-            ..
         } = &*self.inner;
         if token.len() > *max_token_bytes {
             return Err(TokenError::TooLarge.into());

@@ -1,9 +1,13 @@
 //! Reads the bearer token from the `Authorization` header (RFC 6750 §2.1, RFC 9110 §11).
 //!
 //! actix-web-httpauth's extractor matches the scheme case-sensitively and cannot tell a missing
-//! header from several, so this small piece is our own.
+//! header from several, so this small piece is our own. It runs on every protected request over
+//! a header of ~1 KB, so it is one pass over the bytes, driven by a lookup table, with no
+//! allocation.
 
-use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use std::ops::Range;
+
+use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 use crate::error::{AuthError, InvalidRequest};
 
@@ -15,15 +19,33 @@ use crate::error::{AuthError, InvalidRequest};
 /// - [`AuthError::InvalidRequest`]: several headers, no token, a token outside the b64token
 ///   syntax, or a separator other than spaces.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let (value, range) = single_value(headers)?;
+    token_text(value, range)
+}
+
+/// Like [`bearer_token`], but returns the header value (cheap to clone: it shares its bytes)
+/// and where the token lies in it, so that a request can carry the token without copying it.
+pub(crate) fn bearer_token_value(
+    headers: &HeaderMap,
+) -> Result<(HeaderValue, Range<usize>), AuthError> {
+    let (value, range) = single_value(headers)?;
+    Ok((value.clone(), range))
+}
+
+/// The token text at `range` of `value`.
+pub(crate) fn token_text(value: &HeaderValue, range: Range<usize>) -> Result<&str, AuthError> {
+    // The range holds only b64token characters (ASCII), so this cannot fail.
+    std::str::from_utf8(&value.as_bytes()[range])
+        .map_err(|_| AuthError::InvalidRequest(InvalidRequest::MalformedHeader))
+}
+
+fn single_value(headers: &HeaderMap) -> Result<(&HeaderValue, Range<usize>), AuthError> {
     let mut values = headers.get_all(AUTHORIZATION);
     let value = values.next().ok_or(AuthError::MissingToken)?;
     if values.next().is_some() {
         return Err(AuthError::InvalidRequest(InvalidRequest::SeveralHeaders));
     }
-    let value = value
-        .to_str()
-        .map_err(|_| AuthError::InvalidRequest(InvalidRequest::MalformedHeader))?;
-    parse(value)
+    Ok((value, parse(value.as_bytes())?))
 }
 
 /// Whether the query string carries an `access_token` parameter (RFC 6750 §2.3). Such a
@@ -34,32 +56,121 @@ pub(crate) fn query_has_token(query: &str) -> bool {
         && url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "access_token")
 }
 
-fn parse(value: &str) -> Result<&str, AuthError> {
-    let value = value.trim_matches([' ', '\t']);
-    let scheme_end = value.find([' ', '\t']).unwrap_or(value.len());
-    let (scheme, rest) = value.split_at(scheme_end);
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(AuthError::OtherScheme);
-    }
-    if rest.is_empty() {
-        return Err(AuthError::InvalidRequest(InvalidRequest::MissingToken));
-    }
-    if rest.starts_with(' ') && !rest.contains('\t') {
-        let token = rest.trim_start_matches(' ');
-        if is_b64token(token) {
-            return Ok(token);
+/// Byte classes, one table lookup per byte.
+const SPACE: u8 = 1;
+const TAB: u8 = 2;
+/// `ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"`: the body of a b64token.
+const B64: u8 = 4;
+const EQUALS: u8 = 8;
+/// What a header value may hold (RFC 9110 field-vchar, SP, HTAB; what `to_str` accepts).
+const VISIBLE: u8 = 16;
+
+static CLASS: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        #[allow(clippy::cast_possible_truncation)] // byte < 256
+        let b = byte as u8;
+        let mut class = 0;
+        if b == b'\t' || (b >= 0x20 && b < 0x7f) {
+            class |= VISIBLE;
         }
+        if b == b' ' {
+            class |= SPACE;
+        }
+        if b == b'\t' {
+            class |= TAB;
+        }
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/') {
+            class |= B64;
+        }
+        if b == b'=' {
+            class |= EQUALS;
+        }
+        table[byte] = class;
+        byte += 1;
     }
-    Err(AuthError::InvalidRequest(InvalidRequest::MalformedToken))
+    table
 }
 
-/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
-fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
+/// Where the parser is in `[ws] scheme [spaces token [=...]] [ws]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Leading,
+    Scheme,
+    Separator,
+    Token,
+    Padding,
+    Trailing,
+}
+
+/// Parses `Bearer <b64token>` in one pass and returns where the token lies. The answers, in
+/// order: a byte a header cannot hold is a malformed header; a scheme other than Bearer (any
+/// case) is another scheme; nothing after it is a missing token; a tab before the token, a
+/// character outside b64token, or anything after it but white space is a malformed token.
+fn parse(value: &[u8]) -> Result<Range<usize>, AuthError> {
+    let (mut state, mut invalid, mut malformed, mut tab_before_token) =
+        (State::Leading, false, false, false);
+    let (mut scheme, mut token) = (0..0, 0..0);
+    for (i, &byte) in value.iter().enumerate() {
+        let class = CLASS[usize::from(byte)];
+        invalid |= class & VISIBLE == 0;
+        let white = class & (SPACE | TAB) != 0;
+        state = match state {
+            State::Leading if white => State::Leading,
+            State::Leading => {
+                scheme.start = i;
+                State::Scheme
+            }
+            State::Scheme if white => {
+                scheme.end = i;
+                tab_before_token |= class & TAB != 0;
+                State::Separator
+            }
+            State::Scheme => State::Scheme,
+            State::Separator if white => {
+                tab_before_token |= class & TAB != 0;
+                State::Separator
+            }
+            State::Separator => {
+                token.start = i;
+                malformed |= class & B64 == 0;
+                State::Token
+            }
+            State::Token if class & B64 != 0 => State::Token,
+            State::Token | State::Padding if class & EQUALS != 0 => State::Padding,
+            State::Token | State::Padding | State::Trailing if white => {
+                if state != State::Trailing {
+                    token.end = i;
+                }
+                State::Trailing
+            }
+            State::Token | State::Padding | State::Trailing => {
+                malformed = true;
+                state
+            }
+        };
+    }
+    match state {
+        State::Scheme => scheme.end = value.len(),
+        State::Token | State::Padding => token.end = value.len(),
+        _ => {}
+    }
+    if invalid {
+        return Err(AuthError::InvalidRequest(InvalidRequest::MalformedHeader));
+    }
+    if state == State::Leading || !value[scheme].eq_ignore_ascii_case(b"bearer") {
+        return Err(AuthError::OtherScheme);
+    }
+    if matches!(state, State::Scheme | State::Separator) {
+        return Err(AuthError::InvalidRequest(InvalidRequest::MissingToken));
+    }
+    if malformed || tab_before_token {
+        return Err(AuthError::InvalidRequest(InvalidRequest::MalformedToken));
+    }
+    Ok(token)
 }
 
 #[cfg(test)]
@@ -77,7 +188,62 @@ mod tests {
     }
 
     fn read(value: &str) -> Result<&str, AuthError> {
-        parse(value)
+        parse(value.as_bytes()).map(|range| &value[range])
+    }
+
+    /// The parser this one replaced (several passes over a `&str`): the one-pass parser must
+    /// give the same answer for every input.
+    fn reference(value: &[u8]) -> Result<&str, AuthError> {
+        let value = std::str::from_utf8(value)
+            .ok()
+            .filter(|v| v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)))
+            .ok_or(AuthError::InvalidRequest(InvalidRequest::MalformedHeader))?;
+        let value = value.trim_matches([' ', '\t']);
+        let scheme_end = value.find([' ', '\t']).unwrap_or(value.len());
+        let (scheme, rest) = value.split_at(scheme_end);
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(AuthError::OtherScheme);
+        }
+        if rest.is_empty() {
+            return Err(AuthError::InvalidRequest(InvalidRequest::MissingToken));
+        }
+        if rest.starts_with(' ') && !rest.contains('\t') {
+            let token = rest.trim_start_matches(' ');
+            let body = token.trim_end_matches('=');
+            let b64 = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
+            if !body.is_empty() && body.bytes().all(b64) {
+                return Ok(token);
+            }
+        }
+        Err(AuthError::InvalidRequest(InvalidRequest::MalformedToken))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: u32::try_from(crate::tests::fuzz_cases(5_000)).unwrap_or(u32::MAX),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        #[test]
+        fn the_one_pass_parser_answers_as_the_reference_does(
+            parts in (
+                proptest::sample::select(vec!["", " ", "\t", " \t "]),
+                proptest::sample::select(vec!["Bearer", "bEARER", "Basic", "Bearerx", ""]),
+                proptest::sample::select(vec!["", " ", "   ", "\t", " \t"]),
+                proptest::collection::vec(
+                    proptest::sample::select(b"abcXYZ09-._~+/== \t\",\x00\xff".to_vec()),
+                    0..24,
+                ),
+                proptest::sample::select(vec!["", " ", "\t ", "=="]),
+            )
+        ) {
+            let (lead, scheme, separator, body, trail) = parts;
+            let value = [lead.as_bytes(), scheme.as_bytes(), separator.as_bytes(), &body, trail.as_bytes()].concat();
+            let ours = parse(&value).map(|range| &value[range]);
+            let theirs = reference(&value).map(str::as_bytes);
+            proptest::prop_assert_eq!(ours, theirs);
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
@@ -11,8 +13,9 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::authenticator::Authenticator;
 use crate::claims::Claims;
-use crate::credentials::{bearer_token, query_has_token};
+use crate::credentials::{bearer_token_value, query_has_token, token_text};
 use crate::error::{AuthError, InvalidRequest};
+use crate::throttle::Throttle;
 
 /// Middleware that lets through only requests with a valid bearer token, and hands their
 /// [`Claims`] to the handler.
@@ -47,44 +50,38 @@ impl RequireScope {
 
 /// One check run before the wrapped service.
 trait Check: Clone + 'static {
-    /// Ok with claims to store for the handler, or Ok(None) to pass the request on as it is.
-    fn check(
-        &self,
-        req: &ServiceRequest,
-    ) -> LocalBoxFuture<'static, Result<Option<Claims>, AuthError>>;
+    /// The check's answer: a boxed future for the token check, a ready one for the scope check.
+    type Outcome: Future<Output = Result<Option<Claims>, AuthError>> + 'static;
 
-    /// Logs a refusal. Never the token itself.
-    fn log_refusal(&self, req: &ServiceRequest, error: &AuthError) {
-        log::debug!("{} {}: refused: {error}", req.method(), req.path());
-    }
+    /// Ok with claims to store for the handler, or Ok(None) to pass the request on as it is.
+    fn check(&self, req: &ServiceRequest) -> Self::Outcome;
 }
 
 impl Check for RequireAuth {
-    fn check(
-        &self,
-        req: &ServiceRequest,
-    ) -> LocalBoxFuture<'static, Result<Option<Claims>, AuthError>> {
-        // Copy out only the token, not the whole header map.
+    type Outcome = LocalBoxFuture<'static, Result<Option<Claims>, AuthError>>;
+
+    fn check(&self, req: &ServiceRequest) -> Self::Outcome {
+        // Keep only the header value (its bytes are shared, not copied) and the token's place.
         let token = if query_has_token(req.query_string()) {
             Err(AuthError::InvalidRequest(InvalidRequest::TokenInQuery))
         } else {
-            bearer_token(req.headers()).map(str::to_owned)
+            bearer_token_value(req.headers())
         };
         let authenticator = self.authenticator.clone();
-        Box::pin(async move { authenticator.verify(&token?).await.map(Some) })
-    }
-
-    fn log_refusal(&self, req: &ServiceRequest, error: &AuthError) {
-        self.authenticator
-            .log_refusal(req.method().as_str(), req.path(), error);
+        Box::pin(async move {
+            let (value, range) = token?;
+            authenticator
+                .verify(token_text(&value, range)?)
+                .await
+                .map(Some)
+        })
     }
 }
 
 impl Check for RequireScope {
-    fn check(
-        &self,
-        req: &ServiceRequest,
-    ) -> LocalBoxFuture<'static, Result<Option<Claims>, AuthError>> {
+    type Outcome = Ready<Result<Option<Claims>, AuthError>>;
+
+    fn check(&self, req: &ServiceRequest) -> Self::Outcome {
         let outcome = match req.extensions().get::<Claims>() {
             None => Err(AuthError::MissingToken),
             Some(claims) if claims.has_scope(&self.scope) => Ok(None),
@@ -92,7 +89,7 @@ impl Check for RequireScope {
                 scope: self.scope.to_string(),
             }),
         };
-        Box::pin(ready(outcome))
+        ready(outcome)
     }
 }
 
@@ -142,7 +139,6 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let check = self.check.check(&req);
-        let checker = self.check.clone();
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             match check.await {
@@ -153,11 +149,30 @@ where
                     Ok(service.call(req).await?.map_into_left_body())
                 }
                 Err(error) => {
-                    checker.log_refusal(&req, &error);
+                    log_refusal(&req, &error);
                     let response = error.error_response();
                     Ok(req.into_response(response).map_into_right_body())
                 }
             }
         })
+    }
+}
+
+/// Key outages (503s) are logged at most once per this interval, process-wide.
+const OUTAGE_LOG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Logs a refusal: client faults at debug; a key outage at error, at most once per
+/// [`OUTAGE_LOG_INTERVAL`] with the count left out, so that an attacker cannot flood the log
+/// during an outage. Never the token itself.
+fn log_refusal(req: &ServiceRequest, error: &AuthError) {
+    static OUTAGE_LOG: LazyLock<Throttle> = LazyLock::new(|| Throttle::new(OUTAGE_LOG_INTERVAL));
+    if !matches!(error, AuthError::KeysUnavailable { .. }) {
+        log::debug!("{} {}: refused: {error}", req.method(), req.path());
+    } else if let Some(left_out) = OUTAGE_LOG.permit(Instant::now()) {
+        log::error!(
+            "{} {}: answered 503: {error} ({left_out} more 503s since the last such line)",
+            req.method(),
+            req.path()
+        );
     }
 }
