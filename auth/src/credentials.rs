@@ -95,82 +95,51 @@ const fn classes() -> [u8; 256] {
     table
 }
 
-/// Where the parser is in `[ws] scheme [spaces token [=...]] [ws]`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    Leading,
-    Scheme,
-    Separator,
-    Token,
-    Padding,
-    Trailing,
-}
-
-/// Parses `Bearer <b64token>` in one pass and returns where the token lies. The answers, in
-/// order: a byte a header cannot hold is a malformed header; a scheme other than Bearer (any
-/// case) is another scheme; nothing after it is a missing token; a tab before the token, a
-/// character outside b64token, or anything after it but white space is a malformed token.
+/// Parses `Bearer <b64token>` in one pass and returns where the token lies. Each part of
+/// `[ws] scheme ws token [=...] [ws]` is one tight loop of table lookups. The answers, in order:
+/// a byte a header cannot hold is a malformed header; a scheme other than Bearer (any case) is
+/// another scheme; nothing after it is a missing token; a tab before the token, a character
+/// outside b64token, or anything after it but white space is a malformed token.
 fn parse(value: &[u8]) -> Result<Range<usize>, AuthError> {
-    let (mut state, mut invalid, mut malformed, mut tab_before_token) =
-        (State::Leading, false, false, false);
-    let (mut scheme, mut token) = (0..0, 0..0);
-    for (i, &byte) in value.iter().enumerate() {
-        let class = CLASS[usize::from(byte)];
-        invalid |= class & VISIBLE == 0;
-        let white = class & (SPACE | TAB) != 0;
-        state = match state {
-            State::Leading if white => State::Leading,
-            State::Leading => {
-                scheme.start = i;
-                State::Scheme
-            }
-            State::Scheme if white => {
-                scheme.end = i;
-                tab_before_token |= class & TAB != 0;
-                State::Separator
-            }
-            State::Scheme => State::Scheme,
-            State::Separator if white => {
-                tab_before_token |= class & TAB != 0;
-                State::Separator
-            }
-            State::Separator => {
-                token.start = i;
-                malformed |= class & B64 == 0;
-                State::Token
-            }
-            State::Token if class & B64 != 0 => State::Token,
-            State::Token | State::Padding if class & EQUALS != 0 => State::Padding,
-            State::Token | State::Padding | State::Trailing if white => {
-                if state != State::Trailing {
-                    token.end = i;
-                }
-                State::Trailing
-            }
-            State::Token | State::Padding | State::Trailing => {
-                malformed = true;
-                state
-            }
-        };
+    // The index of the first byte at or after `from` outside `class`.
+    let skip = |from: usize, class: u8| {
+        value[from..]
+            .iter()
+            .position(|&b| CLASS[usize::from(b)] & class == 0)
+            .map_or(value.len(), |n| from + n)
+    };
+    let white = SPACE | TAB;
+    let scheme_start = skip(0, white);
+    let scheme_end = value[scheme_start..]
+        .iter()
+        .position(|&b| CLASS[usize::from(b)] & white != 0)
+        .map_or(value.len(), |n| scheme_start + n);
+    let token_start = skip(scheme_end, white);
+    let body_end = skip(token_start, B64);
+    let padding_end = skip(body_end, EQUALS);
+    let end = skip(padding_end, white);
+
+    let scheme = &value[scheme_start..scheme_end];
+    let separator = &value[scheme_end..token_start];
+    if scheme.eq_ignore_ascii_case(b"bearer")
+        && body_end > token_start
+        && end == value.len()
+        && !separator.contains(&b'\t')
+    {
+        // Every byte was white space, `bearer`, b64token or `=`: all visible.
+        return Ok(token_start..padding_end);
     }
-    match state {
-        State::Scheme => scheme.end = value.len(),
-        State::Token | State::Padding => token.end = value.len(),
-        _ => {}
-    }
-    if invalid {
-        return Err(AuthError::InvalidRequest(InvalidRequest::MalformedHeader));
-    }
-    if state == State::Leading || !value[scheme].eq_ignore_ascii_case(b"bearer") {
-        return Err(AuthError::OtherScheme);
-    }
-    if matches!(state, State::Scheme | State::Separator) {
-        return Err(AuthError::InvalidRequest(InvalidRequest::MissingToken));
-    }
-    if malformed || tab_before_token {
-        return Err(AuthError::InvalidRequest(InvalidRequest::MalformedToken));
-    }
-    Ok(token)
+    Err(
+        if value.iter().any(|&b| CLASS[usize::from(b)] & VISIBLE == 0) {
+            AuthError::InvalidRequest(InvalidRequest::MalformedHeader)
+        } else if !scheme.eq_ignore_ascii_case(b"bearer") {
+            AuthError::OtherScheme
+        } else if token_start == value.len() {
+            AuthError::InvalidRequest(InvalidRequest::MissingToken)
+        } else {
+            AuthError::InvalidRequest(InvalidRequest::MalformedToken)
+        },
+    )
 }
 
 #[cfg(test)]
