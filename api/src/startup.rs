@@ -187,15 +187,17 @@ fn run(
     settings: &Settings,
 ) -> std::io::Result<Server> {
     let origins = settings.server.cors_allowed_origins.clone();
-    Ok(HttpServer::new(move || {
+    let mut server = HttpServer::new(move || {
         App::new()
             .wrap(cors(&origins))
             .wrap(from_fn(request_log))
             .configure(|cfg| routes::configure(cfg, &authenticator))
             .default_service(web::to(routes::not_found))
-    })
-    .listen(listener)?
-    .run())
+    });
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.listen(listener)?.run())
 }
 
 fn cors(origins: &[String]) -> Cors {

@@ -33,6 +33,8 @@ pub struct ServerSettings {
     /// Origins allowed by CORS, such as `http://localhost:3000`.
     #[serde(deserialize_with = "list")]
     pub cors_allowed_origins: Vec<String>,
+    /// Worker threads; 0 means one per physical core.
+    pub workers: usize,
 }
 
 /// The `[auth]` section: a plain data struct that `api` maps onto the `auth` builder.

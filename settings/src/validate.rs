@@ -10,6 +10,8 @@ use crate::error::SettingsError;
 use crate::load::env_vars;
 use crate::model::{AuthSettings, Environment, JwksSettings, ServerSettings, Settings};
 
+/// `server.workers`: 0 means one per physical core.
+pub const WORKERS: RangeInclusive<u64> = 0..=256;
 /// `auth.leeway_secs`: at most five minutes of clock skew; more would quietly disable `exp`.
 pub const LEEWAY_SECS: RangeInclusive<u64> = 0..=300;
 /// `auth.token_cache_capacity`: 0 turns the cache off.
@@ -91,6 +93,7 @@ impl Settings {
 
 impl ServerSettings {
     fn validate(&self) -> Result<(), SettingsError> {
+        within("server.workers", saturating_u64(self.workers), &WORKERS)?;
         if self.host.trim().is_empty() {
             return Err(SettingsError::invalid(
                 "server.host",
