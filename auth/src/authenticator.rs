@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::algorithm::Algorithm;
-use crate::cache::TokenCache;
+use crate::cache::{TokenCache, TokenDigest};
 use crate::claims::Claims;
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::keys::Selection;
@@ -203,6 +203,47 @@ impl Authenticator {
     /// limit), or [`AuthError::KeysUnavailable`]
     /// when no cached key can decide and the keys cannot be fetched.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        if token.len() > self.inner.max_token_bytes {
+            return Err(TokenError::TooLarge.into());
+        }
+        match self.probe(token.as_bytes()) {
+            Probe::Hit(verdict) => verdict,
+            Probe::Miss(digest) => self.verify_uncached(token, digest).await,
+        }
+    }
+
+    /// Looks `token` up in the verified-token cache. A hit is a token byte-identical (by
+    /// SHA-256) to one that passed the full check with the current key set; its time window is
+    /// checked again. Tokens over the size limit are never looked up.
+    pub(crate) fn probe(&self, token: &[u8]) -> Probe {
+        let Inner {
+            max_token_bytes,
+            validator,
+            keys,
+            verified,
+        } = &*self.inner;
+        if token.len() > *max_token_bytes {
+            return Probe::Miss(None);
+        }
+        let digest = verified.digest(token);
+        if let (Some(digest), Some(current)) = (&digest, keys.current())
+            && let Some(entry) = verified.get(digest, &current)
+        {
+            let verdict = validator
+                .check_time(entry.validity, now())
+                .map(|()| entry.claims.clone())
+                .map_err(AuthError::from);
+            return Probe::Hit(verdict);
+        }
+        Probe::Miss(digest)
+    }
+
+    /// The full check of a token that missed the cache; `digest` is its cache key.
+    pub(crate) async fn verify_uncached(
+        &self,
+        token: &str,
+        digest: Option<TokenDigest>,
+    ) -> Result<Claims, AuthError> {
         let Inner {
             max_token_bytes,
             validator,
@@ -212,14 +253,6 @@ impl Authenticator {
         if token.len() > *max_token_bytes {
             return Err(TokenError::TooLarge.into());
         }
-        let digest = verified.digest(token);
-        if let (Some(digest), Some(current)) = (&digest, keys.current())
-            && let Some(entry) = verified.get(digest, &current)
-        {
-            validator.check_time(entry.validity, now())?;
-            return Ok(entry.claims.clone());
-        }
-
         let unverified = validator.parse(token)?;
         let key_set = keys.key_set(unverified.kid.as_deref()).await?;
         let candidates = match key_set.select(unverified.kid.as_deref(), unverified.alg) {
@@ -233,4 +266,12 @@ impl Authenticator {
         }
         Ok(claims)
     }
+}
+
+/// What the verified-token cache says of a token.
+pub(crate) enum Probe {
+    /// The token passed the full check before: here is the verdict of its time checks.
+    Hit(Result<Claims, AuthError>),
+    /// Not cached; its cache key, when the cache is on and the token was looked up.
+    Miss(Option<TokenDigest>),
 }

@@ -36,10 +36,10 @@ impl TokenCache {
     }
 
     /// The key of `token`, or `None` when the cache is off.
-    pub(crate) fn digest(&self, token: &str) -> Option<TokenDigest> {
+    pub(crate) fn digest(&self, token: &[u8]) -> Option<TokenDigest> {
         self.0.as_ref()?;
         let mut key = [0; 32];
-        key.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
+        key.copy_from_slice(digest(&SHA256, token).as_ref());
         Some(key)
     }
 

@@ -12,8 +12,11 @@ use actix_web::{Error, HttpMessage, ResponseError};
 use futures_util::future::LocalBoxFuture;
 
 use crate::authenticator::Authenticator;
+use crate::authenticator::Probe;
 use crate::claims::Claims;
-use crate::credentials::{bearer_token_value, query_has_token, token_text};
+use crate::credentials::{
+    authorization, parse_token, query_has_token, token_candidate, token_text,
+};
 use crate::error::{AuthError, InvalidRequest};
 use crate::throttle::Throttle;
 
@@ -61,17 +64,35 @@ impl Check for RequireAuth {
     type Outcome = LocalBoxFuture<'static, Result<Option<Claims>, AuthError>>;
 
     fn check(&self, req: &ServiceRequest) -> Self::Outcome {
-        // Keep only the header value (its bytes are shared, not copied) and the token's place.
-        let token = if query_has_token(req.query_string()) {
-            Err(AuthError::InvalidRequest(InvalidRequest::TokenInQuery))
-        } else {
-            bearer_token_value(req.headers())
+        if query_has_token(req.query_string()) {
+            return Box::pin(ready(Err(AuthError::InvalidRequest(
+                InvalidRequest::TokenInQuery,
+            ))));
+        }
+        let value = match authorization(req.headers()) {
+            Ok(value) => value,
+            Err(error) => return Box::pin(ready(Err(error))),
         };
+        // A token seen before is answered from the cache, without the full header check.
+        let candidate = token_candidate(value.as_bytes());
+        let digest = match &candidate {
+            Some(range) => match self.authenticator.probe(&value.as_bytes()[range.clone()]) {
+                Probe::Hit(verdict) => return Box::pin(ready(verdict.map(Some))),
+                Probe::Miss(digest) => digest,
+            },
+            None => None,
+        };
+        // Keep only the header value (its bytes are shared, not copied) and the token's place.
+        let token = parse_token(value).map(|range| {
+            // The digest is the cache key of the candidate: use it only for that same token.
+            let digest = digest.filter(|_| candidate.as_ref() == Some(&range));
+            (value.clone(), range, digest)
+        });
         let authenticator = self.authenticator.clone();
         Box::pin(async move {
-            let (value, range) = token?;
+            let (value, range, digest) = token?;
             authenticator
-                .verify(token_text(&value, range)?)
+                .verify_uncached(token_text(&value, range)?, digest)
                 .await
                 .map(Some)
         })

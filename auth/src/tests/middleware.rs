@@ -79,3 +79,33 @@ async fn claims_extractor_without_authentication_fails_closed() {
 
     assert_eq!(response.status(), 401);
 }
+
+#[actix_web::test]
+async fn a_cached_token_in_a_malformed_header_gets_the_same_answer_as_before() {
+    let (_server, auth) = issuer().await;
+    let app = test::init_service(
+        App::new().service(
+            web::resource("/me")
+                .route(web::get().to(who))
+                .wrap(RequireAuth::new(auth)),
+        ),
+    )
+    .await;
+    let token = valid(&rsa(1, "k1")).claim("sub", "alice").sign().unwrap();
+    let status = |value: String| {
+        let request = test::TestRequest::get()
+            .uri("/me")
+            .insert_header((AUTHORIZATION, value))
+            .to_request();
+        let app = &app;
+        async move { test::call_service(app, request).await.status().as_u16() }
+    };
+    assert_eq!(status(format!("Bearer {token}")).await, 200);
+
+    // The token is cached now; the header around it still decides first.
+    assert_eq!(status(format!("Bearer\t{token}")).await, 400);
+    assert_eq!(status(format!("Bearer \t{token}")).await, 400);
+    assert_eq!(status(format!("Bearer {token} x")).await, 400);
+    assert_eq!(status(format!("Basic {token}")).await, 401);
+    assert_eq!(status(format!("  bearer   {token} \t")).await, 200);
+}
