@@ -20,17 +20,49 @@ use crate::credentials::{
 use crate::error::{AuthError, InvalidRequest};
 use crate::throttle::Throttle;
 
-/// Middleware that lets through only requests with a valid bearer token, and hands their
-/// [`Claims`] to the handler.
+/// Middleware that lets through only requests with a valid bearer token (and, with
+/// [`RequireAuth::scope`], one scope), and hands their [`Claims`] to the handler.
 #[derive(Clone)]
 pub struct RequireAuth {
     authenticator: Authenticator,
+    scope: Option<Rc<str>>,
 }
 
 impl RequireAuth {
     /// Guards a route or scope with `authenticator`.
     pub fn new(authenticator: Authenticator) -> Self {
-        Self { authenticator }
+        Self {
+            authenticator,
+            scope: None,
+        }
+    }
+
+    /// Also requires `scope`, as [`RequireScope`] does, in the same layer: a valid token
+    /// without it gets 403 `insufficient_scope`. One layer instead of two saves a boxed
+    /// future and an extensions lookup per request.
+    #[must_use]
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(Rc::from(scope.into()));
+        self
+    }
+
+    /// The claims, if they hold the required scope (when there is one).
+    fn granted(&self, claims: Claims) -> Result<Claims, AuthError> {
+        match &self.scope {
+            Some(scope) => grants(&claims, scope).map(|()| claims),
+            None => Ok(claims),
+        }
+    }
+}
+
+/// The scope rule shared by [`RequireAuth::scope`] and [`RequireScope`].
+fn grants(claims: &Claims, scope: &str) -> Result<(), AuthError> {
+    if claims.has_scope(scope) {
+        Ok(())
+    } else {
+        Err(AuthError::InsufficientScope {
+            scope: scope.to_owned(),
+        })
     }
 }
 
@@ -77,7 +109,10 @@ impl Check for RequireAuth {
         let candidate = token_candidate(value.as_bytes());
         let digest = match &candidate {
             Some(range) => match self.authenticator.probe(&value.as_bytes()[range.clone()]) {
-                Probe::Hit(verdict) => return Box::pin(ready(verdict.map(Some))),
+                Probe::Hit(verdict) => {
+                    let verdict = verdict.and_then(|claims| self.granted(claims));
+                    return Box::pin(ready(verdict.map(Some)));
+                }
                 Probe::Miss(digest) => digest,
             },
             None => None,
@@ -88,13 +123,14 @@ impl Check for RequireAuth {
             let digest = digest.filter(|_| candidate.as_ref() == Some(&range));
             (value.clone(), range, digest)
         });
-        let authenticator = self.authenticator.clone();
+        let this = self.clone();
         Box::pin(async move {
             let (value, range, digest) = token?;
-            authenticator
+            let claims = this
+                .authenticator
                 .verify_uncached(token_text(&value, range)?, digest)
-                .await
-                .map(Some)
+                .await?;
+            this.granted(claims).map(Some)
         })
     }
 }
@@ -105,10 +141,7 @@ impl Check for RequireScope {
     fn check(&self, req: &ServiceRequest) -> Self::Outcome {
         let outcome = match req.extensions().get::<Claims>() {
             None => Err(AuthError::MissingToken),
-            Some(claims) if claims.has_scope(&self.scope) => Ok(None),
-            Some(_) => Err(AuthError::InsufficientScope {
-                scope: self.scope.to_string(),
-            }),
+            Some(claims) => grants(claims, &self.scope).map(|()| None),
         };
         ready(outcome)
     }

@@ -5,7 +5,7 @@ mod messages;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, Resource, web};
-use auth::{Authenticator, RequireAuth, RequireScope};
+use auth::{Authenticator, RequireAuth};
 use serde::Serialize;
 
 /// The scope `/api/private-scoped` requires.
@@ -18,7 +18,7 @@ pub struct Message {
     pub message: &'static str,
 }
 
-/// Registers every route. The last `wrap` runs first: authenticate, then check the scope.
+/// Registers every route. Each protected route declares its policy in one `wrap`.
 pub fn configure(cfg: &mut web::ServiceConfig, authenticator: &Authenticator) {
     cfg.app_data(web::Data::new(authenticator.clone()))
         .service(get("/api/public", messages::public))
@@ -27,8 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, authenticator: &Authenticator) {
         )
         .service(
             get("/api/private-scoped", messages::private_scoped)
-                .wrap(RequireScope::new(READ_MESSAGES))
-                .wrap(RequireAuth::new(authenticator.clone())),
+                .wrap(RequireAuth::new(authenticator.clone()).scope(READ_MESSAGES)),
         )
         .service(get("/healthz", health::healthz))
         .service(get("/readyz", health::readyz));

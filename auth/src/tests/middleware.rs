@@ -109,3 +109,43 @@ async fn a_cached_token_in_a_malformed_header_gets_the_same_answer_as_before() {
     assert_eq!(status(format!("Basic {token}")).await, 401);
     assert_eq!(status(format!("  bearer   {token} \t")).await, 200);
 }
+
+#[actix_web::test]
+async fn one_layer_checks_the_token_and_the_scope() {
+    let (_server, auth) = issuer().await;
+    let app = test::init_service(
+        App::new().service(
+            web::resource("/me")
+                .route(web::get().to(who))
+                .wrap(RequireAuth::new(auth).scope("read:messages")),
+        ),
+    )
+    .await;
+    let key = rsa(1, "k1");
+    let scoped = valid(&key)
+        .claim("sub", "alice")
+        .claim("scope", "read:messages")
+        .sign()
+        .unwrap();
+    let unscoped = valid(&key).claim("sub", "bob").sign().unwrap();
+    let get = |token: &str| {
+        test::TestRequest::get()
+            .uri("/me")
+            .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+            .to_request()
+    };
+
+    let body = test::call_and_read_body(&app, get(&scoped)).await;
+    let forbidden = test::call_service(&app, get(&unscoped)).await;
+    // A second time, from the token cache: the scope is still checked.
+    let forbidden_again = test::call_service(&app, get(&unscoped)).await;
+
+    assert_eq!(body, "alice");
+    for response in [forbidden, forbidden_again] {
+        assert_eq!(response.status(), 403);
+        assert_eq!(
+            response.headers().get(WWW_AUTHENTICATE).unwrap(),
+            r#"Bearer realm="api", error="insufficient_scope", error_description="insufficient scope, requires read:messages", scope="read:messages""#
+        );
+    }
+}
