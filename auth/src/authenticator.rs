@@ -203,9 +203,7 @@ impl Authenticator {
     /// limit), or [`AuthError::KeysUnavailable`]
     /// when no cached key can decide and the keys cannot be fetched.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        if token.len() > self.inner.max_token_bytes {
-            return Err(TokenError::TooLarge.into());
-        }
+        // A token over the size limit is never looked up; the full check refuses it first.
         match self.probe(token.as_bytes()) {
             Probe::Hit(verdict) => verdict,
             Probe::Miss(digest) => self.verify_uncached(token, digest).await,
