@@ -41,5 +41,6 @@ async fn run() -> anyhow::Result<()> {
         );
     }
     app.run_until_stopped().await?;
+    log::info!("stopped");
     Ok(())
 }

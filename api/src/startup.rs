@@ -197,6 +197,9 @@ fn run(
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
+    // On SIGTERM or SIGINT actix stops accepting, lets in-flight requests finish within this
+    // time, then the server future ends and `main` returns 0.
+    server = server.shutdown_timeout(settings.server.shutdown_timeout_secs);
     Ok(server.listen(listener)?.run())
 }
 

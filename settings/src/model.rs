@@ -35,6 +35,8 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Worker threads; 0 means one per physical core.
     pub workers: usize,
+    /// How long in-flight requests may take to finish after SIGTERM or SIGINT, in seconds.
+    pub shutdown_timeout_secs: u64,
 }
 
 /// The `[auth]` section: a plain data struct that `api` maps onto the `auth` builder.

@@ -12,6 +12,8 @@ use crate::model::{AuthSettings, Environment, JwksSettings, ServerSettings, Sett
 
 /// `server.workers`: 0 means one per physical core.
 pub const WORKERS: RangeInclusive<u64> = 0..=256;
+/// `server.shutdown_timeout_secs`: in-flight requests get up to this long after SIGTERM.
+pub const SHUTDOWN_TIMEOUT_SECS: RangeInclusive<u64> = 1..=300;
 /// `auth.leeway_secs`: at most five minutes of clock skew; more would quietly disable `exp`.
 pub const LEEWAY_SECS: RangeInclusive<u64> = 0..=300;
 /// `auth.token_cache_capacity`: 0 turns the cache off.
@@ -94,6 +96,11 @@ impl Settings {
 impl ServerSettings {
     fn validate(&self) -> Result<(), SettingsError> {
         within("server.workers", saturating_u64(self.workers), &WORKERS)?;
+        within(
+            "server.shutdown_timeout_secs",
+            self.shutdown_timeout_secs,
+            &SHUTDOWN_TIMEOUT_SECS,
+        )?;
         if self.host.trim().is_empty() {
             return Err(SettingsError::invalid(
                 "server.host",

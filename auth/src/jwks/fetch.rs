@@ -99,6 +99,7 @@ pub(super) fn spawn(
                     std::thread::sleep(delay);
                 },
             );
+            log::info!("the JWKS fetcher stopped: no authenticator uses it any more");
         });
     if let Err(error) = spawned {
         // The channels are dropped with the closure: readiness fails and every request that
