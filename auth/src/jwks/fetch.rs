@@ -43,6 +43,21 @@ enum FetchError {
     },
 }
 
+impl FetchError {
+    /// A short kind for the readiness report: it names what went wrong without the URLs and
+    /// messages that are meant for the log.
+    fn kind(&self) -> String {
+        match self {
+            Self::Request { .. } => "request failed".into(),
+            Self::Status { status, .. } => format!("answered {}", status.as_u16()),
+            Self::Timeout { .. } => "timed out".into(),
+            Self::TooLarge { .. } => "response too large".into(),
+            Self::Discovery { .. } => "discovery document unusable".into(),
+            Self::KeySet { .. } => "not a JWKS document".into(),
+        }
+    }
+}
+
 struct Fetcher<'s> {
     source: Source,
     algorithms: Vec<Algorithm>,
@@ -214,6 +229,8 @@ impl<'s> Fetcher<'s> {
                     state.fetched_at = Some(now);
                     state.usable_until = Some(usable_until);
                     state.retry_at = None;
+                    state.failing_since = None;
+                    state.last_error = None;
                     state.fetcher_failed = false;
                     state.fetch_completed();
                 });
@@ -228,6 +245,8 @@ impl<'s> Fetcher<'s> {
                 self.state.send_modify(|state| {
                     let state = Arc::make_mut(state);
                     state.retry_at = Some(deadline(now, delay));
+                    state.failing_since = state.failing_since.or(Some(now));
+                    state.last_error = Some(Arc::from(error.kind()));
                     state.fetch_completed();
                     if state.usable_keys(now).is_none() && state.keys.take().is_some() {
                         log::error!("the cached JWKS is older than the maximum stale age: dropped");

@@ -108,33 +108,53 @@ pub fn check_url(kind: UrlKind, url: &str) -> Result<Url, ConfigError> {
 }
 
 /// Whether the key cache can verify tokens, and if not, why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {
-    /// Usable keys are loaded.
+    /// Usable keys are loaded, and the last fetch succeeded.
     Ready {
         /// How many.
         keys: usize,
+        /// Since they were fetched.
+        age: Duration,
+    },
+    /// Usable keys are loaded, but refreshes fail: they serve until the maximum stale age.
+    Stale {
+        /// How many.
+        keys: usize,
+        /// Since they were fetched.
+        age: Duration,
+        /// Since when refreshes fail.
+        failing_for: Duration,
+        /// What the last refresh met, such as `timed out` or `answered 503`.
+        last_error: Arc<str>,
     },
     /// The issuer's JWKS parsed but holds no usable key: every token is refused.
-    NoUsableKeys,
+    NoUsableKeys {
+        /// Since that JWKS was fetched.
+        age: Duration,
+    },
     /// No key set is loaded: never fetched yet, or staler than the maximum stale age.
-    NotLoaded,
+    NotLoaded {
+        /// What the last fetch met, if one failed.
+        last_error: Option<Arc<str>>,
+    },
     /// The fetcher failed and is restarting, or could not be started.
     FetcherDown,
 }
 
 impl Readiness {
-    /// Whether tokens can be verified.
-    pub fn is_ready(self) -> bool {
-        matches!(self, Self::Ready { .. })
+    /// Whether tokens can be verified (stale keys included).
+    pub fn is_ready(&self) -> bool {
+        matches!(self, Self::Ready { .. } | Self::Stale { .. })
     }
 
-    /// A short reason, for a readiness probe's body.
-    pub fn reason(self) -> &'static str {
+    /// A short status, for a readiness probe's body.
+    pub fn reason(&self) -> &'static str {
         match self {
             Self::Ready { .. } => "ready",
-            Self::NoUsableKeys => "no usable keys",
-            Self::NotLoaded => "keys not loaded",
+            Self::Stale { .. } => "serving stale keys",
+            Self::NoUsableKeys { .. } => "no usable keys",
+            Self::NotLoaded { .. } => "keys not loaded",
             Self::FetcherDown => "key fetcher restarting",
         }
     }
@@ -154,6 +174,10 @@ pub(crate) struct Snapshot {
     cooldown_until: Option<Instant>,
     /// Set when the fetcher panicked, until its restart fetches keys again.
     fetcher_failed: bool,
+    /// Since when fetches fail, while they do.
+    failing_since: Option<Instant>,
+    /// What the last failed fetch met, while fetches fail (a short kind, no URLs).
+    last_error: Option<Arc<str>>,
     /// Set while a fetch is in flight: a request for an unknown `kid` waits for its answer.
     fetching: bool,
     /// How many fetches have completed, so a waiter can tell when the next one has.
@@ -274,13 +298,36 @@ impl JwksCache {
     /// Whether usable keys are loaded and the fetcher is alive to keep them fresh; if not, why.
     pub(crate) fn readiness(&self) -> Readiness {
         // `has_changed` fails only once the fetcher thread is gone for good.
-        if self.state.has_changed().is_err() || self.state.borrow().fetcher_failed {
+        if self.state.has_changed().is_err() {
             return Readiness::FetcherDown;
         }
-        match self.current() {
-            None => Readiness::NotLoaded,
-            Some(keys) if keys.is_empty() => Readiness::NoUsableKeys,
-            Some(keys) => Readiness::Ready { keys: keys.len() },
+        let snapshot = Arc::clone(&self.state.borrow());
+        if snapshot.fetcher_failed {
+            return Readiness::FetcherDown;
+        }
+        let now = Instant::now();
+        let age = snapshot
+            .fetched_at
+            .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        match (
+            snapshot.usable_keys(now),
+            &snapshot.failing_since,
+            &snapshot.last_error,
+        ) {
+            (None, _, last_error) => Readiness::NotLoaded {
+                last_error: last_error.clone(),
+            },
+            (Some(keys), _, _) if keys.is_empty() => Readiness::NoUsableKeys { age },
+            (Some(keys), Some(since), Some(last_error)) => Readiness::Stale {
+                keys: keys.len(),
+                age,
+                failing_for: now.saturating_duration_since(*since),
+                last_error: Arc::clone(last_error),
+            },
+            (Some(keys), _, _) => Readiness::Ready {
+                keys: keys.len(),
+                age,
+            },
         }
     }
 

@@ -441,9 +441,8 @@ async fn a_jwks_without_usable_keys_revokes_every_key_cache_hits_included() {
         let refused = eventually_refused(&auth, &token).await;
 
         assert_eq!(refused, TokenError::UnknownKid, "{document}");
-        assert_eq!(
-            auth.readiness(),
-            crate::Readiness::NoUsableKeys,
+        assert!(
+            matches!(auth.readiness(), crate::Readiness::NoUsableKeys { .. }),
             "{document}"
         );
     }

@@ -219,4 +219,60 @@ async fn a_jwks_without_usable_keys_revokes_them_and_readiness_says_why() {
     refused.assert_invalid_token(UNKNOWN_KID);
     assert_eq!(ready.status, 503);
     assert_eq!(ready.json()["status"], "no usable keys");
+    assert!(ready.json()["age_secs"].is_u64(), "{:?}", ready.json());
+}
+
+/// Polls `/readyz` until its body satisfies `done`; returns the reply.
+async fn readyz_until(app: &TestApp, done: impl Fn(&serde_json::Value) -> bool) -> tests::Reply {
+    for _ in 0..100 {
+        let reply = app.get("/readyz").await;
+        if done(&reply.json()) {
+            return reply;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("/readyz never reached the expected state");
+}
+
+#[actix_web::test]
+async fn readyz_reports_the_key_count_and_age_when_ready() {
+    let app = spawn_app().await;
+
+    let reply = app.get("/readyz").await;
+
+    assert_eq!(reply.status, 200);
+    let body = reply.json();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["keys"], 3);
+    assert!(body["age_secs"].is_u64(), "{body}");
+}
+
+#[actix_web::test]
+async fn readyz_reports_stale_keys_with_the_last_error_and_stays_200() {
+    let (app, token) = app_refreshing_every_second_with_a_working_token().await;
+
+    app.issuer.set_mode(Mode::Status(500));
+    let reply = readyz_until(&app, |body| body["status"] == "serving stale keys").await;
+
+    assert_eq!(reply.status, 200);
+    let body = reply.json();
+    assert_eq!(body["keys"], 3);
+    assert_eq!(body["last_error"], "answered 500");
+    assert!(body["failing_for_secs"].is_u64(), "{body}");
+    app.private(&token).await.assert_ok(PRIVATE);
+}
+
+#[actix_web::test]
+async fn readyz_reports_keys_never_loaded_with_the_last_error() {
+    let app = spawn_app_with(TestConfig {
+        initial_mode: Mode::Status(503),
+        wait_ready: false,
+        ..TestConfig::default()
+    })
+    .await;
+
+    let reply = readyz_until(&app, |body| body["last_error"] == "answered 503").await;
+
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.json()["status"], "keys not loaded");
 }
