@@ -1,16 +1,50 @@
-//! The request log: one line per request, `%a "METHOD /path" status bytes duration`. It leaves
-//! out the query string and every request header, so that no token or `Authorization` header
-//! is ever written to the log.
+//! The request log and the request id. One line per request,
+//! `%a "METHOD /path" status bytes duration rid=ID`: it leaves out the query string and every
+//! request header, so that no token or `Authorization` header is ever written to the log. Every
+//! response carries `X-Request-Id`: the caller's, when it is a plain id, or a new one.
 //!
 //! actix-web's `Logger` clones its parsed format and renders it on every request, even when
 //! `info` is off; this does the work only when the line will be written.
 
+use std::hash::{BuildHasher, RandomState};
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix_web::Error;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+
+/// The request id header, read from the caller and set on every response.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The longest caller-supplied request id kept; longer ones are replaced.
+const MAX_REQUEST_ID_BYTES: usize = 128;
+
+/// The caller's `X-Request-Id` when it is 1 to 128 of `A-Z a-z 0-9 . _ : -` (nothing that could
+/// forge a log line), or a new id: a random per-process prefix and a counter, unique and cheap.
+fn request_id(req: &ServiceRequest) -> HeaderValue {
+    static PREFIX: LazyLock<u64> = LazyLock::new(|| RandomState::new().hash_one("request-id"));
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let plain = |id: &&HeaderValue| {
+        (1..=MAX_REQUEST_ID_BYTES).contains(&id.len())
+            && id
+                .as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+    };
+    if let Some(id) = req.headers().get(&REQUEST_ID).filter(plain) {
+        return id.clone();
+    }
+    let id = format!(
+        "{:016x}-{:x}",
+        *PREFIX,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("-"))
+}
 
 /// The log target of request lines, so that `RUST_LOG=api::request=warn` can turn them off.
 pub const TARGET: &str = "api::request";
@@ -23,15 +57,18 @@ pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = request_id(&req);
     if !log::log_enabled!(target: TARGET, log::Level::Info) {
-        return next.call(req).await;
+        let mut response = next.call(req).await?;
+        response.headers_mut().insert(REQUEST_ID, id);
+        return Ok(response);
     }
     let start = Instant::now();
     let peer = req
         .peer_addr()
         .map_or_else(|| "-".to_owned(), |addr| addr.ip().to_string());
     let line = format!("{peer} \"{} {}\"", req.method(), req.path());
-    let response = next.call(req).await?;
+    let mut response = next.call(req).await?;
     let bytes = match response.response().body().size() {
         BodySize::Sized(n) => n.to_string(),
         BodySize::None => "0".to_owned(),
@@ -39,9 +76,12 @@ pub async fn request_log(
     };
     log::info!(
         target: TARGET,
-        "{line} {} {bytes} {:.6}ms",
+        "{line} {} {bytes} {:.6}ms rid={}",
         response.status().as_u16(),
-        start.elapsed().as_secs_f64() * 1000.0
+        start.elapsed().as_secs_f64() * 1000.0,
+        // A plain id by construction (see `request_id`).
+        id.to_str().unwrap_or("-")
     );
+    response.headers_mut().insert(REQUEST_ID, id);
     Ok(response)
 }

@@ -152,3 +152,29 @@ async fn simple_request_from_allowed_origin_gets_cors_header() {
         Some("http://localhost:3000")
     );
 }
+
+#[actix_web::test]
+async fn every_response_carries_a_request_id_the_callers_when_plain() {
+    let app = spawn_app().await;
+    let with_id = |id: &'static str| {
+        app.send(
+            app.request(Method::GET, "/api/private")
+                .insert_header(("X-Request-Id", id)),
+        )
+    };
+
+    let echoed = with_id("trace-42:abc.DEF_9").await;
+    let forged = with_id("x\" injected=1").await;
+    let first = app.public().await;
+    let second = app.get("/no/such/path").await;
+
+    assert_eq!(echoed.header("x-request-id"), Some("trace-42:abc.DEF_9"));
+    assert_eq!(echoed.status, 401);
+    let replaced = forged.header("x-request-id").unwrap();
+    assert!(!replaced.contains('"'), "{replaced}");
+    let (a, b) = (
+        first.header("x-request-id").unwrap(),
+        second.header("x-request-id").unwrap(),
+    );
+    assert!(!a.is_empty() && a != b, "{a} {b}");
+}
