@@ -1,0 +1,178 @@
+//! The real binary as an operator runs it: graceful shutdown on SIGTERM, and a log that never
+//! holds a token or an `Authorization` header.
+//!
+//! These are the integration tests outside `tests/`: they need the `api` executable
+//! (`CARGO_BIN_EXE_api`, which only this package's tests get) to read its log and signal it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use auth::mint::SigningKey;
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const AUDIENCE: &str = "https://process-test/api";
+
+/// The API binary in production against `issuer`, with its log captured.
+struct Process {
+    child: Child,
+    port: String,
+    log: JoinHandle<String>,
+}
+
+impl Process {
+    fn start(issuer: &MockServer, rust_log: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_api"))
+            .env_clear()
+            .env("RUST_LOG", rust_log)
+            .env("APP_ENVIRONMENT", "production")
+            .env("APP__SERVER__HOST", "127.0.0.1")
+            .env("APP__SERVER__PORT", "0")
+            .env("APP__SERVER__SHUTDOWN_TIMEOUT_SECS", "10")
+            .env("APP__AUTH__ISSUER", format!("{}/", issuer.uri()))
+            .env("APP__AUTH__JWKS_URI", format!("{}/jwks.json", issuer.uri()))
+            .env("APP__AUTH__AUDIENCE", AUDIENCE)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The log names the port; read it from stderr, then keep draining stderr.
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let port = loop {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "exited early: {seen}"
+            );
+            seen.push_str(&line);
+            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        let log = std::thread::spawn(move || {
+            for line in stderr.lines() {
+                seen.push_str(&line.unwrap_or_default());
+                seen.push('\n');
+            }
+            seen
+        });
+        Self { child, port, log }
+    }
+
+    fn get(&self, path: &str, token: &str) -> awc::SendClientRequest {
+        awc::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .finish()
+            .get(format!("http://127.0.0.1:{}{path}", self.port))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .send()
+    }
+
+    fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the exit; returns whether it was a success, and the whole log.
+    fn wait(mut self) -> (bool, String) {
+        let status = self.child.wait().unwrap();
+        (status.success(), self.log.join().unwrap())
+    }
+}
+
+fn key() -> SigningKey {
+    SigningKey::rsa_from_pem("k1", include_str!("../../tests/fixtures/rsa1.pem")).unwrap()
+}
+
+async fn issuer(key: &SigningKey, delay: Duration) -> MockServer {
+    let issuer = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/jwks.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "keys": [key.jwk()] }))
+                .set_delay(delay),
+        )
+        .mount(&issuer)
+        .await;
+    issuer
+}
+
+fn token(key: &SigningKey, issuer: &MockServer, scope: &str) -> String {
+    key.token()
+        .claim("iss", format!("{}/", issuer.uri()))
+        .claim("aud", AUDIENCE)
+        .claim("sub", "user-1")
+        .claim("scope", scope)
+        .expires_in(600)
+        .sign()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn sigterm_lets_an_in_flight_request_finish_and_exits_0() {
+    let key = key();
+    let issuer = issuer(&key, Duration::from_secs(2)).await;
+    let api = Process::start(&issuer, "info");
+    let token = token(&key, &issuer, "");
+
+    // The request waits on the first JWKS fetch (2 s); SIGTERM arrives while it does.
+    let request = api.get("/api/private", &token);
+    let signal = async {
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        api.terminate();
+    };
+    let (response, ()) = futures_util::join!(request, signal);
+    let (exited_0, log) = api.wait();
+
+    assert_eq!(response.unwrap().status(), 200, "{log}");
+    assert!(exited_0, "{log}");
+    assert!(log.contains("SIGTERM"), "{log}");
+}
+
+#[actix_web::test]
+async fn no_token_or_authorization_header_reaches_the_log_even_at_trace() {
+    let key = key();
+    let issuer = issuer(&key, Duration::ZERO).await;
+    let api = Process::start(&issuer, "trace");
+    let accepted = token(&key, &issuer, "read:messages");
+    let refused = token(&key, &issuer, "");
+    let forged = format!("{}x", &accepted[..accepted.len() - 1]);
+
+    let statuses = [
+        api.get("/api/private-scoped", &accepted)
+            .await
+            .unwrap()
+            .status(),
+        api.get("/api/private-scoped", &refused)
+            .await
+            .unwrap()
+            .status(),
+        api.get("/api/private", &forged).await.unwrap().status(),
+        api.get(&format!("/api/private?access_token={accepted}"), &accepted)
+            .await
+            .unwrap()
+            .status(),
+    ];
+    api.terminate();
+    let (_, log) = api.wait();
+
+    assert_eq!(statuses.map(|s| s.as_u16()), [200, 403, 401, 400], "{log}");
+    assert!(
+        log.contains("api::request"),
+        "the request lines are in: {log}"
+    );
+    for secret in [&accepted, &refused, &forged] {
+        let (header_and_payload, signature) = secret.rsplit_once('.').unwrap();
+        assert!(!log.contains(signature), "a signature reached the log");
+        assert!(!log.contains(header_and_payload), "a token reached the log");
+    }
+    assert!(!log.to_ascii_lowercase().contains("bearer ey"), "{log}");
+}
