@@ -7,7 +7,6 @@ use settings::Settings;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -20,6 +19,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let settings = Settings::load()?;
+    api::logging::init(settings.log.format);
     let app = Application::build(&settings)?;
     log::info!(
         "listening on http://{}:{} ({} environment)",

@@ -67,20 +67,28 @@ pub async fn request_log(
     let peer = req
         .peer_addr()
         .map_or_else(|| "-".to_owned(), |addr| addr.ip().to_string());
-    let line = format!("{peer} \"{} {}\"", req.method(), req.path());
+    let (method, path) = (req.method().clone(), req.path().to_owned());
     let mut response = next.call(req).await?;
     let bytes = match response.response().body().size() {
         BodySize::Sized(n) => n.to_string(),
         BodySize::None => "0".to_owned(),
         BodySize::Stream => "-".to_owned(),
     };
+    let status = response.status().as_u16();
+    // The route's pattern, which names a route whatever its path holds.
+    let route = response.request().match_pattern();
+    let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+    // A plain id by construction (see `request_id`).
+    let request_id = id.to_str().unwrap_or("-");
     log::info!(
         target: TARGET,
-        "{line} {} {bytes} {:.6}ms rid={}",
-        response.status().as_u16(),
-        start.elapsed().as_secs_f64() * 1000.0,
-        // A plain id by construction (see `request_id`).
-        id.to_str().unwrap_or("-")
+        method = method.as_str(),
+        path = path.as_str(),
+        route = route.as_deref().unwrap_or("-"),
+        status = status,
+        duration_ms = duration_ms,
+        request_id = request_id;
+        "{peer} \"{method} {path}\" {status} {bytes} {duration_ms:.6}ms rid={request_id}"
     );
     response.headers_mut().insert(REQUEST_ID, id);
     Ok(response)

@@ -25,9 +25,14 @@ struct Process {
 
 impl Process {
     fn start(issuer: &MockServer, rust_log: &str) -> Self {
+        Self::start_with(issuer, rust_log, "text")
+    }
+
+    fn start_with(issuer: &MockServer, rust_log: &str, log_format: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_api"))
             .env_clear()
             .env("RUST_LOG", rust_log)
+            .env("APP__LOG__FORMAT", log_format)
             .env("APP_ENVIRONMENT", "production")
             .env("APP__SERVER__HOST", "127.0.0.1")
             .env("APP__SERVER__PORT", "0")
@@ -175,4 +180,41 @@ async fn no_token_or_authorization_header_reaches_the_log_even_at_trace() {
         assert!(!log.contains(header_and_payload), "a token reached the log");
     }
     assert!(!log.to_ascii_lowercase().contains("bearer ey"), "{log}");
+}
+
+#[actix_web::test]
+async fn the_json_log_is_one_object_per_line_with_the_request_fields() {
+    let key = key();
+    let issuer = issuer(&key, Duration::ZERO).await;
+    let api = Process::start_with(&issuer, "info", "json");
+    let token = token(&key, &issuer, "read:messages");
+
+    let mut response = api.get("/api/private-scoped", &token).await.unwrap();
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let _ = response.body().await;
+    api.terminate();
+    let (_, log) = api.wait();
+
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|line| line["target"] == "api::request")
+        .unwrap_or_else(|| panic!("no request line in {log}"));
+    assert_eq!(request["level"], "INFO");
+    assert!(request["timestamp"].is_string(), "{request}");
+    assert_eq!(request["method"], "GET");
+    assert_eq!(request["route"], "/api/private-scoped");
+    assert_eq!(request["status"], 200);
+    assert!(request["duration_ms"].is_f64(), "{request}");
+    assert_eq!(request["request_id"], id.as_str());
+    assert!(!log.contains(token.rsplit_once('.').unwrap().1));
 }

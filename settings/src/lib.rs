@@ -17,7 +17,9 @@ mod validate;
 
 pub use error::SettingsError;
 pub use load::{CONFIG_DIR_VAR, ENVIRONMENT_VAR, env_vars};
-pub use model::{AuthSettings, Environment, JwksSettings, ServerSettings, Settings};
+pub use model::{
+    AuthSettings, Environment, JwksSettings, LogFormat, LogSettings, ServerSettings, Settings,
+};
 pub use validate::{
     COOLDOWN_SECS, FETCH_TIMEOUT_SECS, LEEWAY_SECS, MAX_AGE_SECS, MAX_RESPONSE_BYTES,
     MAX_STALE_SECS, MAX_TOKEN_BYTES, SHUTDOWN_TIMEOUT_SECS, TOKEN_CACHE_CAPACITY, WORKERS,

@@ -20,6 +20,26 @@ pub struct Settings {
     pub server: ServerSettings,
     /// Who issues the tokens, and how they are checked.
     pub auth: AuthSettings,
+    /// How log lines are written.
+    pub log: LogSettings,
+}
+
+/// The `[log]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` for people, `json` (one object per line) for log aggregators.
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// `env_logger`'s text lines.
+    Text,
+    /// One JSON object per line: timestamp, level, target, message, and the request fields.
+    Json,
 }
 
 /// The `[server]` section.

@@ -560,3 +560,15 @@ fn an_issuer_needs_an_audience_in_every_environment() {
     assert!(message.contains("auth.audience"), "{message}");
     assert!(message.contains("AUTH0_AUDIENCE"), "{message}");
 }
+
+#[test]
+fn log_format_is_text_or_json() {
+    let json = ConfigDir::new(None)
+        .load(&[("APP__LOG__FORMAT", "json")])
+        .unwrap();
+    let message = error(&ConfigDir::new(None), &[("APP__LOG__FORMAT", "xml")]);
+
+    assert_eq!(json.log.format, crate::LogFormat::Json);
+    assert!(message.contains("log.format"), "{message}");
+    assert!(message.contains("APP__LOG__FORMAT"), "{message}");
+}
