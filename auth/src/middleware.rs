@@ -3,7 +3,7 @@
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -25,7 +25,8 @@ use crate::throttle::Throttle;
 #[derive(Clone)]
 pub struct RequireAuth {
     authenticator: Authenticator,
-    scope: Option<Rc<str>>,
+    // `Arc`, not `Rc`: a `RequireAuth` built outside `HttpServer::new`'s factory must be `Send`.
+    scope: Option<Arc<str>>,
 }
 
 impl RequireAuth {
@@ -42,7 +43,7 @@ impl RequireAuth {
     /// future and an extensions lookup per request.
     #[must_use]
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(Rc::from(scope.into()));
+        self.scope = Some(Arc::from(scope.into()));
         self
     }
 
@@ -230,3 +231,9 @@ fn log_refusal(req: &ServiceRequest, error: &AuthError) {
         );
     }
 }
+
+// A `RequireAuth` built outside `HttpServer::new`'s factory must be able to move into it.
+const _: () = {
+    const fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<RequireAuth>();
+};
