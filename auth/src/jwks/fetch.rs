@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 use url::Url;
 
 use super::keys::KeySet;
-use super::{Demand, JwksConfig, Snapshot, Source, check_url, deadline};
+use super::{Demand, Failure, JwksConfig, Snapshot, Source, check_url, deadline};
 use crate::algorithm::Algorithm;
 use crate::error::UrlKind;
 
@@ -183,11 +183,11 @@ impl<'s> Fetcher<'s> {
 
     fn next_refresh(&self) -> Instant {
         let snapshot = self.snapshot();
-        snapshot.retry_at.unwrap_or_else(|| {
-            snapshot
-                .fetched_at
-                .map_or_else(Instant::now, |at| deadline(at, self.config.max_age))
-        })
+        match (&snapshot.failure, snapshot.fetched_at) {
+            (Some(failure), _) => failure.retry_at,
+            (None, Some(at)) => deadline(at, self.config.max_age),
+            (None, None) => Instant::now(),
+        }
     }
 
     /// Acts on one demand: refetches unless the keys it wants are known now, or the cooldown
@@ -228,9 +228,7 @@ impl<'s> Fetcher<'s> {
                     }
                     state.fetched_at = Some(now);
                     state.usable_until = Some(usable_until);
-                    state.retry_at = None;
-                    state.failing_since = None;
-                    state.last_error = None;
+                    state.failure = None;
                     state.fetcher_failed = false;
                     state.fetch_completed();
                 });
@@ -244,9 +242,11 @@ impl<'s> Fetcher<'s> {
                 );
                 self.state.send_modify(|state| {
                     let state = Arc::make_mut(state);
-                    state.retry_at = Some(deadline(now, delay));
-                    state.failing_since = state.failing_since.or(Some(now));
-                    state.last_error = Some(Arc::from(error.kind()));
+                    state.failure = Some(Failure {
+                        since: state.failure.as_ref().map_or(now, |f| f.since),
+                        retry_at: deadline(now, delay),
+                        error: Arc::from(error.kind()),
+                    });
                     state.fetch_completed();
                     if state.usable_keys(now).is_none() && state.keys.take().is_some() {
                         log::error!("the cached JWKS is older than the maximum stale age: dropped");

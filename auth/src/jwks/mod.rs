@@ -168,20 +168,25 @@ pub(crate) struct Snapshot {
     usable_until: Option<Instant>,
     /// When the current keys were fetched.
     fetched_at: Option<Instant>,
-    /// Set while the last fetch failed: the earliest next attempt.
-    retry_at: Option<Instant>,
+    /// Set while fetches fail.
+    failure: Option<Failure>,
     /// Until then, an unknown `kid` causes no refetch.
     cooldown_until: Option<Instant>,
     /// Set when the fetcher panicked, until its restart fetches keys again.
     fetcher_failed: bool,
-    /// Since when fetches fail, while they do.
-    failing_since: Option<Instant>,
-    /// What the last failed fetch met, while fetches fail (a short kind, no URLs).
-    last_error: Option<Arc<str>>,
     /// Set while a fetch is in flight: a request for an unknown `kid` waits for its answer.
     fetching: bool,
     /// How many fetches have completed, so a waiter can tell when the next one has.
     generation: u64,
+}
+
+/// While fetches fail: since when, the earliest next attempt, and what the last one met.
+#[derive(Clone)]
+struct Failure {
+    since: Instant,
+    retry_at: Instant,
+    /// A short kind, such as `timed out`; no URLs.
+    error: Arc<str>,
 }
 
 /// At most this many refetch demands wait in the fetcher's queue; more requesters wait for the
@@ -217,11 +222,11 @@ impl Snapshot {
 
     /// Whether the last fetch failed.
     fn failing(&self) -> bool {
-        self.retry_at.is_some()
+        self.failure.is_some()
     }
 
     fn backing_off(&self, now: Instant) -> bool {
-        self.retry_at.is_some_and(|at| now < at)
+        self.failure.as_ref().is_some_and(|f| now < f.retry_at)
     }
 
     fn cooling_down(&self, now: Instant) -> bool {
@@ -248,9 +253,9 @@ impl Snapshot {
 
     fn unavailable(&self, now: Instant) -> AuthError {
         AuthError::KeysUnavailable {
-            retry_after: self
-                .retry_at
-                .map_or(Duration::ZERO, |at| at.saturating_duration_since(now)),
+            retry_after: self.failure.as_ref().map_or(Duration::ZERO, |f| {
+                f.retry_at.saturating_duration_since(now)
+            }),
         }
     }
 }
@@ -309,22 +314,18 @@ impl JwksCache {
         let age = snapshot
             .fetched_at
             .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
-        match (
-            snapshot.usable_keys(now),
-            &snapshot.failing_since,
-            &snapshot.last_error,
-        ) {
-            (None, _, last_error) => Readiness::NotLoaded {
-                last_error: last_error.clone(),
+        match (snapshot.usable_keys(now), &snapshot.failure) {
+            (None, failure) => Readiness::NotLoaded {
+                last_error: failure.as_ref().map(|f| Arc::clone(&f.error)),
             },
-            (Some(keys), _, _) if keys.is_empty() => Readiness::NoUsableKeys { age },
-            (Some(keys), Some(since), Some(last_error)) => Readiness::Stale {
+            (Some(keys), _) if keys.is_empty() => Readiness::NoUsableKeys { age },
+            (Some(keys), Some(failure)) => Readiness::Stale {
                 keys: keys.len(),
                 age,
-                failing_for: now.saturating_duration_since(*since),
-                last_error: Arc::clone(last_error),
+                failing_for: now.saturating_duration_since(failure.since),
+                last_error: Arc::clone(&failure.error),
             },
-            (Some(keys), _, _) => Readiness::Ready {
+            (Some(keys), None) => Readiness::Ready {
                 keys: keys.len(),
                 age,
             },
@@ -415,7 +416,11 @@ mod tests {
         let snapshot = Snapshot {
             keys: Some(keys()),
             usable_until: Some(now + Duration::from_secs(60)),
-            retry_at: Some(now),
+            failure: Some(Failure {
+                since: earlier,
+                retry_at: now,
+                error: Arc::from("timed out"),
+            }),
             cooldown_until: Some(now),
             ..Snapshot::default()
         };
