@@ -43,7 +43,8 @@ fn request_id(req: &ServiceRequest) -> HeaderValue {
         *PREFIX,
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("-"))
+    // Takes the string's buffer over; hex digits and `-` always make a valid value.
+    HeaderValue::try_from(id).unwrap_or_else(|_| HeaderValue::from_static("-"))
 }
 
 /// The log target of request lines, so that `RUST_LOG=api::request=warn` can turn them off.
