@@ -17,18 +17,13 @@ TOKENS=100000 AUDIENCE="https://quickstarts/api"
 build_release
 start_issuer
 
-start_variant() { # BINARY ENVS -> echo URL
-  local port
-  port=$(free_port)
-  env $2 RUST_LOG=warn APP_ENVIRONMENT=production APP__SERVER__HOST=127.0.0.1 \
-    APP__SERVER__PORT="$port" APP__AUTH__ISSUER="$issuer" APP__AUTH__AUDIENCE="$AUDIENCE" \
-    taskset -c "$SERVER_CORE" "$1" >>"$work/api.log" 2>&1 &
-  pids+=($!)
-  wait_for "http://127.0.0.1:$port/readyz"
-  echo "http://127.0.0.1:$port"
-}
-url_a=$(start_variant "${API_A:-target/release/api}" "$ENV_A")
-url_b=$(start_variant "${API_B:-target/release/api}" "$ENV_B")
+# $ENV_A and $ENV_B are word-split on purpose: each word is one VAR=value.
+# shellcheck disable=SC2086
+launch_api "${API_A:-}" $ENV_A
+url_a=$launched_url
+# shellcheck disable=SC2086
+launch_api "${API_B:-}" $ENV_B
+url_b=$launched_url
 
 path=/api/private-scoped args=(-H "Authorization: Bearer $warm_token")
 [ "$CASE" = cold ] && args=(-s tests/bench/rotate.lua)

@@ -50,15 +50,25 @@ start_issuer() {
   warm_token=$(head -1 "$work/tokens.txt")
 }
 
-# Sets $api (its URL) and $api_pid. Logs at RUST_LOG (default warn), like a quiet deployment.
-start_api() {
-  local port
+# Starts BINARY (default target/release/api) in production against $issuer, pinned to the
+# server core, with any extra VAR=value settings; sets $launched_url and $launched_pid. Logs at
+# RUST_LOG (default warn), like a quiet deployment.
+launch_api() { # [BINARY] [VAR=value...]
+  local binary=${1:-target/release/api} port
+  shift || true
   port=$(free_port)
-  RUST_LOG="${RUST_LOG:-warn}" APP_ENVIRONMENT=production APP__SERVER__HOST=127.0.0.1 \
-    APP__SERVER__PORT="$port" APP__AUTH__ISSUER="$issuer" APP__AUTH__AUDIENCE="$AUDIENCE" \
-    taskset -c "$SERVER_CORE" target/release/api >"$work/api.log" 2>&1 &
-  api_pid=$!
-  pids+=("$api_pid")
-  api="http://127.0.0.1:$port"
-  wait_for "$api/readyz"
+  env RUST_LOG="${RUST_LOG:-warn}" APP_ENVIRONMENT=production APP__SERVER__HOST=127.0.0.1 \
+    APP__SERVER__PORT="$port" APP__AUTH__ISSUER="$issuer" APP__AUTH__AUDIENCE="$AUDIENCE" "$@" \
+    taskset -c "$SERVER_CORE" "$binary" >>"$work/api.log" 2>&1 &
+  launched_pid=$!
+  pids+=("$launched_pid")
+  launched_url="http://127.0.0.1:$port"
+  wait_for "$launched_url/readyz"
+}
+
+# Sets $api (its URL) and $api_pid.
+start_api() {
+  launch_api
+  api=$launched_url
+  api_pid=$launched_pid
 }
