@@ -4,6 +4,7 @@
 #[cfg(feature = "dev-issuer")]
 pub mod dev_issuer;
 pub mod logging;
+pub mod metrics;
 pub mod request_log;
 pub mod routes;
 pub mod startup;

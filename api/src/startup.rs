@@ -10,10 +10,12 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use auth::{Authenticator, ConfigError, JwksConfig, UrlKind};
+use prometheus_client::registry::Registry;
 use settings::{AuthSettings, Settings, SettingsError};
 
 #[cfg(feature = "dev-issuer")]
 use crate::dev_issuer::DevIssuer;
+use crate::metrics::{self, Metrics};
 use crate::request_log::request_log;
 use crate::routes;
 
@@ -21,6 +23,8 @@ use crate::routes;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The port and server of `/metrics`, when it has a listener of its own.
+    metrics: Option<(u16, Server)>,
     #[cfg(feature = "dev-issuer")]
     dev_issuer: Option<(DevIssuer, Server)>,
 }
@@ -56,14 +60,33 @@ impl Application {
 
         let authenticator = authenticator(&settings.auth, trust)?;
 
-        let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener =
-            TcpListener::bind(&address).with_context(|| format!("cannot bind {address}"))?;
+        let server_settings = &settings.server;
+        let listener = bind(&server_settings.host, server_settings.port)?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, authenticator, settings)?;
+        let metrics = server_settings
+            .metrics_enabled
+            .then(|| Metrics::new(&authenticator));
+        let (metrics, metrics_server) = match (metrics, server_settings.metrics_port) {
+            (Some(metrics), Some(metrics_port)) => {
+                let listener = bind(&server_settings.host, metrics_port)?;
+                let metrics_port = listener.local_addr()?.port();
+                let server = serve_metrics(listener, &metrics, settings)?;
+                (Some(metrics), Some((metrics_port, server)))
+            }
+            (metrics, _) => (metrics, None),
+        };
+        let separate = metrics_server.is_some();
+        let server = run(
+            listener,
+            authenticator,
+            metrics.as_ref(),
+            separate,
+            settings,
+        )?;
         Ok(Self {
             port,
             server,
+            metrics: metrics_server,
             #[cfg(feature = "dev-issuer")]
             dev_issuer,
         })
@@ -72,6 +95,11 @@ impl Application {
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` listens on, when it has a listener of its own.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The development issuer, when one was started.
@@ -89,7 +117,11 @@ impl Application {
         if let Some((_, dev_server)) = self.dev_issuer {
             actix_web::rt::spawn(dev_server);
         }
-        self.server.await
+        match self.metrics {
+            // Both stop on the same signal; the API's server decides the exit status.
+            Some((_, metrics)) => futures_util::future::join(self.server, metrics).await.0,
+            None => self.server.await,
+        }
     }
 }
 
@@ -180,19 +212,39 @@ fn authenticator(settings: &AuthSettings, trust: Trust) -> Result<Authenticator,
     })
 }
 
-/// Step 3: the routes and middleware, served on `listener`.
+fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
+    let address = format!("{host}:{port}");
+    TcpListener::bind(&address).with_context(|| format!("cannot bind {address}"))
+}
+
+/// Step 3: the routes and middleware, served on `listener`. With `metrics`, requests are
+/// measured, and `/metrics` is served here unless it has a `separate` listener.
 fn run(
     listener: TcpListener,
     authenticator: Authenticator,
+    metrics: Option<&Metrics>,
+    separate: bool,
     settings: &Settings,
 ) -> std::io::Result<Server> {
     let origins = settings.server.cors_allowed_origins.clone();
+    let http = metrics.map(Metrics::http);
+    let registry = metrics.filter(|_| !separate).map(Metrics::registry);
     let mut server = HttpServer::new(move || {
-        App::new()
+        let app = App::new()
             .wrap(cors(&origins))
             .wrap(from_fn(request_log))
-            .configure(|cfg| routes::configure(cfg, &authenticator))
-            .default_service(web::to(routes::not_found))
+            // Off, the middleware finds no metrics to record into and only passes through.
+            .wrap(from_fn(metrics::record))
+            .configure(|cfg| routes::configure(cfg, &authenticator));
+        let app = match &http {
+            Some(http) => app.app_data(http.clone()),
+            None => app,
+        };
+        let app = match &registry {
+            Some(registry) => app.configure(|cfg| metrics_route(cfg, registry)),
+            None => app,
+        };
+        app.default_service(web::to(routes::not_found))
     });
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
@@ -201,6 +253,30 @@ fn run(
     // time, then the server future ends and `main` returns 0.
     server = server.shutdown_timeout(settings.server.shutdown_timeout_secs);
     Ok(server.listen(listener)?.run())
+}
+
+/// `/metrics` alone, on a listener of its own with one worker.
+fn serve_metrics(
+    listener: TcpListener,
+    metrics: &Metrics,
+    settings: &Settings,
+) -> std::io::Result<Server> {
+    let registry = metrics.registry();
+    let server = HttpServer::new(move || {
+        App::new()
+            .configure(|cfg| metrics_route(cfg, &registry))
+            .default_service(web::to(routes::not_found))
+    });
+    Ok(server
+        .workers(1)
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .listen(listener)?
+        .run())
+}
+
+fn metrics_route(cfg: &mut web::ServiceConfig, registry: &web::Data<Registry>) {
+    cfg.app_data(registry.clone())
+        .service(routes::get("/metrics", metrics::serve));
 }
 
 fn cors(origins: &[String]) -> Cors {

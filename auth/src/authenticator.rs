@@ -9,6 +9,7 @@ use crate::claims::Claims;
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::keys::Selection;
 use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
+use crate::metrics::Metrics;
 use crate::validation::{Validator, now};
 
 /// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
@@ -22,6 +23,7 @@ struct Inner {
     validator: Validator,
     keys: JwksCache,
     verified: TokenCache,
+    metrics: Arc<Metrics>,
 }
 
 /// Builds an [`Authenticator`]. Issuer and audience are required.
@@ -156,7 +158,14 @@ impl AuthenticatorBuilder {
         }
         let source = Source::new(&issuer, self.jwks_uri.as_deref())?;
         let tls = client_config(self.extra_roots_pem.as_deref())?;
-        let keys = JwksCache::start(source, self.algorithms.clone(), self.jwks, tls);
+        let metrics = Arc::new(Metrics::new(&issuer));
+        let keys = JwksCache::start(
+            source,
+            self.algorithms.clone(),
+            self.jwks,
+            tls,
+            Arc::clone(&metrics),
+        );
         let validator = Validator {
             issuer,
             audiences: self.audiences,
@@ -170,6 +179,7 @@ impl AuthenticatorBuilder {
                 validator,
                 keys,
                 verified: TokenCache::new(self.token_cache_capacity),
+                metrics,
             }),
         })
     }
@@ -189,6 +199,11 @@ impl Authenticator {
     /// Whether a usable key set is loaded and kept fresh, and if not, why.
     pub fn readiness(&self) -> Readiness {
         self.inner.keys.readiness()
+    }
+
+    /// The counters that [`Authenticator::register_metrics`] exposes.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// How many verified tokens are remembered now (at most the configured capacity).
@@ -219,14 +234,20 @@ impl Authenticator {
             validator,
             keys,
             verified,
+            metrics,
         } = &*self.inner;
         if token.len() > *max_token_bytes {
             return Probe::Miss(None);
         }
         let digest = verified.digest(token);
-        if let (Some(digest), Some(current)) = (&digest, keys.current())
-            && let Some(entry) = verified.get(digest, &current)
-        {
+        let Some(key) = &digest else {
+            return Probe::Miss(None);
+        };
+        let entry = keys
+            .current()
+            .and_then(|current| verified.get(key, &current));
+        metrics.token_cache_lookup(entry.is_some());
+        if let Some(entry) = entry {
             let verdict = validator
                 .check_time(entry.validity, now())
                 .map(|()| entry.claims.clone())
@@ -247,6 +268,7 @@ impl Authenticator {
             validator,
             keys,
             verified,
+            metrics: _,
         } = &*self.inner;
         if token.len() > *max_token_bytes {
             return Err(TokenError::TooLarge.into());

@@ -36,6 +36,7 @@ mod claims;
 mod credentials;
 mod error;
 mod jwks;
+mod metrics;
 mod middleware;
 mod response;
 mod throttle;

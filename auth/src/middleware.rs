@@ -98,22 +98,18 @@ impl Check for RequireAuth {
 
     fn check(&self, req: &ServiceRequest) -> Self::Outcome {
         if query_has_token(req.query_string()) {
-            return Box::pin(ready(Err(AuthError::InvalidRequest(
-                InvalidRequest::TokenInQuery,
-            ))));
+            let refused = Err(AuthError::InvalidRequest(InvalidRequest::TokenInQuery));
+            return Box::pin(ready(self.answer(refused, false)));
         }
         let value = match authorization(req.headers()) {
             Ok(value) => value,
-            Err(error) => return Box::pin(ready(Err(error))),
+            Err(error) => return Box::pin(ready(self.answer(Err(error), false))),
         };
         // A token seen before is answered from the cache, without the full header check.
         let candidate = token_candidate(value.as_bytes());
         let digest = match &candidate {
             Some(range) => match self.authenticator.probe(&value.as_bytes()[range.clone()]) {
-                Probe::Hit(verdict) => {
-                    let verdict = verdict.and_then(|claims| self.granted(claims));
-                    return Box::pin(ready(verdict.map(Some)));
-                }
+                Probe::Hit(verdict) => return Box::pin(ready(self.answer(verdict, true))),
                 Probe::Miss(digest) => digest,
             },
             None => None,
@@ -126,13 +122,29 @@ impl Check for RequireAuth {
         });
         let this = self.clone();
         Box::pin(async move {
-            let (value, range, digest) = token?;
-            let claims = this
-                .authenticator
-                .verify_uncached(token_text(&value, range)?, digest)
-                .await?;
-            this.granted(claims).map(Some)
+            let verdict = async {
+                let (value, range, digest) = token?;
+                this.authenticator
+                    .verify_uncached(token_text(&value, range)?, digest)
+                    .await
+            };
+            let verdict = verdict.await;
+            this.answer(verdict, false)
         })
+    }
+}
+
+impl RequireAuth {
+    /// The answer for a token's `verdict` (`cached` when the token cache gave it), after the
+    /// scope check, counted in the authenticator's metrics.
+    fn answer(
+        &self,
+        verdict: Result<Claims, AuthError>,
+        cached: bool,
+    ) -> Result<Option<Claims>, AuthError> {
+        let answer = verdict.and_then(|claims| self.granted(claims));
+        self.authenticator.metrics().checked(&answer, cached);
+        answer.map(Some)
     }
 }
 

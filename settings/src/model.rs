@@ -57,6 +57,12 @@ pub struct ServerSettings {
     pub workers: usize,
     /// How long in-flight requests may take to finish after SIGTERM or SIGINT, in seconds.
     pub shutdown_timeout_secs: u64,
+    /// Whether `GET /metrics` (Prometheus) is served and HTTP requests are measured.
+    pub metrics_enabled: bool,
+    /// A separate port for `/metrics`, so that it stays off the public listener; 0 picks a free
+    /// one. Unset: `/metrics` is served on `port` with the API.
+    #[serde(default)]
+    pub metrics_port: Option<u16>,
 }
 
 /// The `[auth]` section: a plain data struct that `api` maps onto the `auth` builder.

@@ -572,3 +572,37 @@ fn log_format_is_text_or_json() {
     assert!(message.contains("log.format"), "{message}");
     assert!(message.contains("APP__LOG__FORMAT"), "{message}");
 }
+
+#[test]
+fn metrics_are_on_the_api_port_by_default_and_may_move_to_their_own() {
+    let dir = ConfigDir::new(None);
+    let defaults = dir.load(&[]).unwrap();
+    let moved = dir.load(&[("APP__SERVER__METRICS_PORT", "9100")]).unwrap();
+    let off = dir
+        .load(&[("APP__SERVER__METRICS_ENABLED", "false")])
+        .unwrap();
+
+    assert!(defaults.server.metrics_enabled);
+    assert_eq!(defaults.server.metrics_port, None);
+    assert_eq!(moved.server.metrics_port, Some(9100));
+    assert!(!off.server.metrics_enabled);
+}
+
+#[test]
+fn a_metrics_port_must_differ_from_the_api_port_and_needs_metrics_on() {
+    let dir = ConfigDir::new(None);
+    let same = error(&dir, &[("APP__SERVER__METRICS_PORT", "3010")]);
+    let off = error(
+        &dir,
+        &[
+            ("APP__SERVER__METRICS_PORT", "9100"),
+            ("APP__SERVER__METRICS_ENABLED", "false"),
+        ],
+    );
+
+    for message in [&same, &off] {
+        assert!(message.contains("server.metrics_port"), "{message}");
+        assert!(message.contains("APP__SERVER__METRICS_PORT"), "{message}");
+    }
+    assert!(off.contains("APP__SERVER__METRICS_ENABLED"), "{off}");
+}

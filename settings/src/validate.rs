@@ -101,6 +101,28 @@ impl ServerSettings {
             self.shutdown_timeout_secs,
             &SHUTDOWN_TIMEOUT_SECS,
         )?;
+        match self.metrics_port {
+            Some(_) if !self.metrics_enabled => {
+                return Err(SettingsError::invalid(
+                    "server.metrics_port",
+                    format!(
+                        "is set but metrics are off: unset it, or set `server.metrics_enabled` \
+                         ({}) to true",
+                        env_vars("server.metrics_enabled")
+                    ),
+                ));
+            }
+            Some(port) if port != 0 && port == self.port => {
+                return Err(SettingsError::invalid(
+                    "server.metrics_port",
+                    format!(
+                        "must differ from `server.port` ({port}); unset it to serve /metrics on \
+                         the API's port"
+                    ),
+                ));
+            }
+            _ => {}
+        }
         if self.host.trim().is_empty() {
             return Err(SettingsError::invalid(
                 "server.host",

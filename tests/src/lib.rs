@@ -6,6 +6,7 @@
 
 mod challenge;
 mod issuer;
+mod metrics;
 mod tls;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use settings::Settings;
 
 pub use challenge::Challenge;
 pub use issuer::{JWKS_PATH, MockIssuer, Mode};
+pub use metrics::{Sample, Scrape};
 pub use tls::{CertifiedName, TlsIssuer};
 
 /// The audience every test token names.
@@ -197,6 +199,7 @@ pub fn start(settings: &Settings) -> StartedApp {
     let app = Application::build(settings).expect("the app builds");
     let started = StartedApp {
         port: app.port(),
+        metrics_port: app.metrics_port(),
         dev_token_endpoint: app
             .dev_issuer()
             .map(api::dev_issuer::DevIssuer::token_endpoint),
@@ -208,6 +211,7 @@ pub fn start(settings: &Settings) -> StartedApp {
 /// What a test needs of a spawned [`Application`].
 pub struct StartedApp {
     port: u16,
+    metrics_port: Option<u16>,
     dev_token_endpoint: Option<String>,
 }
 
@@ -215,6 +219,11 @@ impl StartedApp {
     /// The API's port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `/metrics`, when it has a listener of its own.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// The development issuer's token endpoint, when one started.
@@ -345,6 +354,20 @@ pub async fn send_to(request: awc::ClientRequest) -> Reply {
     }
 }
 
+/// Checks a `/metrics` answer as a scraper would, and parses it.
+///
+/// # Panics
+/// When the answer is not 200 OpenMetrics text.
+pub fn scrape(reply: &Reply) -> Scrape {
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(
+        reply.header("content-type"),
+        Some(api::metrics::CONTENT_TYPE),
+        "{reply:?}"
+    );
+    Scrape::parse(&reply.body).unwrap_or_else(|e| panic!("{e}:\n{}", reply.body))
+}
+
 /// The exact 200 bodies of Auth0's sample.
 pub mod bodies {
     /// `/api/public`.
@@ -425,6 +448,14 @@ impl TestApp {
     /// `GET /api/private-scoped` with a token.
     pub async fn private_scoped(&self, token: &str) -> Reply {
         self.get_with_token("/api/private-scoped", token).await
+    }
+
+    /// `GET /metrics`, checked as a scraper would and parsed.
+    ///
+    /// # Panics
+    /// When the answer is not 200 OpenMetrics text.
+    pub async fn metrics(&self) -> Scrape {
+        scrape(&self.get("/metrics").await)
     }
 
     /// Waits until `/readyz` answers 200.

@@ -34,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, authenticator: &Authenticator) {
 }
 
 /// A GET-only resource whose other methods answer a JSON 405.
-fn get<F, Args>(path: &str, handler: F) -> Resource
+pub fn get<F, Args>(path: &str, handler: F) -> Resource
 where
     F: actix_web::Handler<Args>,
     Args: actix_web::FromRequest + 'static,

@@ -17,6 +17,7 @@ use super::keys::KeySet;
 use super::{Demand, Failure, JwksConfig, Snapshot, Source, check_url, deadline};
 use crate::algorithm::Algorithm;
 use crate::error::UrlKind;
+use crate::metrics::{Document, FetchOutcome, Metrics};
 
 /// The first retry delay after a failure; it doubles up to the cooldown.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -56,6 +57,17 @@ impl FetchError {
             Self::KeySet { .. } => "not a JWKS document".into(),
         }
     }
+
+    /// The outcome label of the fetch that met this error.
+    fn outcome(&self) -> FetchOutcome {
+        match self {
+            Self::Request { .. } => FetchOutcome::RequestFailed,
+            Self::Status { .. } => FetchOutcome::Status,
+            Self::Timeout { .. } => FetchOutcome::Timeout,
+            Self::TooLarge { .. } => FetchOutcome::TooLarge,
+            Self::Discovery { .. } | Self::KeySet { .. } => FetchOutcome::ParseError,
+        }
+    }
 }
 
 struct Fetcher<'s> {
@@ -68,6 +80,7 @@ struct Fetcher<'s> {
     config: JwksConfig,
     client: awc::Client,
     state: &'s watch::Sender<Arc<Snapshot>>,
+    metrics: Arc<Metrics>,
     failures: u32,
 }
 
@@ -79,6 +92,7 @@ pub(super) fn spawn(
     algorithms: Vec<Algorithm>,
     config: JwksConfig,
     tls: Arc<rustls::ClientConfig>,
+    metrics: Arc<Metrics>,
     state: watch::Sender<Arc<Snapshot>>,
     mut demands: mpsc::Receiver<Demand>,
 ) {
@@ -94,6 +108,7 @@ pub(super) fn spawn(
                             algorithms.clone(),
                             config.clone(),
                             Arc::clone(&tls),
+                            Arc::clone(&metrics),
                             &state,
                         )
                         .run(&mut demands),
@@ -144,6 +159,7 @@ impl<'s> Fetcher<'s> {
         algorithms: Vec<Algorithm>,
         config: JwksConfig,
         tls: Arc<rustls::ClientConfig>,
+        metrics: Arc<Metrics>,
         state: &'s watch::Sender<Arc<Snapshot>>,
     ) -> Self {
         let client = awc::Client::builder()
@@ -159,6 +175,7 @@ impl<'s> Fetcher<'s> {
             config,
             client,
             state,
+            metrics,
             failures: 0,
         }
     }
@@ -261,12 +278,43 @@ impl<'s> Fetcher<'s> {
         let url = match (&self.source, &self.discovered) {
             (Source::Jwks(url), _) | (Source::Discovery { .. }, Some(url)) => url.clone(),
             (Source::Discovery { issuer, document }, None) => {
-                let url = self.discover(issuer, document).await?;
+                let started = Instant::now();
+                let discovered = self.discover(issuer, document).await;
+                let outcome = discovered
+                    .as_ref()
+                    .map_or_else(FetchError::outcome, |_| FetchOutcome::Ok);
+                self.metrics
+                    .fetched(Document::Discovery, outcome, started.elapsed());
+                let url = discovered?;
                 self.discovered = Some(url.clone());
                 url
             }
         };
-        let body = self.get(&url).await?;
+        let started = Instant::now();
+        let fetched = self.fetch_jwks(&url).await;
+        let outcome = match &fetched {
+            Ok(Some(keys)) if keys.is_empty() => FetchOutcome::NoUsableKeys,
+            // Unchanged: as usable as the keys it gave before.
+            Ok(None)
+                if self
+                    .snapshot()
+                    .keys
+                    .as_ref()
+                    .is_some_and(|keys| keys.is_empty()) =>
+            {
+                FetchOutcome::NoUsableKeys
+            }
+            Ok(_) => FetchOutcome::Ok,
+            Err(error) => error.outcome(),
+        };
+        self.metrics
+            .fetched(Document::Jwks, outcome, started.elapsed());
+        fetched
+    }
+
+    /// Fetches and parses the JWKS at `url`: `None` when it is unchanged since the last fetch.
+    async fn fetch_jwks(&mut self, url: &Url) -> Result<Option<KeySet>, FetchError> {
+        let body = self.get(url).await?;
         if self.last_body.as_ref() == Some(&body) && self.snapshot().keys.is_some() {
             log::info!("fetched the JWKS: unchanged");
             return Ok(None);

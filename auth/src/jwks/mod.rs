@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::algorithm::Algorithm;
 use crate::error::{AuthError, ConfigError, UrlKind, UrlProblem};
+use crate::metrics::Metrics;
 use keys::KeySet;
 pub(crate) use tls::client_config;
 
@@ -288,11 +289,14 @@ impl JwksCache {
         algorithms: Vec<Algorithm>,
         config: JwksConfig,
         tls: Arc<rustls::ClientConfig>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let (state_tx, state) = watch::channel(Arc::new(Snapshot::default()));
         let (demands, demands_rx) = mpsc::channel(MAX_PENDING_DEMANDS);
         let fetch_timeout = config.fetch_timeout;
-        fetch::spawn(source, algorithms, config, tls, state_tx, demands_rx);
+        fetch::spawn(
+            source, algorithms, config, tls, metrics, state_tx, demands_rx,
+        );
         Self {
             state,
             demands,

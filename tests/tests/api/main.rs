@@ -2,6 +2,7 @@ mod algorithms_and_attacks;
 mod claims;
 mod header;
 mod jwks_cache;
+mod metrics;
 mod routes;
 mod scopes;
 mod settings_and_startup;
