@@ -1,14 +1,13 @@
 //! `GET /metrics` in the OpenMetrics text format, which Prometheus scrapes: the authenticator's
 //! metrics (see [`auth::Authenticator::register_metrics`]) and the HTTP requests, counted by
-//! route pattern, method and status, with a latency histogram.
+//! route pattern, method and status, with a latency histogram. The request log middleware
+//! records the requests.
 
-use std::time::Instant;
+use std::cell::OnceCell;
+use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use auth::Authenticator;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -21,7 +20,7 @@ use prometheus_client::registry::{Registry, Unit};
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The label `route` of requests that no route matched.
-const UNMATCHED: &str = "unmatched";
+pub const UNMATCHED: &str = "unmatched";
 
 /// Latency buckets, in seconds: 100 µs (a cached token) to 10 s.
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -56,18 +55,58 @@ impl HttpMetrics {
         }
     }
 
-    fn observe(&self, method: &'static str, route: String, status: u16, seconds: f64) {
-        let labels = RouteLabels { method, route };
-        self.duration.get_or_create(&labels).observe(seconds);
-        let RouteLabels { method, route } = labels;
-        self.requests
-            .get_or_create(&RequestLabels {
+    /// Counts one request and its latency. `series` is the matched resource's cache of its
+    /// `GET` series; without it (or for another method) the families are looked up.
+    pub fn observe(
+        &self,
+        series: Option<&RouteSeries>,
+        method: &Method,
+        route: &str,
+        status: u16,
+        duration: Duration,
+    ) {
+        let seconds = duration.as_secs_f64();
+        let labels = || RouteLabels {
+            method: method_label(method),
+            route: route.to_owned(),
+        };
+        let counter = |labels: RouteLabels| {
+            let RouteLabels { method, route } = labels;
+            self.requests.get_or_create_owned(&RequestLabels {
                 method,
                 route,
                 status,
             })
-            .inc();
+        };
+        let cached = series.filter(|_| *method == Method::GET);
+        let slot = cached.and_then(|series| {
+            let slot = COMMON_STATUSES.iter().position(|s| *s == status)?;
+            Some(&series.requests[slot])
+        });
+        match cached {
+            Some(series) => series
+                .duration
+                .get_or_init(|| self.duration.get_or_create_owned(&labels()))
+                .observe(seconds),
+            None => self.duration.get_or_create(&labels()).observe(seconds),
+        }
+        match slot {
+            Some(slot) => slot.get_or_init(|| counter(labels())).inc(),
+            None => counter(labels()).inc(),
+        };
     }
+}
+
+/// The statuses whose `GET` counters a [`RouteSeries`] keeps.
+const COMMON_STATUSES: [u16; 8] = [200, 304, 400, 401, 403, 404, 405, 503];
+
+/// One route's `GET` series, cached per worker in the resource's app data, so that the common
+/// requests skip the families' hashed lookups. Each series is created on first use: a route
+/// shows only the statuses it has answered.
+#[derive(Debug, Default)]
+pub struct RouteSeries {
+    duration: OnceCell<Histogram>,
+    requests: [OnceCell<Counter>; COMMON_STATUSES.len()],
 }
 
 /// A method as a label: the standard ones by name, any other as `other`, so that a client
@@ -121,7 +160,7 @@ impl Metrics {
         self.registry.clone()
     }
 
-    /// The HTTP metrics, as app data for [`record`].
+    /// The HTTP metrics, as app data for [`crate::request_log::request_log`].
     pub fn http(&self) -> web::Data<HttpMetrics> {
         self.http.clone()
     }
@@ -137,28 +176,4 @@ pub async fn serve(registry: web::Data<Registry>) -> HttpResponse {
             HttpResponse::InternalServerError().finish()
         }
     }
-}
-
-/// Counts each request and its latency (use with `middleware::from_fn`, with [`HttpMetrics`] as
-/// app data). The route is its pattern, such as `/api/private`, never the raw path.
-///
-/// # Errors
-/// Whatever the wrapped service returns.
-pub async fn record(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let start = Instant::now();
-    let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
-    let method = method_label(req.method());
-    let response = next.call(req).await?;
-    if let Some(metrics) = metrics {
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| UNMATCHED.to_owned());
-        let status = response.status().as_u16();
-        metrics.observe(method, route, status, start.elapsed().as_secs_f64());
-    }
-    Ok(response)
 }

@@ -6,16 +6,19 @@
 //! actix-web's `Logger` clones its parsed format and renders it on every request, even when
 //! `info` is off; this does the work only when the line will be written.
 
+use std::borrow::Cow;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use actix_web::Error;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{Error, web};
+
+use crate::metrics::{HttpMetrics, RouteSeries, UNMATCHED};
 
 /// The request id header, read from the caller and set on every response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -50,7 +53,9 @@ fn request_id(req: &ServiceRequest) -> HeaderValue {
 /// The log target of request lines, so that `RUST_LOG=api::request=warn` can turn them off.
 pub const TARGET: &str = "api::request";
 
-/// Logs the request once its response is ready (use with `middleware::from_fn`).
+/// Logs the request and records it in the HTTP metrics (when [`HttpMetrics`] is app data), once
+/// its response is ready (use with `middleware::from_fn`). One layer does both, so that they
+/// share the clock readings and the route lookup.
 ///
 /// # Errors
 /// Whatever the wrapped service returns.
@@ -59,38 +64,55 @@ pub async fn request_log(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request_id(&req);
-    if !log::log_enabled!(target: TARGET, log::Level::Info) {
+    let logging = log::log_enabled!(target: TARGET, log::Level::Info);
+    let measuring = req.app_data::<web::Data<HttpMetrics>>().is_some();
+    if !logging && !measuring {
         let mut response = next.call(req).await?;
         response.headers_mut().insert(REQUEST_ID, id);
         return Ok(response);
     }
     let start = Instant::now();
-    let peer = req
-        .peer_addr()
-        .map_or_else(|| "-".to_owned(), |addr| addr.ip().to_string());
-    let (method, path) = (req.method().clone(), req.path().to_owned());
+    let method = req.method().clone();
+    let path = logging.then(|| req.path().to_owned());
     let mut response = next.call(req).await?;
-    let bytes = match response.response().body().size() {
-        BodySize::Sized(n) => n.to_string(),
-        BodySize::None => "0".to_owned(),
-        BodySize::Stream => "-".to_owned(),
-    };
+    let duration = start.elapsed();
     let status = response.status().as_u16();
-    // The route's pattern, which names a route whatever its path holds.
-    let route = response.request().match_pattern();
-    let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
-    // A plain id by construction (see `request_id`).
-    let request_id = id.to_str().unwrap_or("-");
-    log::info!(
-        target: TARGET,
-        method = method.as_str(),
-        path = path.as_str(),
-        route = route.as_deref().unwrap_or("-"),
-        status = status,
-        duration_ms = duration_ms,
-        request_id = request_id;
-        "{peer} \"{method} {path}\" {status} {bytes} {duration_ms:.6}ms rid={request_id}"
-    );
+    let request = response.request();
+    // The route's pattern, which names a route whatever its path holds: the resource's name
+    // when it has one (`routes::get` names each by its pattern), found without a lookup.
+    let route: Cow<'_, str> = match request.match_name() {
+        Some(name) => Cow::Borrowed(name),
+        None => request
+            .match_pattern()
+            .map_or(Cow::Borrowed(UNMATCHED), Cow::Owned),
+    };
+    if let Some(metrics) = request.app_data::<web::Data<HttpMetrics>>() {
+        let series = request.app_data::<RouteSeries>();
+        metrics.observe(series, &method, &route, status, duration);
+    }
+    if let Some(path) = path {
+        let peer = request
+            .peer_addr()
+            .map_or_else(|| "-".to_owned(), |addr| addr.ip().to_string());
+        let bytes = match response.response().body().size() {
+            BodySize::Sized(n) => n.to_string(),
+            BodySize::None => "0".to_owned(),
+            BodySize::Stream => "-".to_owned(),
+        };
+        let duration_ms = duration.as_secs_f64() * 1000.0;
+        // A plain id by construction (see `request_id`).
+        let request_id = id.to_str().unwrap_or("-");
+        log::info!(
+            target: TARGET,
+            method = method.as_str(),
+            path = path.as_str(),
+            route = &*route,
+            status = status,
+            duration_ms = duration_ms,
+            request_id = request_id;
+            "{peer} \"{method} {path}\" {status} {bytes} {duration_ms:.6}ms rid={request_id}"
+        );
+    }
     response.headers_mut().insert(REQUEST_ID, id);
     Ok(response)
 }

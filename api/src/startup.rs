@@ -232,9 +232,8 @@ fn run(
     let mut server = HttpServer::new(move || {
         let app = App::new()
             .wrap(cors(&origins))
+            // It also records the HTTP metrics, when they are app data.
             .wrap(from_fn(request_log))
-            // Off, the middleware finds no metrics to record into and only passes through.
-            .wrap(from_fn(metrics::record))
             .configure(|cfg| routes::configure(cfg, &authenticator));
         let app = match &http {
             Some(http) => app.app_data(http.clone()),

@@ -6,6 +6,8 @@ mod messages;
 use actix_web::http::header;
 use actix_web::{HttpResponse, Resource, web};
 use auth::{Authenticator, RequireAuth};
+
+use crate::metrics::RouteSeries;
 use serde::Serialize;
 
 /// The scope `/api/private-scoped` requires.
@@ -33,7 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, authenticator: &Authenticator) {
         .service(get("/readyz", health::readyz));
 }
 
-/// A GET-only resource whose other methods answer a JSON 405.
+/// A GET-only resource whose other methods answer a JSON 405. It is named by its path, which the
+/// request log and the metrics read as the route, and keeps its own metric series.
 pub fn get<F, Args>(path: &str, handler: F) -> Resource
 where
     F: actix_web::Handler<Args>,
@@ -41,6 +44,8 @@ where
     F::Output: actix_web::Responder + 'static,
 {
     web::resource(path)
+        .name(path)
+        .app_data(RouteSeries::default())
         .route(web::get().to(handler))
         .default_service(web::to(method_not_allowed))
 }
