@@ -18,6 +18,7 @@ use crate::dev_issuer::DevIssuer;
 use crate::metrics::{self, Metrics};
 use crate::request_log::request_log;
 use crate::routes;
+use crate::routes::metadata::ResourceMetadata;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -58,7 +59,13 @@ impl Application {
         #[cfg(not(feature = "dev-issuer"))]
         let trust = configured_issuer(&settings.auth).ok_or_else(no_issuer_built_in)?;
 
-        let authenticator = authenticator(&settings.auth, trust)?;
+        let metadata = resource_metadata(settings, &trust);
+        let metadata_url = settings
+            .server
+            .public_url
+            .as_deref()
+            .map(routes::metadata::url);
+        let authenticator = authenticator(&settings.auth, trust, metadata_url)?;
 
         let server_settings = &settings.server;
         let listener = bind(&server_settings.host, server_settings.port)?;
@@ -79,6 +86,7 @@ impl Application {
         let server = run(
             listener,
             authenticator,
+            metadata,
             metrics.as_ref(),
             separate,
             settings,
@@ -164,14 +172,40 @@ fn no_issuer_built_in() -> SettingsError {
     )
 }
 
-/// Step 2: the authenticator for `trust`, with the rest of the auth settings.
-fn authenticator(settings: &AuthSettings, trust: Trust) -> Result<Authenticator, SettingsError> {
+/// The protected resource metadata (RFC 9728) for `trust`.
+fn resource_metadata(settings: &Settings, trust: &Trust) -> ResourceMetadata {
+    ResourceMetadata {
+        resource: settings
+            .server
+            .public_url
+            .clone()
+            .or_else(|| trust.audiences.first().cloned())
+            .unwrap_or_default(),
+        authorization_servers: vec![trust.issuer.clone()],
+        scopes_supported: routes::scopes_supported(),
+        bearer_methods_supported: ["header"],
+        resource_signing_alg_values_supported: settings
+            .auth
+            .algorithms
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    }
+}
+
+/// Step 2: the authenticator for `trust`, with the rest of the auth settings; challenges name
+/// `metadata_url` when the API publishes its metadata at a public URL.
+fn authenticator(
+    settings: &AuthSettings,
+    trust: Trust,
+    metadata_url: Option<String>,
+) -> Result<Authenticator, SettingsError> {
     let mut builder = Authenticator::builder()
         .issuer(trust.issuer)
         .audiences(trust.audiences)
         .algorithms(settings.algorithms.iter().copied())
         .leeway(settings.leeway())
-        .permissions_as_scopes(settings.permissions_as_scopes)
+        .scope_claims(settings.granting_claims())
         .token_cache_capacity(settings.token_cache_capacity)
         .max_token_bytes(settings.max_token_bytes)
         .jwks(JwksConfig {
@@ -183,6 +217,9 @@ fn authenticator(settings: &AuthSettings, trust: Trust) -> Result<Authenticator,
         });
     if let Some(jwks_uri) = trust.jwks_uri {
         builder = builder.jwks_uri(jwks_uri);
+    }
+    if let Some(url) = metadata_url {
+        builder = builder.resource_metadata(url);
     }
     if let Some(path) = &settings.jwks.ca_file {
         let pem = std::fs::read(path).map_err(|error| {
@@ -207,6 +244,10 @@ fn authenticator(settings: &AuthSettings, trust: Trust) -> Result<Authenticator,
                 kind: UrlKind::JwksUri,
                 ..
             } => "auth.jwks_uri",
+            ConfigError::BadUrl {
+                kind: UrlKind::Resource,
+                ..
+            } => "server.public_url",
         };
         SettingsError::invalid(key, error)
     })
@@ -222,11 +263,13 @@ fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
 fn run(
     listener: TcpListener,
     authenticator: Authenticator,
+    metadata: ResourceMetadata,
     metrics: Option<&Metrics>,
     separate: bool,
     settings: &Settings,
 ) -> std::io::Result<Server> {
     let origins = settings.server.cors_allowed_origins.clone();
+    let metadata = web::Data::new(metadata);
     let http = metrics.map(Metrics::http);
     let registry = metrics.filter(|_| !separate).map(Metrics::registry);
     let mut server = HttpServer::new(move || {
@@ -234,7 +277,7 @@ fn run(
             .wrap(cors(&origins))
             // It also records the HTTP metrics, when they are app data.
             .wrap(from_fn(request_log))
-            .configure(|cfg| routes::configure(cfg, &authenticator));
+            .configure(|cfg| routes::configure(cfg, &authenticator, &metadata));
         let app = match &http {
             Some(http) => app.app_data(http.clone()),
             None => app,

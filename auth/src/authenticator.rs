@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::algorithm::Algorithm;
 use crate::cache::{TokenCache, TokenDigest};
-use crate::claims::Claims;
+use crate::claims::{Claims, ScopeClaim};
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::keys::Selection;
 use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
@@ -24,6 +24,7 @@ struct Inner {
     keys: JwksCache,
     verified: TokenCache,
     metrics: Arc<Metrics>,
+    resource_metadata: Option<Arc<str>>,
 }
 
 /// Builds an [`Authenticator`]. Issuer and audience are required.
@@ -34,11 +35,12 @@ pub struct AuthenticatorBuilder {
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: Duration,
-    permissions_as_scopes: bool,
+    scope_claims: Vec<ScopeClaim>,
     jwks: JwksConfig,
     token_cache_capacity: usize,
     max_token_bytes: usize,
     extra_roots_pem: Option<Vec<u8>>,
+    resource_metadata: Option<String>,
 }
 
 /// The default number of verified tokens remembered.
@@ -55,11 +57,12 @@ impl Default for AuthenticatorBuilder {
             audiences: Vec::new(),
             algorithms: vec![Algorithm::RS256],
             leeway: Duration::from_secs(5),
-            permissions_as_scopes: true,
+            scope_claims: vec![ScopeClaim::Scope, ScopeClaim::Permissions],
             jwks: JwksConfig::default(),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             extra_roots_pem: None,
+            resource_metadata: None,
         }
     }
 }
@@ -105,10 +108,23 @@ impl AuthenticatorBuilder {
         self
     }
 
-    /// Whether Auth0's RBAC `permissions` claim counts as scopes; default true.
+    /// Whether Auth0's RBAC `permissions` claim counts as scopes; default true. Adds or removes
+    /// [`ScopeClaim::Permissions`] in [`AuthenticatorBuilder::scope_claims`].
     #[must_use]
     pub fn permissions_as_scopes(mut self, enabled: bool) -> Self {
-        self.permissions_as_scopes = enabled;
+        self.scope_claims
+            .retain(|claim| *claim != ScopeClaim::Permissions);
+        if enabled {
+            self.scope_claims.push(ScopeClaim::Permissions);
+        }
+        self
+    }
+
+    /// The claims that grant scopes; default `scope` and `permissions`. Add
+    /// [`ScopeClaim::Scp`] for Okta and Azure AD tokens.
+    #[must_use]
+    pub fn scope_claims(mut self, claims: impl IntoIterator<Item = ScopeClaim>) -> Self {
+        self.scope_claims = claims.into_iter().collect();
         self
     }
 
@@ -142,6 +158,15 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// The URL of this API's protected resource metadata (RFC 9728), such as
+    /// `https://api.example.com/.well-known/oauth-protected-resource`: every 401 and 403
+    /// challenge then names it as `resource_metadata`, so that clients can discover the issuer.
+    #[must_use]
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        self.resource_metadata = Some(url.into());
+        self
+    }
+
     /// Checks the configuration and starts the key cache, which fetches the keys at once in
     /// the background. A failed first fetch is logged, not fatal.
     ///
@@ -171,7 +196,7 @@ impl AuthenticatorBuilder {
             audiences: self.audiences,
             algorithms: self.algorithms,
             leeway_secs: self.leeway.as_secs(),
-            permissions_as_scopes: self.permissions_as_scopes,
+            scope_claims: self.scope_claims,
         };
         Ok(Authenticator {
             inner: Arc::new(Inner {
@@ -180,6 +205,7 @@ impl AuthenticatorBuilder {
                 keys,
                 verified: TokenCache::new(self.token_cache_capacity),
                 metrics,
+                resource_metadata: self.resource_metadata.map(Arc::from),
             }),
         })
     }
@@ -199,6 +225,11 @@ impl Authenticator {
     /// Whether a usable key set is loaded and kept fresh, and if not, why.
     pub fn readiness(&self) -> Readiness {
         self.inner.keys.readiness()
+    }
+
+    /// The RFC 9728 metadata URL that challenges name, when configured.
+    pub(crate) fn resource_metadata(&self) -> Option<Arc<str>> {
+        self.inner.resource_metadata.clone()
     }
 
     /// The counters that [`Authenticator::register_metrics`] exposes.
@@ -235,6 +266,7 @@ impl Authenticator {
             keys,
             verified,
             metrics,
+            resource_metadata: _,
         } = &*self.inner;
         if token.len() > *max_token_bytes {
             return Probe::Miss(None);
@@ -269,6 +301,7 @@ impl Authenticator {
             keys,
             verified,
             metrics: _,
+            resource_metadata: _,
         } = &*self.inner;
         if token.len() > *max_token_bytes {
             return Err(TokenError::TooLarge.into());

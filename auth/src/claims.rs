@@ -2,10 +2,12 @@
 
 use std::fmt;
 use std::future::{Ready, ready};
+use std::str::FromStr;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::{AuthError, TokenError};
@@ -13,10 +15,11 @@ use crate::error::{AuthError, TokenError};
 /// The claims of a verified access token.
 ///
 /// Use it as a handler argument on a route wrapped in [`crate::RequireAuth`]. On a route without
-/// it, extraction fails closed with a 401. Cloning is cheap: the claims are shared.
+/// it, extraction fails closed with a 401. On a route wrapped in [`crate::RequireAuth::optional`],
+/// take `Option<Claims>`: `None` is an anonymous caller. Cloning is cheap: the claims are shared.
 ///
 /// Its `Debug` shows only `sub` and the scopes: handlers log claims, and the other claims may
-/// hold personal data (email, name). Read them through [`Claims::all`].
+/// hold personal data (email, name). Read them through [`Claims::all`] or [`Claims::deserialize`].
 #[derive(Clone, PartialEq)]
 pub struct Claims(Arc<Inner>);
 
@@ -25,15 +28,82 @@ struct Inner {
     sub: Option<String>,
     scopes: Vec<String>,
     permissions: Vec<String>,
-    permissions_as_scopes: bool,
+    /// The scopes that the configured scope claims grant, in claim order.
+    granted: Vec<String>,
     all: Map<String, Value>,
 }
 
+/// A claim that can grant scopes. Which ones count is the authenticator's setting
+/// ([`crate::AuthenticatorBuilder::scope_claims`]); by default `scope` and `permissions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScopeClaim {
+    /// `scope`: one space-separated string (RFC 8693, RFC 9068).
+    Scope,
+    /// `permissions`: Auth0's RBAC array of strings.
+    Permissions,
+    /// `scp`: a space-separated string or an array of strings, as Okta and Azure AD issue it.
+    Scp,
+}
+
+impl ScopeClaim {
+    /// Every scope claim, in the order scopes are gathered.
+    pub const ALL: [Self; 3] = [Self::Scope, Self::Permissions, Self::Scp];
+
+    /// The claim's name in the token.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Scope => "scope",
+            Self::Permissions => "permissions",
+            Self::Scp => "scp",
+        }
+    }
+}
+
+impl fmt::Display for ScopeClaim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A scope claim name that is none of [`ScopeClaim::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scope claim {0:?}: expected scope, permissions or scp")]
+pub struct UnknownScopeClaim(pub String);
+
+impl FromStr for ScopeClaim {
+    type Err = UnknownScopeClaim;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|claim| claim.name() == name)
+            .ok_or_else(|| UnknownScopeClaim(name.to_owned()))
+    }
+}
+
+/// Space-separated tokens, empty ones dropped.
+fn split_scopes(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// An array of strings, or `None` when it is not one.
+fn strings(items: &[Value]) -> Option<Vec<String>> {
+    items
+        .iter()
+        .map(|item| item.as_str().map(str::to_owned))
+        .collect()
+}
+
 impl Claims {
-    /// Reads the scope-related claims of a verified payload.
+    /// Reads the scope claims of a verified payload; `granting` are those that grant scopes.
+    /// Each scope claim present must have its form, whether or not it grants: `scope` a string,
+    /// `permissions` an array of strings, `scp` either.
     pub(crate) fn from_payload(
         all: Map<String, Value>,
-        permissions_as_scopes: bool,
+        granting: &[ScopeClaim],
     ) -> Result<Self, TokenError> {
         let sub = match all.get("sub") {
             None => None,
@@ -42,27 +112,40 @@ impl Claims {
         };
         let scopes = match all.get("scope") {
             None => Vec::new(),
-            Some(Value::String(scope)) => scope
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            Some(Value::String(scope)) => split_scopes(scope).collect(),
             Some(_) => return Err(TokenError::InvalidScopes),
         };
         let permissions = match all.get("permissions") {
             None => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| item.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .ok_or(TokenError::InvalidScopes)?,
+            Some(Value::Array(items)) => strings(items).ok_or(TokenError::InvalidScopes)?,
             Some(_) => return Err(TokenError::InvalidScopes),
         };
+        let scp = match all.get("scp") {
+            None => Vec::new(),
+            Some(Value::String(scp)) => split_scopes(scp).collect(),
+            Some(Value::Array(items)) => strings(items).ok_or(TokenError::InvalidScopes)?,
+            Some(_) => return Err(TokenError::InvalidScopes),
+        };
+        let mut granted = Vec::new();
+        for claim in ScopeClaim::ALL {
+            if granting.contains(&claim) {
+                let values = match claim {
+                    ScopeClaim::Scope => &scopes,
+                    ScopeClaim::Permissions => &permissions,
+                    ScopeClaim::Scp => &scp,
+                };
+                for value in values {
+                    if !granted.contains(value) {
+                        granted.push(value.clone());
+                    }
+                }
+            }
+        }
         Ok(Self(Arc::new(Inner {
             sub,
             scopes,
             permissions,
-            permissions_as_scopes,
+            granted,
             all,
         })))
     }
@@ -82,17 +165,29 @@ impl Claims {
         &self.0.permissions
     }
 
-    /// Whether the token grants `scope`: in `scope`, or in `permissions` when those count.
-    /// Comparison is exact and case-sensitive.
+    /// The scopes the token grants: those of every claim configured to grant scopes, without
+    /// repeats.
+    pub fn granted_scopes(&self) -> &[String] {
+        &self.0.granted
+    }
+
+    /// Whether the token grants `scope` (see [`Claims::granted_scopes`]). Comparison is exact
+    /// and case-sensitive.
     pub fn has_scope(&self, scope: &str) -> bool {
-        let inner = &self.0;
-        inner.scopes.iter().any(|s| s == scope)
-            || (inner.permissions_as_scopes && inner.permissions.iter().any(|p| p == scope))
+        self.0.granted.iter().any(|s| s == scope)
     }
 
     /// Every claim of the payload.
     pub fn all(&self) -> &Map<String, Value> {
         &self.0.all
+    }
+
+    /// The claims as the app's own type, such as a struct with `sub`, `org_id` and `email`.
+    ///
+    /// # Errors
+    /// When the claims do not fit `T`.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&Value::Object(self.0.all.clone()))
     }
 }
 
@@ -100,8 +195,7 @@ impl fmt::Debug for Claims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Claims")
             .field("sub", &self.0.sub)
-            .field("scopes", &self.0.scopes)
-            .field("permissions", &self.0.permissions)
+            .field("scopes", &self.0.granted)
             .finish_non_exhaustive()
     }
 }
@@ -127,7 +221,12 @@ mod tests {
     use super::*;
 
     fn claims(payload: &Value, permissions_as_scopes: bool) -> Result<Claims, TokenError> {
-        Claims::from_payload(payload.as_object().unwrap().clone(), permissions_as_scopes)
+        let granting: &[ScopeClaim] = if permissions_as_scopes {
+            &[ScopeClaim::Scope, ScopeClaim::Permissions]
+        } else {
+            &[ScopeClaim::Scope]
+        };
+        Claims::from_payload(payload.as_object().unwrap().clone(), granting)
     }
 
     #[test]
@@ -150,11 +249,62 @@ mod tests {
     }
 
     #[test]
+    fn scp_grants_as_a_string_or_an_array_when_configured() {
+        let only_scp = |payload: Value| {
+            Claims::from_payload(payload.as_object().unwrap().clone(), &[ScopeClaim::Scp]).unwrap()
+        };
+
+        assert!(only_scp(json!({ "scp": "read:messages other" })).has_scope("read:messages"));
+        assert!(only_scp(json!({ "scp": ["other", "read:messages"] })).has_scope("read:messages"));
+        assert!(!only_scp(json!({ "scope": "read:messages" })).has_scope("read:messages"));
+        assert!(
+            !claims(&json!({ "scp": "read:messages" }), true)
+                .unwrap()
+                .has_scope("read:messages")
+        );
+    }
+
+    #[test]
+    fn granted_scopes_gather_every_configured_claim_once() {
+        let payload = json!({ "scope": "a b", "permissions": ["b", "c"], "scp": ["d"] });
+        let all =
+            Claims::from_payload(payload.as_object().unwrap().clone(), &ScopeClaim::ALL).unwrap();
+
+        assert_eq!(all.granted_scopes(), ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn claims_deserialize_into_the_apps_own_type() {
+        #[derive(serde::Deserialize)]
+        struct Mine {
+            sub: String,
+            org_id: String,
+        }
+        let claims = claims(&json!({ "sub": "alice", "org_id": "org_1" }), true).unwrap();
+
+        let mine: Mine = claims.deserialize().unwrap();
+
+        assert_eq!(
+            (mine.sub.as_str(), mine.org_id.as_str()),
+            ("alice", "org_1")
+        );
+        assert!(claims.deserialize::<Vec<String>>().is_err());
+    }
+
+    #[test]
+    fn scope_claim_names_parse_exactly() {
+        assert_eq!("scp".parse::<ScopeClaim>(), Ok(ScopeClaim::Scp));
+        assert!("SCP".parse::<ScopeClaim>().is_err());
+    }
+
+    #[test]
     fn malformed_scope_claims_are_rejected() {
         for payload in [
             json!({ "scope": ["read:messages"] }),
             json!({ "permissions": "read:messages" }),
             json!({ "permissions": ["ok", 1] }),
+            json!({ "scp": 1 }),
+            json!({ "scp": ["ok", null] }),
         ] {
             assert_eq!(
                 claims(&payload, true),

@@ -19,11 +19,22 @@ pub enum AuthError {
     /// The token failed a check. 401 `invalid_token`.
     #[error("{0}")]
     InvalidToken(#[from] TokenError),
-    /// A valid token without the required scope. 403 `insufficient_scope`.
-    #[error("insufficient scope, requires {scope}")]
+    /// A valid token without the required scopes. 403 `insufficient_scope`, whose `scope=`
+    /// lists `scope`.
+    #[error("insufficient scope, requires {}{scope}", if *one_of { "one of " } else { "" })]
     InsufficientScope {
-        /// The scope the route requires.
+        /// The scopes the route requires, space-separated: all of them, or one when `one_of`.
         scope: String,
+        /// Whether any one of the scopes would do.
+        one_of: bool,
+    },
+    /// A valid token whose claims fail a route's claim rule ([`crate::Policy`]). 403 with no
+    /// challenge: the token is fine and its scopes are not at fault, so neither another token
+    /// nor another scope would help.
+    #[error("the token does not meet this route's requirement: {requirement}")]
+    Forbidden {
+        /// What the route requires, as its policy describes it.
+        requirement: String,
     },
     /// No cached key can decide and the issuer's keys cannot be fetched now. 503 with
     /// `Retry-After`.
@@ -167,6 +178,8 @@ pub enum UrlKind {
     Issuer,
     /// The JWKS URL, configured or discovered.
     JwksUri,
+    /// The protected resource's own public URL (RFC 9728 `resource`).
+    Resource,
 }
 
 impl fmt::Display for UrlKind {
@@ -174,6 +187,7 @@ impl fmt::Display for UrlKind {
         f.write_str(match self {
             Self::Issuer => "issuer",
             Self::JwksUri => "jwks_uri",
+            Self::Resource => "resource URL",
         })
     }
 }

@@ -38,6 +38,7 @@ mod error;
 mod jwks;
 mod metrics;
 mod middleware;
+mod policy;
 mod response;
 mod throttle;
 mod validation;
@@ -52,11 +53,12 @@ pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use authenticator::{
     Authenticator, AuthenticatorBuilder, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TOKEN_CACHE_CAPACITY,
 };
-pub use claims::Claims;
+pub use claims::{Claims, ScopeClaim, UnknownScopeClaim};
 pub use credentials::bearer_token;
 pub use error::{
     AuthError, ConfigError, DateClaim, InvalidRequest, TokenError, UrlKind, UrlProblem,
 };
 pub use jwks::{JwksConfig, Readiness, check_url};
 pub use middleware::{Checked, RequireAuth, RequireScope};
+pub use policy::Policy;
 pub use response::REALM;

@@ -29,6 +29,7 @@ pub(crate) struct Metrics {
     /// The two answers of nearly every request, looked up once.
     verified: Counter,
     cache_hit: Counter,
+    anonymous: Counter,
     token_cache_hits: Counter,
     token_cache_misses: Counter,
     fetches: Family<FetchLabels, Counter>,
@@ -147,11 +148,16 @@ impl Metrics {
             result: "cache_hit",
             reason: None,
         });
+        let anonymous = checks.get_or_create_owned(&CheckLabels {
+            result: "anonymous",
+            reason: None,
+        });
         Self {
             issuer: issuer.to_owned(),
             checks,
             verified,
             cache_hit,
+            anonymous,
             token_cache_hits: Counter::default(),
             token_cache_misses: Counter::default(),
             fetches: Family::default(),
@@ -160,10 +166,12 @@ impl Metrics {
     }
 
     /// Counts one request's answer; `cached` when it came from the verified-token cache.
-    pub(crate) fn checked<T>(&self, answer: &Result<T, AuthError>, cached: bool) {
+    /// `Ok(None)` is an anonymous caller on an optional route.
+    pub(crate) fn checked<T>(&self, answer: &Result<Option<T>, AuthError>, cached: bool) {
         match answer {
-            Ok(_) if cached => self.cache_hit.inc(),
-            Ok(_) => self.verified.inc(),
+            Ok(None) => self.anonymous.inc(),
+            Ok(Some(_)) if cached => self.cache_hit.inc(),
+            Ok(Some(_)) => self.verified.inc(),
             Err(error) => self.checks.get_or_create(&refused(error)).inc(),
         };
     }
@@ -204,6 +212,7 @@ fn refused(error: &AuthError) -> CheckLabels {
         AuthError::InvalidRequest(why) => ("invalid_request", Some(request_reason(*why))),
         AuthError::InvalidToken(why) => ("invalid_token", Some(token_reason(*why))),
         AuthError::InsufficientScope { .. } => ("insufficient_scope", None),
+        AuthError::Forbidden { .. } => ("forbidden", None),
         AuthError::KeysUnavailable { .. } => ("unavailable", None),
     };
     CheckLabels { result, reason }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::{Error, HttpMessage, ResponseError};
+use actix_web::{Error, HttpMessage};
 use futures_util::future::LocalBoxFuture;
 
 use crate::authenticator::Authenticator;
@@ -18,15 +18,18 @@ use crate::credentials::{
     authorization, parse_token, query_has_token, token_candidate, token_text,
 };
 use crate::error::{AuthError, InvalidRequest};
+use crate::policy::Policy;
 use crate::throttle::Throttle;
 
-/// Middleware that lets through only requests with a valid bearer token (and, with
-/// [`RequireAuth::scope`], one scope), and hands their [`Claims`] to the handler.
+/// Middleware that lets through only requests with a valid bearer token that meets the route's
+/// [`Policy`], and hands their [`Claims`] to the handler. With [`RequireAuth::optional`], a
+/// request without an `Authorization` header passes on as anonymous.
 #[derive(Clone)]
 pub struct RequireAuth {
     authenticator: Authenticator,
     // `Arc`, not `Rc`: a `RequireAuth` built outside `HttpServer::new`'s factory must be `Send`.
-    scope: Option<Arc<str>>,
+    policy: Option<Arc<Policy>>,
+    optional: bool,
 }
 
 impl RequireAuth {
@@ -34,35 +37,58 @@ impl RequireAuth {
     pub fn new(authenticator: Authenticator) -> Self {
         Self {
             authenticator,
-            scope: None,
+            policy: None,
+            optional: false,
         }
     }
 
-    /// Also requires `scope`, as [`RequireScope`] does, in the same layer: a valid token
-    /// without it gets 403 `insufficient_scope`. One layer instead of two saves a boxed
-    /// future and an extensions lookup per request.
+    /// Also requires `scope`: a valid token without it gets 403 `insufficient_scope`. The same
+    /// as `.policy(Policy::scope(scope))`.
     #[must_use]
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(Arc::from(scope.into()));
+    pub fn scope(self, scope: impl Into<String>) -> Self {
+        self.policy(Policy::scope(scope))
+    }
+
+    /// Also requires `policy` (added to any policy already given): see [`Policy`] for the
+    /// answers of each rule.
+    #[must_use]
+    pub fn policy(mut self, policy: Policy) -> Self {
+        let policy = match self.policy.take() {
+            Some(current) => Policy::clone(&current).and(policy),
+            None => policy,
+        };
+        self.policy = (!policy.is_empty()).then(|| Arc::new(policy));
         self
     }
 
-    /// The claims, if they hold the required scope (when there is one).
+    /// Lets a request with no `Authorization` header through as anonymous: the handler's
+    /// `Option<Claims>` is `None`. Any request that does send the header is checked in full and
+    /// refused as on a required route: a bad token is 401 and a key outage 503, never
+    /// anonymous. A token in the query string is still 400. With a policy, anonymous callers
+    /// get the bare 401, since they cannot meet it.
+    #[must_use]
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    /// The claims, if they meet the policy (when there is one).
     fn granted(&self, claims: Claims) -> Result<Claims, AuthError> {
-        match &self.scope {
-            Some(scope) => grants(&claims, scope).map(|()| claims),
+        match &self.policy {
+            Some(policy) => policy.check(&claims).map(|()| claims),
             None => Ok(claims),
         }
     }
 }
 
-/// The scope rule shared by [`RequireAuth::scope`] and [`RequireScope`].
+/// The scope rule of [`RequireScope`].
 fn grants(claims: &Claims, scope: &str) -> Result<(), AuthError> {
     if claims.has_scope(scope) {
         Ok(())
     } else {
         Err(AuthError::InsufficientScope {
             scope: scope.to_owned(),
+            one_of: false,
         })
     }
 }
@@ -91,6 +117,11 @@ trait Check: Clone + 'static {
 
     /// Ok with claims to store for the handler, or Ok(None) to pass the request on as it is.
     fn check(&self, req: &ServiceRequest) -> Self::Outcome;
+
+    /// The RFC 9728 metadata URL that refusals' challenges name.
+    fn resource_metadata(&self) -> Option<Arc<str>> {
+        None
+    }
 }
 
 impl Check for RequireAuth {
@@ -103,6 +134,14 @@ impl Check for RequireAuth {
         }
         let value = match authorization(req.headers()) {
             Ok(value) => value,
+            Err(AuthError::MissingToken) if self.optional => {
+                let anonymous = match self.policy {
+                    Some(_) => Err(AuthError::MissingToken),
+                    None => Ok(None),
+                };
+                self.authenticator.metrics().checked(&anonymous, false);
+                return Box::pin(ready(anonymous));
+            }
             Err(error) => return Box::pin(ready(self.answer(Err(error), false))),
         };
         // A token seen before is answered from the cache, without the full header check.
@@ -132,9 +171,17 @@ impl Check for RequireAuth {
             this.answer(verdict, false)
         })
     }
+
+    fn resource_metadata(&self) -> Option<Arc<str>> {
+        self.metadata()
+    }
 }
 
 impl RequireAuth {
+    fn metadata(&self) -> Option<Arc<str>> {
+        self.authenticator.resource_metadata()
+    }
+
     /// The answer for a token's `verdict` (`cached` when the token cache gave it), after the
     /// scope check, counted in the authenticator's metrics.
     fn answer(
@@ -142,9 +189,9 @@ impl RequireAuth {
         verdict: Result<Claims, AuthError>,
         cached: bool,
     ) -> Result<Option<Claims>, AuthError> {
-        let answer = verdict.and_then(|claims| self.granted(claims));
+        let answer = verdict.and_then(|claims| self.granted(claims)).map(Some);
         self.authenticator.metrics().checked(&answer, cached);
-        answer.map(Some)
+        answer
     }
 }
 
@@ -206,6 +253,7 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let check = self.check.check(&req);
+        let metadata = self.check.resource_metadata();
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             match check.await {
@@ -217,7 +265,7 @@ where
                 }
                 Err(error) => {
                     log_refusal(&req, &error);
-                    let response = error.error_response();
+                    let response = error.response(metadata.as_deref());
                     Ok(req.into_response(response).map_into_right_body())
                 }
             }

@@ -15,7 +15,7 @@ impl AuthError {
     /// The RFC 6750 error code, if the answer carries one.
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            Self::MissingToken | Self::OtherScheme => None,
+            Self::MissingToken | Self::OtherScheme | Self::Forbidden { .. } => None,
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
@@ -25,37 +25,35 @@ impl AuthError {
 
     /// The `WWW-Authenticate` value, for the answers that carry a challenge.
     pub fn challenge(&self) -> Option<String> {
+        self.challenge_with(None)
+    }
+
+    /// The `WWW-Authenticate` value, with `resource_metadata="..."` (RFC 9728 §5.1) when the
+    /// protected resource publishes its metadata at `resource_metadata`.
+    pub fn challenge_with(&self, resource_metadata: Option<&str>) -> Option<String> {
         let mut challenge = Challenge::new();
         match self {
             Self::MissingToken | Self::OtherScheme => {}
             Self::InvalidRequest(_) | Self::InvalidToken(_) => {
                 challenge.error(self.code()?, &self.to_string());
             }
-            Self::InsufficientScope { scope } => {
+            Self::InsufficientScope { scope, .. } => {
                 challenge.error(self.code()?, &self.to_string());
                 challenge.param("scope", scope);
             }
-            Self::KeysUnavailable { .. } => return None,
+            Self::Forbidden { .. } | Self::KeysUnavailable { .. } => return None,
+        }
+        if let Some(url) = resource_metadata {
+            challenge.param("resource_metadata", url);
         }
         Some(challenge.0)
     }
-}
 
-impl ResponseError for AuthError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::MissingToken | Self::OtherScheme | Self::InvalidToken(_) => {
-                StatusCode::UNAUTHORIZED
-            }
-            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
-            Self::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
+    /// The whole answer: status, challenge (with `resource_metadata` when given), `Retry-After`
+    /// for a 503, and the JSON body.
+    pub fn response(&self, resource_metadata: Option<&str>) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if let Some(challenge) = self.challenge() {
+        if let Some(challenge) = self.challenge_with(resource_metadata) {
             response.insert_header((WWW_AUTHENTICATE, challenge));
         }
         if let Self::KeysUnavailable { retry_after } = self {
@@ -66,6 +64,23 @@ impl ResponseError for AuthError {
             None => json!({ "message": self.to_string() }),
         };
         response.json(body)
+    }
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::OtherScheme | Self::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope { .. } | Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.response(None)
     }
 }
 
@@ -182,6 +197,7 @@ mod tests {
     fn insufficient_scope_is_403_naming_the_scope() {
         let (status, challenge, _, body) = answer(&AuthError::InsufficientScope {
             scope: "read:messages".into(),
+            one_of: false,
         });
 
         assert_eq!(status, 403);
@@ -192,6 +208,63 @@ mod tests {
             )
         );
         assert_eq!(body["error"], "insufficient_scope");
+    }
+
+    #[test]
+    fn one_of_several_scopes_says_so_and_lists_them() {
+        let (_, challenge, _, body) = answer(&AuthError::InsufficientScope {
+            scope: "read:messages admin".into(),
+            one_of: true,
+        });
+
+        assert_eq!(
+            challenge.as_deref(),
+            Some(
+                r#"Bearer realm="api", error="insufficient_scope", error_description="insufficient scope, requires one of read:messages admin", scope="read:messages admin""#
+            )
+        );
+        assert_eq!(
+            body["message"],
+            "insufficient scope, requires one of read:messages admin"
+        );
+    }
+
+    #[test]
+    fn a_claim_rule_refusal_is_403_without_a_challenge_or_an_error_code() {
+        let (status, challenge, _, body) = answer(&AuthError::Forbidden {
+            requirement: "claim 'org_id' has the required value".into(),
+        });
+
+        assert_eq!(status, 403);
+        assert_eq!(challenge, None);
+        assert_eq!(
+            body,
+            json!({ "message": "the token does not meet this route's requirement: claim 'org_id' has the required value" })
+        );
+    }
+
+    #[test]
+    fn resource_metadata_joins_every_challenge() {
+        let url = "https://api.example.com/.well-known/oauth-protected-resource";
+        let with = |error: &AuthError| error.challenge_with(Some(url));
+
+        assert_eq!(
+            with(&AuthError::MissingToken).as_deref(),
+            Some(
+                r#"Bearer realm="api", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource""#
+            )
+        );
+        assert!(
+            with(&AuthError::InvalidToken(TokenError::Expired))
+                .unwrap()
+                .ends_with(&format!(r#", resource_metadata="{url}""#))
+        );
+        assert_eq!(
+            with(&AuthError::KeysUnavailable {
+                retry_after: Duration::from_secs(1)
+            }),
+            None
+        );
     }
 
     #[test]
@@ -210,6 +283,7 @@ mod tests {
     fn challenge_values_drop_quotes_backslashes_and_control_characters() {
         let (_, challenge, _, _) = answer(&AuthError::InsufficientScope {
             scope: "a\"b\\c\u{7}d\u{e9}".into(),
+            one_of: false,
         });
 
         assert!(challenge.unwrap().ends_with(r#"scope="abcd""#));

@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
-use crate::claims::Claims;
+use crate::claims::{Claims, ScopeClaim};
 use crate::error::{DateClaim, TokenError};
 use crate::jwks::keys::Key;
 
@@ -55,7 +55,8 @@ pub struct Validator {
     pub(crate) audiences: Vec<String>,
     pub(crate) algorithms: Vec<Algorithm>,
     pub(crate) leeway_secs: u64,
-    pub(crate) permissions_as_scopes: bool,
+    /// The claims that grant scopes.
+    pub(crate) scope_claims: Vec<ScopeClaim>,
 }
 
 impl Validator {
@@ -170,10 +171,7 @@ impl Validator {
         };
         date(&payload, "iat", DateClaim::Iat)?;
         self.check_time(validity, now)?;
-        Ok((
-            Claims::from_payload(payload, self.permissions_as_scopes)?,
-            validity,
-        ))
+        Ok((Claims::from_payload(payload, &self.scope_claims)?, validity))
     }
 
     /// The time checks, with the leeway: run on every full validation and every cache hit.
@@ -263,7 +261,7 @@ mod tests {
             audiences: vec!["https://api".into()],
             algorithms: vec![Algorithm::RS256],
             leeway_secs,
-            permissions_as_scopes: true,
+            scope_claims: vec![ScopeClaim::Scope, ScopeClaim::Permissions],
         }
     }
 

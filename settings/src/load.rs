@@ -21,10 +21,11 @@ const ALIASES: [(&str, &str); 3] = [
 ];
 
 /// Keys whose env var value is a comma-separated list.
-const LIST_KEYS: [&str; 3] = [
+const LIST_KEYS: [&str; 4] = [
     "server.cors_allowed_origins",
     "auth.audience",
     "auth.algorithms",
+    "auth.scope_claims",
 ];
 
 /// The `APP__` env var that sets a dotted key.

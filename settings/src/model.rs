@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use auth::Algorithm;
+use auth::{Algorithm, ScopeClaim};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::SettingsError;
@@ -63,6 +63,10 @@ pub struct ServerSettings {
     /// one. Unset: `/metrics` is served on `port` with the API.
     #[serde(default)]
     pub metrics_port: Option<u16>,
+    /// The API's public base URL, such as `https://api.example.com`: the `resource` of its
+    /// protected resource metadata (RFC 9728), which every challenge then names.
+    #[serde(default, deserialize_with = "unset_if_empty")]
+    pub public_url: Option<String>,
 }
 
 /// The `[auth]` section: a plain data struct that `api` maps onto the `auth` builder.
@@ -86,8 +90,12 @@ pub struct AuthSettings {
     pub algorithms: Vec<Algorithm>,
     /// Clock skew allowed on `exp` and `nbf`, in seconds.
     pub leeway_secs: u64,
-    /// Whether Auth0's RBAC `permissions` claim counts as scopes.
+    /// Whether Auth0's RBAC `permissions` claim counts as scopes (drops `permissions` from
+    /// `scope_claims` when false).
     pub permissions_as_scopes: bool,
+    /// The claims that grant scopes: `scope`, `permissions`, `scp`.
+    #[serde(deserialize_with = "list")]
+    pub scope_claims: Vec<ScopeClaim>,
     /// How many verified tokens to remember; 0 turns the cache off.
     pub token_cache_capacity: usize,
     /// The longest token accepted, in bytes.
@@ -191,6 +199,16 @@ impl AuthSettings {
     /// The clock skew allowed on `exp` and `nbf`.
     pub fn leeway(&self) -> Duration {
         Duration::from_secs(self.leeway_secs)
+    }
+
+    /// The claims that grant scopes: `scope_claims`, less `permissions` when
+    /// `permissions_as_scopes` is off.
+    pub fn granting_claims(&self) -> Vec<ScopeClaim> {
+        self.scope_claims
+            .iter()
+            .copied()
+            .filter(|claim| self.permissions_as_scopes || *claim != ScopeClaim::Permissions)
+            .collect()
     }
 }
 

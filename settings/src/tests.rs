@@ -606,3 +606,60 @@ fn a_metrics_port_must_differ_from_the_api_port_and_needs_metrics_on() {
     }
     assert!(off.contains("APP__SERVER__METRICS_ENABLED"), "{off}");
 }
+
+#[test]
+fn scope_claims_default_to_scope_and_permissions_and_take_scp() {
+    use auth::ScopeClaim::{Permissions, Scope, Scp};
+    let dir = ConfigDir::new(None);
+    let defaults = dir.load(&[]).unwrap();
+    let okta = dir
+        .load(&[("APP__AUTH__SCOPE_CLAIMS", "scp, scope")])
+        .unwrap();
+    let no_permissions = dir
+        .load(&[("APP__AUTH__PERMISSIONS_AS_SCOPES", "false")])
+        .unwrap();
+
+    assert_eq!(defaults.auth.granting_claims(), [Scope, Permissions]);
+    assert_eq!(okta.auth.granting_claims(), [Scp, Scope]);
+    assert_eq!(no_permissions.auth.granting_claims(), [Scope]);
+}
+
+#[test]
+fn scope_claims_that_grant_nothing_or_are_unknown_stop_startup() {
+    let dir = ConfigDir::new(None);
+    let unknown = error(&dir, &[("APP__AUTH__SCOPE_CLAIMS", "roles")]);
+    let none = error(
+        &dir,
+        &[
+            ("APP__AUTH__SCOPE_CLAIMS", "permissions"),
+            ("APP__AUTH__PERMISSIONS_AS_SCOPES", "false"),
+        ],
+    );
+
+    assert!(unknown.contains("auth.scope_claims"), "{unknown}");
+    assert!(unknown.contains("scope, permissions or scp"), "{unknown}");
+    assert!(none.contains("auth.scope_claims"), "{none}");
+    assert!(none.contains("APP__AUTH__SCOPE_CLAIMS"), "{none}");
+}
+
+#[test]
+fn a_public_url_is_an_absolute_https_or_loopback_url() {
+    let dir = ConfigDir::new(None);
+    let ok = dir
+        .load(&[("APP__SERVER__PUBLIC_URL", "https://api.example.com")])
+        .unwrap();
+
+    assert_eq!(
+        ok.server.public_url.as_deref(),
+        Some("https://api.example.com")
+    );
+    for bad in [
+        "api.example.com",
+        "http://api.example.com",
+        "https://api.example.com/?a=1",
+    ] {
+        let message = error(&dir, &[("APP__SERVER__PUBLIC_URL", bad)]);
+        assert!(message.contains("server.public_url"), "{message}");
+        assert!(message.contains("APP__SERVER__PUBLIC_URL"), "{message}");
+    }
+}

@@ -129,6 +129,10 @@ impl ServerSettings {
                 "must not be empty; use 127.0.0.1 or 0.0.0.0",
             ));
         }
+        if let Some(url) = &self.public_url {
+            check_url(UrlKind::Resource, url)
+                .map_err(|error| SettingsError::invalid("server.public_url", error))?;
+        }
         for origin in &self.cors_allowed_origins {
             let valid = Url::parse(origin).is_ok_and(|url| {
                 matches!(url.scheme(), "http" | "https")
@@ -187,6 +191,14 @@ impl AuthSettings {
                     "list at least one of {}",
                     Algorithm::ALL.map(Algorithm::as_str).join(", ")
                 ),
+            ));
+        }
+        if self.granting_claims().is_empty() {
+            return Err(SettingsError::invalid(
+                "auth.scope_claims",
+                "no claim grants scopes, so every scoped route would refuse every token: list at \
+                 least one of scope, permissions, scp (and keep permissions_as_scopes true if \
+                 permissions is the only one)",
             ));
         }
         within("auth.leeway_secs", self.leeway_secs, &LEEWAY_SECS)?;

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 use api::Application;
-use auth::Algorithm;
 use auth::mint::{SigningKey, TokenBuilder};
+use auth::{Algorithm, ScopeClaim};
 use settings::Settings;
 
 pub use challenge::Challenge;
@@ -111,6 +111,10 @@ pub struct TestConfig {
     pub wait_ready: bool,
     /// The JWKS mode before the server starts.
     pub initial_mode: Mode,
+    /// `auth.scope_claims`, when not the default.
+    pub scope_claims: Option<Vec<ScopeClaim>>,
+    /// `server.public_url`.
+    pub public_url: Option<String>,
 }
 
 impl Default for TestConfig {
@@ -124,6 +128,8 @@ impl Default for TestConfig {
             leeway_secs: 5,
             wait_ready: true,
             initial_mode: Mode::Healthy,
+            scope_claims: None,
+            public_url: None,
         }
     }
 }
@@ -169,6 +175,10 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
     ];
     settings.auth.permissions_as_scopes = config.permissions_as_scopes;
     settings.auth.leeway_secs = config.leeway_secs;
+    if let Some(claims) = config.scope_claims {
+        settings.auth.scope_claims = claims;
+    }
+    settings.server.public_url = config.public_url;
     let jwks = &mut settings.auth.jwks;
     jwks.cooldown_secs = config.cooldown_secs;
     jwks.max_age_secs = config.max_age_secs;
@@ -230,6 +240,25 @@ impl StartedApp {
     pub fn dev_token_endpoint(&self) -> Option<&str> {
         self.dev_token_endpoint.as_deref()
     }
+}
+
+/// Serves routes of the caller's own, built with the `auth` crate, on a free loopback port:
+/// how an app that is not this API would use the library. Returns `http://127.0.0.1:{port}`.
+///
+/// # Panics
+/// When the server cannot bind.
+pub fn serve_routes<F>(configure: F) -> String
+where
+    F: Fn(&mut actix_web::web::ServiceConfig) + Send + Clone + 'static,
+{
+    let server =
+        actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
+            .workers(1)
+            .bind(("127.0.0.1", 0))
+            .expect("binds a free port");
+    let port = server.addrs()[0].port();
+    actix_web::rt::spawn(server.run());
+    format!("http://127.0.0.1:{port}")
 }
 
 /// A response read whole: status, headers and body.

@@ -2,10 +2,12 @@
 
 mod health;
 mod messages;
+pub mod metadata;
+mod whoami;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, Resource, web};
-use auth::{Authenticator, RequireAuth};
+use auth::{Authenticator, Policy, RequireAuth};
 
 use crate::metrics::RouteSeries;
 use serde::Serialize;
@@ -20,17 +22,38 @@ pub struct Message {
     pub message: &'static str,
 }
 
+/// The policy of `/api/private-scoped`.
+fn read_messages() -> Policy {
+    Policy::scope(READ_MESSAGES)
+}
+
+/// Every scope a route requires, for the metadata's `scopes_supported`.
+pub fn scopes_supported() -> Vec<String> {
+    let mut scopes: Vec<String> = [read_messages()]
+        .iter()
+        .flat_map(|policy| policy.scopes().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    scopes.dedup();
+    scopes
+}
+
 /// Registers every route. Each protected route declares its policy in one `wrap`.
-pub fn configure(cfg: &mut web::ServiceConfig, authenticator: &Authenticator) {
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    authenticator: &Authenticator,
+    metadata: &web::Data<metadata::ResourceMetadata>,
+) {
+    let auth = || RequireAuth::new(authenticator.clone());
     cfg.app_data(web::Data::new(authenticator.clone()))
+        .app_data(metadata.clone())
         .service(get("/api/public", messages::public))
-        .service(
-            get("/api/private", messages::private).wrap(RequireAuth::new(authenticator.clone())),
-        )
+        .service(get("/api/private", messages::private).wrap(auth()))
         .service(
             get("/api/private-scoped", messages::private_scoped)
-                .wrap(RequireAuth::new(authenticator.clone()).scope(READ_MESSAGES)),
+                .wrap(auth().policy(read_messages())),
         )
+        .service(get("/api/whoami", whoami::whoami).wrap(auth().optional()))
+        .service(get(metadata::PATH, metadata::serve))
         .service(get("/healthz", health::healthz))
         .service(get("/readyz", health::readyz));
 }

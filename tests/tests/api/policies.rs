@@ -1,0 +1,261 @@
+//! Route policies over HTTP, on routes of our own built with the `auth` crate: all-of and any-of
+//! scope sets, claim rules, and which claims grant scopes (`scp` as a string and an array).
+
+use actix_web::{HttpResponse, web};
+use auth::{Authenticator, Claims, Policy, RequireAuth, ScopeClaim};
+use serde_json::json;
+use tests::bodies::PRIVATE_SCOPED;
+use tests::{
+    AUDIENCE, Reply, TestApp, TestConfig, send_to, serve_routes, spawn_app, spawn_app_with,
+};
+
+/// Serves `/all`, `/any`, `/org` and `/combined` behind their policies, checked by an
+/// authenticator of the test's issuer; answers `sub`.
+async fn policy_routes(app: &TestApp) -> String {
+    let authenticator = Authenticator::builder()
+        .issuer(app.issuer.issuer())
+        .audiences([AUDIENCE])
+        .build()
+        .unwrap();
+    for _ in 0..100 {
+        if authenticator.is_ready() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    serve_routes(move |cfg| {
+        let guarded = |path: &str, policy: Policy| {
+            web::resource(path)
+                .route(web::get().to(|claims: Claims| async move {
+                    HttpResponse::Ok().json(json!({ "sub": claims.sub() }))
+                }))
+                .wrap(RequireAuth::new(authenticator.clone()).policy(policy))
+        };
+        cfg.service(guarded(
+            "/all",
+            Policy::all_scopes(["read:messages", "write:messages"]),
+        ))
+        .service(guarded(
+            "/any",
+            Policy::any_scope(["read:messages", "admin"]),
+        ))
+        .service(guarded("/org", Policy::claim_equals("org_id", "org_1")))
+        .service(guarded(
+            "/group",
+            Policy::claim_includes("groups", "editors"),
+        ))
+        .service(guarded(
+            "/verified",
+            Policy::require("a verified email", |claims| {
+                claims.all().get("email_verified") == Some(&json!(true))
+            }),
+        ))
+        .service(guarded(
+            "/combined",
+            Policy::claim_equals("org_id", "org_1").and(Policy::scope("read:messages")),
+        ));
+    })
+}
+
+async fn get(base: &str, path: &str, token: &str) -> Reply {
+    send_to(
+        awc::Client::default()
+            .get(format!("{base}{path}"))
+            .insert_header(("Authorization", format!("Bearer {token}"))),
+    )
+    .await
+}
+
+fn token(app: &TestApp, claims: &serde_json::Value) -> String {
+    let mut builder = app.token(&app.keys.rsa);
+    for (name, value) in claims.as_object().unwrap() {
+        builder = builder.claim(name, value.clone());
+    }
+    builder.sign().unwrap()
+}
+
+#[actix_web::test]
+async fn all_of_needs_every_scope_and_its_challenge_lists_them() {
+    let app = spawn_app().await;
+    let base = policy_routes(&app).await;
+
+    let both = token(&app, &json!({ "scope": "write:messages read:messages" }));
+    let one = token(&app, &json!({ "scope": "read:messages" }));
+
+    assert_eq!(get(&base, "/all", &both).await.status, 200);
+    let refused = get(&base, "/all", &one).await;
+    refused.assert_error(
+        403,
+        "insufficient_scope",
+        "insufficient scope, requires read:messages write:messages",
+    );
+    assert_eq!(
+        refused.challenge().param("scope"),
+        Some("read:messages write:messages")
+    );
+}
+
+#[actix_web::test]
+async fn any_of_needs_one_scope_and_its_challenge_lists_the_choices() {
+    let app = spawn_app().await;
+    let base = policy_routes(&app).await;
+
+    for scope in ["read:messages", "admin", "other admin"] {
+        let reply = get(&base, "/any", &token(&app, &json!({ "scope": scope }))).await;
+        assert_eq!(reply.status, 200, "{scope}: {reply:?}");
+    }
+    let refused = get(
+        &base,
+        "/any",
+        &token(&app, &json!({ "scope": "write:messages" })),
+    )
+    .await;
+    refused.assert_error(
+        403,
+        "insufficient_scope",
+        "insufficient scope, requires one of read:messages admin",
+    );
+    assert_eq!(
+        refused.challenge().param("scope"),
+        Some("read:messages admin")
+    );
+}
+
+#[actix_web::test]
+async fn a_failed_claim_rule_is_403_without_a_challenge_and_names_the_rule_not_the_value() {
+    let app = spawn_app().await;
+    let base = policy_routes(&app).await;
+
+    assert_eq!(
+        get(&base, "/org", &token(&app, &json!({ "org_id": "org_1" })))
+            .await
+            .status,
+        200
+    );
+    for claims in [
+        json!({ "org_id": "org_2" }),
+        json!({ "org_id": 1 }),
+        json!({}),
+    ] {
+        let refused = get(&base, "/org", &token(&app, &claims)).await;
+        assert_eq!(refused.status, 403, "{claims}");
+        assert_eq!(refused.header("www-authenticate"), None, "{claims}");
+        assert_eq!(
+            refused.json(),
+            json!({ "message": "the token does not meet this route's requirement: claim 'org_id' has the required value" })
+        );
+        assert!(!refused.body.contains("org_1"));
+    }
+}
+
+#[actix_web::test]
+async fn includes_reads_arrays_and_space_separated_strings() {
+    let app = spawn_app().await;
+    let base = policy_routes(&app).await;
+
+    for groups in [json!(["readers", "editors"]), json!("readers editors")] {
+        let reply = get(&base, "/group", &token(&app, &json!({ "groups": groups }))).await;
+        assert_eq!(reply.status, 200, "{groups}");
+    }
+    for groups in [
+        json!(["editor"]),
+        json!("editorsx"),
+        json!({ "editors": true }),
+    ] {
+        let reply = get(&base, "/group", &token(&app, &json!({ "groups": groups }))).await;
+        assert_eq!(reply.status, 403, "{groups}");
+    }
+}
+
+#[actix_web::test]
+async fn a_closure_rule_decides_and_its_description_is_the_message() {
+    let app = spawn_app().await;
+    let base = policy_routes(&app).await;
+
+    let verified = get(
+        &base,
+        "/verified",
+        &token(&app, &json!({ "email_verified": true })),
+    )
+    .await;
+    let unverified = get(
+        &base,
+        "/verified",
+        &token(&app, &json!({ "email_verified": false })),
+    )
+    .await;
+
+    assert_eq!(verified.status, 200);
+    assert_eq!(unverified.status, 403);
+    assert_eq!(
+        unverified.json()["message"],
+        "the token does not meet this route's requirement: a verified email"
+    );
+}
+
+#[actix_web::test]
+async fn scopes_are_checked_before_claims_and_a_bad_token_is_still_401() {
+    let app = spawn_app().await;
+    let base = policy_routes(&app).await;
+
+    let neither = get(
+        &base,
+        "/combined",
+        &token(&app, &json!({ "org_id": "org_2" })),
+    )
+    .await;
+    let expired = app.token(&app.keys.rsa).expires_in(-60).sign().unwrap();
+
+    neither.assert_error(
+        403,
+        "insufficient_scope",
+        "insufficient scope, requires read:messages",
+    );
+    get(&base, "/combined", &expired)
+        .await
+        .assert_invalid_token("token expired");
+    get(&base, "/combined", "").await.assert_invalid_request();
+}
+
+#[actix_web::test]
+async fn scp_grants_scopes_as_a_string_or_an_array_when_configured() {
+    let app = spawn_app_with(TestConfig {
+        scope_claims: Some(vec![ScopeClaim::Scp]),
+        ..TestConfig::default()
+    })
+    .await;
+
+    for scp in [
+        json!("openid read:messages"),
+        json!(["openid", "read:messages"]),
+    ] {
+        app.private_scoped(&token(&app, &json!({ "scp": scp })))
+            .await
+            .assert_ok(PRIVATE_SCOPED);
+    }
+    // `scope` does not count when only `scp` does.
+    app.private_scoped(&app.valid_token(Some("read:messages")))
+        .await
+        .assert_error(
+            403,
+            "insufficient_scope",
+            "insufficient scope, requires read:messages",
+        );
+    // A malformed `scp` is an invalid token.
+    app.private_scoped(&token(&app, &json!({ "scp": 7 })))
+        .await
+        .assert_invalid_token("invalid scope or permissions claim");
+}
+
+#[actix_web::test]
+async fn scp_grants_nothing_by_default() {
+    let app = spawn_app().await;
+
+    app.private_scoped(&token(&app, &json!({ "scp": "read:messages" })))
+        .await
+        .assert_error(
+            403,
+            "insufficient_scope",
+            "insufficient scope, requires read:messages",
+        );
+}
