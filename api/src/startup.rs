@@ -1,4 +1,4 @@
-//! Builds the server from settings in three steps: resolve whom to trust, build the
+//! Builds the server from settings in three steps: resolve whom to trust (the issuers), build the
 //! authenticator from that, then run the routes on a bound listener.
 
 use std::net::TcpListener;
@@ -9,9 +9,9 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use auth::{Authenticator, ConfigError, JwksConfig, UrlKind};
+use auth::{Authenticator, ConfigError, JwksConfig, TrustedIssuer, UrlKind};
 use prometheus_client::registry::Registry;
-use settings::{AuthSettings, Settings, SettingsError};
+use settings::{AuthSettings, Settings, SettingsError, Trusted};
 
 #[cfg(feature = "dev-issuer")]
 use crate::dev_issuer::DevIssuer;
@@ -30,13 +30,6 @@ pub struct Application {
     dev_issuer: Option<(DevIssuer, Server)>,
 }
 
-/// Whom the API trusts: one issuer, where its keys are, and the audiences its tokens may name.
-struct Trust {
-    issuer: String,
-    jwks_uri: Option<String>,
-    audiences: Vec<String>,
-}
-
 impl Application {
     /// Validates the settings, resolves the issuer, builds the authenticator (whose key cache
     /// starts fetching at once), and binds `server.host:server.port` (port 0 picks a free one).
@@ -49,15 +42,18 @@ impl Application {
         // The fields are public, so settings may have changed since they loaded.
         settings.validate()?;
 
+        let configured = settings.auth.trusted();
         #[cfg(feature = "dev-issuer")]
-        let (trust, dev_issuer) = if let Some(trust) = configured_issuer(&settings.auth) {
-            (trust, None)
-        } else {
+        let (trust, dev_issuer) = if configured.is_empty() {
             let (trust, issuer) = development_issuer(&settings.auth)?;
-            (trust, Some(issuer))
+            (vec![trust], Some(issuer))
+        } else {
+            (configured, None)
         };
         #[cfg(not(feature = "dev-issuer"))]
-        let trust = configured_issuer(&settings.auth).ok_or_else(no_issuer_built_in)?;
+        let trust = Some(configured)
+            .filter(|trust| !trust.is_empty())
+            .ok_or_else(no_issuer_built_in)?;
 
         let metadata = resource_metadata(settings, &trust);
         let metadata_url = settings
@@ -133,25 +129,16 @@ impl Application {
     }
 }
 
-/// Step 1, for a configured issuer: `auth.domain` or `auth.issuer`.
-fn configured_issuer(settings: &AuthSettings) -> Option<Trust> {
-    Some(Trust {
-        issuer: settings.issuer()?,
-        jwks_uri: settings.jwks_uri(),
-        audiences: settings.audience.clone(),
-    })
-}
-
 /// Step 1, with no issuer configured. Validation allows that only in development on a loopback
 /// host, so the development issuer serves this machine alone.
 #[cfg(feature = "dev-issuer")]
-fn development_issuer(settings: &AuthSettings) -> anyhow::Result<(Trust, (DevIssuer, Server))> {
+fn development_issuer(settings: &AuthSettings) -> anyhow::Result<(Trusted, (DevIssuer, Server))> {
     let audience = settings
         .audience
         .first()
         .map_or(crate::dev_issuer::DEFAULT_AUDIENCE, String::as_str);
     let (issuer, server) = DevIssuer::start(audience)?;
-    let trust = Trust {
+    let trust = Trusted {
         issuer: issuer.issuer().to_owned(),
         jwks_uri: None,
         audiences: vec![issuer.audience().to_owned()],
@@ -172,16 +159,16 @@ fn no_issuer_built_in() -> SettingsError {
     )
 }
 
-/// The protected resource metadata (RFC 9728) for `trust`.
-fn resource_metadata(settings: &Settings, trust: &Trust) -> ResourceMetadata {
+/// The protected resource metadata (RFC 9728) for the trusted issuers.
+fn resource_metadata(settings: &Settings, trust: &[Trusted]) -> ResourceMetadata {
     ResourceMetadata {
         resource: settings
             .server
             .public_url
             .clone()
-            .or_else(|| trust.audiences.first().cloned())
+            .or_else(|| trust.first()?.audiences.first().cloned())
             .unwrap_or_default(),
-        authorization_servers: vec![trust.issuer.clone()],
+        authorization_servers: trust.iter().map(|one| one.issuer.clone()).collect(),
         scopes_supported: routes::scopes_supported(),
         bearer_methods_supported: ["header"],
         resource_signing_alg_values_supported: settings
@@ -193,16 +180,14 @@ fn resource_metadata(settings: &Settings, trust: &Trust) -> ResourceMetadata {
     }
 }
 
-/// Step 2: the authenticator for `trust`, with the rest of the auth settings; challenges name
-/// `metadata_url` when the API publishes its metadata at a public URL.
+/// Step 2: the authenticator for the trusted issuers, with the rest of the auth settings;
+/// challenges name `metadata_url` when the API publishes its metadata at a public URL.
 fn authenticator(
     settings: &AuthSettings,
-    trust: Trust,
+    trust: Vec<Trusted>,
     metadata_url: Option<String>,
 ) -> Result<Authenticator, SettingsError> {
     let mut builder = Authenticator::builder()
-        .issuer(trust.issuer)
-        .audiences(trust.audiences)
         .algorithms(settings.algorithms.iter().copied())
         .leeway(settings.leeway())
         .scope_claims(settings.granting_claims())
@@ -215,8 +200,12 @@ fn authenticator(
             cooldown: settings.jwks.cooldown(),
             max_stale: settings.jwks.max_stale(),
         });
-    if let Some(jwks_uri) = trust.jwks_uri {
-        builder = builder.jwks_uri(jwks_uri);
+    for one in trust {
+        let mut trusted = TrustedIssuer::new(one.issuer).audiences(one.audiences);
+        if let Some(jwks_uri) = one.jwks_uri {
+            trusted = trusted.jwks_uri(jwks_uri);
+        }
+        builder = builder.trust(trusted);
     }
     if let Some(url) = metadata_url {
         builder = builder.resource_metadata(url);
@@ -234,6 +223,7 @@ fn authenticator(
         let key = match &error {
             ConfigError::MissingIssuer => "auth.domain",
             ConfigError::MissingAudience => "auth.audience",
+            ConfigError::DuplicateIssuer { .. } => "auth.issuers",
             ConfigError::MissingAlgorithm => "auth.algorithms",
             ConfigError::BadRootCertificates { .. } => "auth.jwks.ca_file",
             ConfigError::BadUrl {

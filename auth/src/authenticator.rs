@@ -9,8 +9,8 @@ use crate::claims::{Claims, ScopeClaim};
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::keys::Selection;
 use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
-use crate::metrics::Metrics;
-use crate::validation::{Validator, now};
+use crate::metrics::{FetchRecorder, Metrics};
+use crate::validation::{Unverified, Validator, issuer_matches, now};
 
 /// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
 #[derive(Clone)]
@@ -20,11 +20,57 @@ pub struct Authenticator {
 
 struct Inner {
     max_token_bytes: usize,
-    validator: Validator,
-    keys: JwksCache,
+    /// Each trusted issuer with its own claim rules and key cache. A token's `iss` picks one.
+    issuers: Vec<Trusted>,
     verified: TokenCache,
     metrics: Arc<Metrics>,
     resource_metadata: Option<Arc<str>>,
+}
+
+/// One trusted issuer: the claim rules for its tokens, and its keys.
+struct Trusted {
+    validator: Validator,
+    keys: JwksCache,
+}
+
+/// An issuer to trust besides (or instead of) the one set with
+/// [`AuthenticatorBuilder::issuer`]: for Auth0 Multiple Custom Domains, or several tenants.
+/// Each has its own key cache, so an outage of one never affects tokens of another.
+#[derive(Debug, Clone)]
+pub struct TrustedIssuer {
+    issuer: String,
+    jwks_uri: Option<String>,
+    audiences: Option<Vec<String>>,
+}
+
+impl TrustedIssuer {
+    /// The issuer that `iss` must name, such as `https://login.example.com/`.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            jwks_uri: None,
+            audiences: None,
+        }
+    }
+
+    /// Where its JWKS is fetched; without it, OIDC discovery on the issuer finds it.
+    #[must_use]
+    pub fn jwks_uri(mut self, jwks_uri: impl Into<String>) -> Self {
+        self.jwks_uri = Some(jwks_uri.into());
+        self
+    }
+
+    /// The audiences its tokens may name; without it, the builder's
+    /// [`AuthenticatorBuilder::audiences`].
+    #[must_use]
+    pub fn audiences<I, S>(mut self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audiences = Some(audiences.into_iter().map(Into::into).collect());
+        self
+    }
 }
 
 /// Builds an [`Authenticator`]. Issuer and audience are required.
@@ -32,6 +78,7 @@ struct Inner {
 pub struct AuthenticatorBuilder {
     issuer: Option<String>,
     jwks_uri: Option<String>,
+    also_trusted: Vec<TrustedIssuer>,
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: Duration,
@@ -54,6 +101,7 @@ impl Default for AuthenticatorBuilder {
         Self {
             issuer: None,
             jwks_uri: None,
+            also_trusted: Vec::new(),
             audiences: Vec::new(),
             algorithms: vec![Algorithm::RS256],
             leeway: Duration::from_secs(5),
@@ -79,6 +127,14 @@ impl AuthenticatorBuilder {
     #[must_use]
     pub fn jwks_uri(mut self, jwks_uri: impl Into<String>) -> Self {
         self.jwks_uri = Some(jwks_uri.into());
+        self
+    }
+
+    /// Also trusts `issuer`. A token's `iss` selects its issuer before any key is fetched: an
+    /// `iss` that names none of them is refused with no network traffic.
+    #[must_use]
+    pub fn trust(mut self, issuer: TrustedIssuer) -> Self {
+        self.also_trusted.push(issuer);
         self
     }
 
@@ -174,35 +230,57 @@ impl AuthenticatorBuilder {
     /// When the issuer, an audience or an algorithm is missing, a key URL is neither https
     /// nor loopback http, or the extra root certificates are unusable.
     pub fn build(self) -> Result<Authenticator, ConfigError> {
-        let issuer = self.issuer.ok_or(ConfigError::MissingIssuer)?;
-        if self.audiences.is_empty() {
-            return Err(ConfigError::MissingAudience);
-        }
         if self.algorithms.is_empty() {
             return Err(ConfigError::MissingAlgorithm);
         }
-        let source = Source::new(&issuer, self.jwks_uri.as_deref())?;
-        let tls = client_config(self.extra_roots_pem.as_deref())?;
-        let metrics = Arc::new(Metrics::new(&issuer));
-        let keys = JwksCache::start(
-            source,
-            self.algorithms.clone(),
-            self.jwks,
-            tls,
-            Arc::clone(&metrics),
-        );
-        let validator = Validator {
+        let shorthand = self.issuer.map(|issuer| TrustedIssuer {
             issuer,
-            audiences: self.audiences,
-            algorithms: self.algorithms,
-            leeway_secs: self.leeway.as_secs(),
-            scope_claims: self.scope_claims,
-        };
+            jwks_uri: self.jwks_uri,
+            audiences: None,
+        });
+        let trusted: Vec<TrustedIssuer> = shorthand.into_iter().chain(self.also_trusted).collect();
+        if trusted.is_empty() {
+            return Err(ConfigError::MissingIssuer);
+        }
+        for (i, one) in trusted.iter().enumerate() {
+            if trusted[..i]
+                .iter()
+                .any(|other| issuer_matches(&other.issuer, &one.issuer))
+            {
+                return Err(ConfigError::DuplicateIssuer {
+                    issuer: one.issuer.clone(),
+                });
+            }
+        }
+        let tls = client_config(self.extra_roots_pem.as_deref())?;
+        let metrics = Arc::new(Metrics::default());
+        let mut issuers = Vec::with_capacity(trusted.len());
+        for one in trusted {
+            let audiences = one.audiences.unwrap_or_else(|| self.audiences.clone());
+            if audiences.is_empty() {
+                return Err(ConfigError::MissingAudience);
+            }
+            let source = Source::new(&one.issuer, one.jwks_uri.as_deref())?;
+            let keys = JwksCache::start(
+                source,
+                self.algorithms.clone(),
+                self.jwks.clone(),
+                Arc::clone(&tls),
+                FetchRecorder::new(Arc::clone(&metrics), &one.issuer),
+            );
+            let validator = Validator {
+                issuer: one.issuer,
+                audiences,
+                algorithms: self.algorithms.clone(),
+                leeway_secs: self.leeway.as_secs(),
+                scope_claims: self.scope_claims.clone(),
+            };
+            issuers.push(Trusted { validator, keys });
+        }
         Ok(Authenticator {
             inner: Arc::new(Inner {
                 max_token_bytes: self.max_token_bytes,
-                validator,
-                keys,
+                issuers,
                 verified: TokenCache::new(self.token_cache_capacity),
                 metrics,
                 resource_metadata: self.resource_metadata.map(Arc::from),
@@ -217,14 +295,25 @@ impl Authenticator {
         AuthenticatorBuilder::default()
     }
 
-    /// Whether a usable key set is loaded, for a readiness probe.
+    /// Whether tokens can be verified: at least one issuer has usable keys (fresh, or stale
+    /// within the maximum stale age). With several issuers, one issuer's outage does not make
+    /// the whole API unready: every instance shares it, and pulling them all would refuse the
+    /// other issuers' callers too. [`Authenticator::issuer_states`] tells each apart.
     pub fn is_ready(&self) -> bool {
-        self.readiness().is_ready()
+        self.inner
+            .issuers
+            .iter()
+            .any(|trusted| trusted.keys.readiness().is_ready())
     }
 
-    /// Whether a usable key set is loaded and kept fresh, and if not, why.
-    pub fn readiness(&self) -> Readiness {
-        self.inner.keys.readiness()
+    /// Each trusted issuer, in configuration order, with whether its keys can verify tokens and
+    /// if not, why.
+    pub fn issuer_states(&self) -> Vec<(String, Readiness)> {
+        self.inner
+            .issuers
+            .iter()
+            .map(|trusted| (trusted.validator.issuer.clone(), trusted.keys.readiness()))
+            .collect()
     }
 
     /// The RFC 9728 metadata URL that challenges name, when configured.
@@ -262,8 +351,7 @@ impl Authenticator {
     pub(crate) fn probe(&self, token: &[u8]) -> Probe {
         let Inner {
             max_token_bytes,
-            validator,
-            keys,
+            issuers,
             verified,
             metrics,
             resource_metadata: _,
@@ -275,12 +363,16 @@ impl Authenticator {
         let Some(key) = &digest else {
             return Probe::Miss(None);
         };
-        let entry = keys
-            .current()
-            .and_then(|current| verified.get(key, &current));
-        metrics.token_cache_lookup(entry.is_some());
-        if let Some(entry) = entry {
-            let verdict = validator
+        // A hit counts only while the key set that verified it is its issuer's current one.
+        let hit = verified.get(key).and_then(|entry| {
+            let trusted = issuers.get(entry.issuer)?;
+            let current = trusted.keys.current()?;
+            entry.verified_with(&current).then_some((entry, trusted))
+        });
+        metrics.token_cache_lookup(hit.is_some());
+        if let Some((entry, trusted)) = hit {
+            let verdict = trusted
+                .validator
                 .check_time(entry.validity, now())
                 .map(|()| entry.claims.clone())
                 .map_err(AuthError::from);
@@ -297,8 +389,7 @@ impl Authenticator {
     ) -> Result<Claims, AuthError> {
         let Inner {
             max_token_bytes,
-            validator,
-            keys,
+            issuers,
             verified,
             metrics: _,
             resource_metadata: _,
@@ -306,18 +397,36 @@ impl Authenticator {
         if token.len() > *max_token_bytes {
             return Err(TokenError::TooLarge.into());
         }
-        let unverified = validator.parse(token)?;
-        let key_set = keys.key_set(unverified.kid.as_deref()).await?;
+        // Every issuer shares the algorithm allow-list, so any one parses the header.
+        let unverified = issuers[0].validator.parse(token)?;
+        let (index, trusted) = self.select(&unverified)?;
+        let key_set = trusted.keys.key_set(unverified.kid.as_deref()).await?;
         let candidates = match key_set.select(unverified.kid.as_deref(), unverified.alg) {
             Selection::Keys(candidates) => candidates,
             Selection::UnknownKid => return Err(TokenError::UnknownKid.into()),
             Selection::NoFit => return Err(TokenError::NoFittingKey.into()),
         };
-        let (claims, validity) = validator.verify(&unverified, &candidates, now())?;
+        let (claims, validity) = trusted.validator.verify(&unverified, &candidates, now())?;
         if let Some(digest) = digest {
-            verified.insert(digest, claims.clone(), validity, &key_set);
+            verified.insert(digest, claims.clone(), validity, index, &key_set);
         }
         Ok(claims)
+    }
+
+    /// The issuer whose keys may verify the token. With one issuer, that one: its `iss` is
+    /// checked after the signature, as ever. With several, the unverified `iss` picks one
+    /// before any fetch, and an `iss` that names none is refused here, with no network traffic.
+    fn select(&self, token: &Unverified<'_>) -> Result<(usize, &Trusted), TokenError> {
+        let issuers = &self.inner.issuers;
+        if let [only] = issuers.as_slice() {
+            return Ok((0, only));
+        }
+        let iss = token.issuer().ok_or(TokenError::Issuer)?;
+        issuers
+            .iter()
+            .enumerate()
+            .find(|(_, trusted)| issuer_matches(&trusted.validator.issuer, &iss))
+            .ok_or(TokenError::Issuer)
     }
 }
 

@@ -26,7 +26,16 @@ pub(crate) struct TokenCache(Option<Cache<TokenDigest, Arc<Entry>>>);
 pub(crate) struct Entry {
     pub(crate) claims: Claims,
     pub(crate) validity: Validity,
+    /// Which trusted issuer verified it (its index in the authenticator).
+    pub(crate) issuer: usize,
     key_set: Weak<KeySet>,
+}
+
+impl Entry {
+    /// Whether `current` is the key set that verified this entry.
+    pub(crate) fn verified_with(&self, current: &Arc<KeySet>) -> bool {
+        std::ptr::eq(self.key_set.as_ptr(), Arc::as_ptr(current))
+    }
 }
 
 impl TokenCache {
@@ -43,10 +52,9 @@ impl TokenCache {
         Some(key)
     }
 
-    /// The entry for `key` if it was verified with `current` key set.
-    pub(crate) fn get(&self, key: &TokenDigest, current: &Arc<KeySet>) -> Option<Arc<Entry>> {
-        let entry = self.0.as_ref()?.get(key)?;
-        std::ptr::eq(entry.key_set.as_ptr(), Arc::as_ptr(current)).then_some(entry)
+    /// The entry for `key`; [`Entry::verified_with`] says whether it still counts.
+    pub(crate) fn get(&self, key: &TokenDigest) -> Option<Arc<Entry>> {
+        self.0.as_ref()?.get(key)
     }
 
     /// How many tokens are remembered.
@@ -60,6 +68,7 @@ impl TokenCache {
         key: TokenDigest,
         claims: Claims,
         validity: Validity,
+        issuer: usize,
         key_set: &Arc<KeySet>,
     ) {
         if let Some(cache) = &self.0 {
@@ -68,6 +77,7 @@ impl TokenCache {
                 Arc::new(Entry {
                     claims,
                     validity,
+                    issuer,
                     key_set: Arc::downgrade(key_set),
                 }),
             );

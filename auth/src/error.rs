@@ -147,6 +147,13 @@ pub enum ConfigError {
     /// No issuer was given.
     #[error("an issuer is required")]
     MissingIssuer,
+    /// The same issuer is trusted twice (compared as tokens' `iss` is, so a trailing slash
+    /// does not make two).
+    #[error("the issuer {issuer:?} is trusted twice")]
+    DuplicateIssuer {
+        /// The issuer given again.
+        issuer: String,
+    },
     /// No audience was given, so no token could ever pass.
     #[error("at least one audience is required")]
     MissingAudience,

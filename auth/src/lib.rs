@@ -52,6 +52,7 @@ mod tests;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use authenticator::{
     Authenticator, AuthenticatorBuilder, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TOKEN_CACHE_CAPACITY,
+    TrustedIssuer,
 };
 pub use claims::{Claims, ScopeClaim, UnknownScopeClaim};
 pub use credentials::bearer_token;

@@ -20,11 +20,9 @@ use crate::authenticator::Authenticator;
 use crate::error::{AuthError, InvalidRequest, TokenError};
 use crate::jwks::Readiness;
 
-/// The counters one authenticator and its fetcher share.
+/// The counters one authenticator and its fetchers share.
 #[derive(Debug)]
 pub(crate) struct Metrics {
-    /// The issuer, as the `issuer` label of the key metrics.
-    issuer: String,
     checks: Family<CheckLabels, Counter>,
     /// The two answers of nearly every request, looked up once.
     verified: Counter,
@@ -137,8 +135,8 @@ const FETCH_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-impl Metrics {
-    pub(crate) fn new(issuer: &str) -> Self {
+impl Default for Metrics {
+    fn default() -> Self {
         let checks = Family::<CheckLabels, Counter>::default();
         let verified = checks.get_or_create_owned(&CheckLabels {
             result: "ok",
@@ -153,7 +151,6 @@ impl Metrics {
             reason: None,
         });
         Self {
-            issuer: issuer.to_owned(),
             checks,
             verified,
             cache_hit,
@@ -164,7 +161,9 @@ impl Metrics {
             fetch_seconds: Family::new_with_constructor(|| Histogram::new(FETCH_BUCKETS)),
         }
     }
+}
 
+impl Metrics {
     /// Counts one request's answer; `cached` when it came from the verified-token cache.
     /// `Ok(None)` is an anonymous caller on an optional route.
     pub(crate) fn checked<T>(&self, answer: &Result<Option<T>, AuthError>, cached: bool) {
@@ -184,17 +183,35 @@ impl Metrics {
             self.token_cache_misses.inc();
         }
     }
+}
+
+/// Records one issuer's fetches, under its `issuer` label.
+#[derive(Debug, Clone)]
+pub(crate) struct FetchRecorder {
+    metrics: Arc<Metrics>,
+    issuer: String,
+}
+
+impl FetchRecorder {
+    pub(crate) fn new(metrics: Arc<Metrics>, issuer: &str) -> Self {
+        Self {
+            metrics,
+            issuer: issuer.to_owned(),
+        }
+    }
 
     /// Counts one fetch of `document` and its duration.
     pub(crate) fn fetched(&self, document: Document, outcome: FetchOutcome, took: Duration) {
-        self.fetches
+        self.metrics
+            .fetches
             .get_or_create(&FetchLabels {
                 issuer: self.issuer.clone(),
                 document: document.label(),
                 outcome: outcome.label(),
             })
             .inc();
-        self.fetch_seconds
+        self.metrics
+            .fetch_seconds
             .get_or_create(&DocumentLabels {
                 issuer: self.issuer.clone(),
                 document: document.label(),
@@ -310,50 +327,69 @@ impl Collector for Gauges {
             &metrics.token_cache_misses,
         )?;
         let entries = i64::try_from(self.0.cached_tokens()).unwrap_or(i64::MAX);
-        gauge(
-            &mut encoder,
+        let entries = ConstGauge::new(entries);
+        entries.encode(encoder.encode_descriptor(
             "auth_token_cache_entries",
             "Verified tokens remembered now",
             None,
-            entries,
-        )?;
+            entries.metric_type(),
+        )?)?;
 
-        let readiness = self.0.readiness();
-        let (keys, age) = match &readiness {
-            Readiness::Ready { keys, age } | Readiness::Stale { keys, age, .. } => (*keys, *age),
-            Readiness::NoUsableKeys { age } => (0, *age),
-            Readiness::NotLoaded { .. } | Readiness::FetcherDown => (0, Duration::ZERO),
+        let states = self.0.issuer_states();
+        let per_issuer = |encoder: &mut DescriptorEncoder,
+                          name: &str,
+                          help: &str,
+                          value: &dyn Fn(&Readiness) -> i64|
+         -> Result<(), std::fmt::Error> {
+            let kind = ConstGauge::new(0_i64).metric_type();
+            let mut family = encoder.encode_descriptor(name, help, None, kind)?;
+            for (issuer, readiness) in &states {
+                let labels = [("issuer", issuer.as_str())];
+                ConstGauge::new(value(readiness)).encode(family.encode_family(&labels)?)?;
+            }
+            Ok(())
         };
-        let issuer = Some(metrics.issuer.as_str());
-        gauge(
+        per_issuer(
             &mut encoder,
             "auth_jwks_ready",
-            "1 while the keys can verify tokens (fresh or stale), else 0",
-            issuer,
-            i64::from(readiness.is_ready()),
+            "1 while the issuer's keys can verify tokens (fresh or stale), else 0",
+            &|readiness| i64::from(readiness.is_ready()),
         )?;
-        gauge(
+        per_issuer(
             &mut encoder,
             "auth_jwks_stale",
-            "1 while the keys serve past failed refreshes (stale-if-error), else 0",
-            issuer,
-            i64::from(matches!(readiness, Readiness::Stale { .. })),
+            "1 while the issuer's keys serve past failed refreshes (stale-if-error), else 0",
+            &|readiness| i64::from(matches!(readiness, Readiness::Stale { .. })),
         )?;
-        gauge(
+        per_issuer(
             &mut encoder,
             "auth_jwks_usable_keys",
-            "Usable keys in the current key set",
-            issuer,
-            i64::try_from(keys).unwrap_or(i64::MAX),
+            "Usable keys in the issuer's current key set",
+            &|readiness| match readiness {
+                Readiness::Ready { keys, .. } | Readiness::Stale { keys, .. } => {
+                    i64::try_from(*keys).unwrap_or(i64::MAX)
+                }
+                _ => 0,
+            },
         )?;
-        let age = ConstGauge::new(age.as_secs_f64());
+        let age = ConstGauge::new(0.0_f64);
         let mut family = encoder.encode_descriptor(
             "auth_jwks_age",
-            "Since the current key set was fetched (0 when none is loaded)",
+            "Since the issuer's current key set was fetched (0 when none is loaded)",
             Some(&Unit::Seconds),
             age.metric_type(),
         )?;
-        age.encode(family.encode_family(&[("issuer", metrics.issuer.as_str())])?)
+        for (issuer, readiness) in &states {
+            let age = match readiness {
+                Readiness::Ready { age, .. }
+                | Readiness::Stale { age, .. }
+                | Readiness::NoUsableKeys { age } => *age,
+                Readiness::NotLoaded { .. } | Readiness::FetcherDown => Duration::ZERO,
+            };
+            ConstGauge::new(age.as_secs_f64())
+                .encode(family.encode_family(&[("issuer", issuer.as_str())])?)?;
+        }
+        Ok(())
     }
 }
 
@@ -366,22 +402,6 @@ fn counter(
 ) -> Result<(), std::fmt::Error> {
     let value = ConstCounter::new(counter.get());
     value.encode(encoder.encode_descriptor(name, help, None, value.metric_type())?)
-}
-
-/// Encodes one integer gauge, with the `issuer` label when given.
-fn gauge(
-    encoder: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    issuer: Option<&str>,
-    value: i64,
-) -> Result<(), std::fmt::Error> {
-    let value = ConstGauge::new(value);
-    let mut family = encoder.encode_descriptor(name, help, None, value.metric_type())?;
-    match issuer {
-        Some(issuer) => value.encode(family.encode_family(&[("issuer", issuer)])?),
-        None => value.encode(family),
-    }
 }
 
 // The registry holds the collector across threads.

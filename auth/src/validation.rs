@@ -41,6 +41,20 @@ pub struct Unverified<'a> {
     signature: &'a str,
 }
 
+impl Unverified<'_> {
+    /// The payload's `iss`, read before any signature check only to pick which issuer's keys
+    /// to try; the full claim check later compares it again. `None` when the payload is not
+    /// JSON or `iss` is missing or not a string.
+    pub fn issuer(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Peek {
+            iss: Option<String>,
+        }
+        let payload = URL_SAFE_NO_PAD.decode(self.payload).ok()?;
+        serde_json::from_slice::<Peek>(&payload).ok()?.iss
+    }
+}
+
 /// A verified token's time window.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Validity {
@@ -147,7 +161,11 @@ impl Validator {
         payload: Map<String, Value>,
         now: f64,
     ) -> Result<(Claims, Validity), TokenError> {
-        if payload.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
+        if !payload
+            .get("iss")
+            .and_then(Value::as_str)
+            .is_some_and(|iss| issuer_matches(&self.issuer, iss))
+        {
             return Err(TokenError::Issuer);
         }
         let audience_matches = match payload.get("aud") {
@@ -193,6 +211,17 @@ impl Validator {
         }
         Ok(())
     }
+}
+
+/// Whether `iss` names the `configured` issuer: exactly, or but for one trailing slash on
+/// either side (`https://tenant.example.com` and `https://tenant.example.com/`). Nothing else is
+/// forgiven: not case, not scheme, not a second slash.
+pub(crate) fn issuer_matches(configured: &str, iss: &str) -> bool {
+    iss == configured || trim_slash(iss) == trim_slash(configured)
+}
+
+fn trim_slash(s: &str) -> &str {
+    s.strip_suffix('/').unwrap_or(s)
 }
 
 /// The current time as a NumericDate.
@@ -253,6 +282,27 @@ fn date(
 
 #[cfg(test)]
 mod tests {
+    use super::issuer_matches;
+
+    #[test]
+    fn issuers_match_exactly_or_but_for_one_trailing_slash() {
+        let configured = "https://tenant.example.com/";
+        for iss in ["https://tenant.example.com/", "https://tenant.example.com"] {
+            assert!(issuer_matches(configured, iss), "{iss}");
+            assert!(issuer_matches(iss, configured), "{iss}");
+        }
+        for iss in [
+            "https://tenant.example.com//",
+            "https://TENANT.example.com/",
+            "http://tenant.example.com/",
+            "https://tenant.example.com/x",
+            "https://tenant.example.co",
+            "",
+        ] {
+            assert!(!issuer_matches(configured, iss), "{iss}");
+        }
+    }
+
     use super::*;
 
     fn validator(leeway_secs: u64) -> Validator {

@@ -18,7 +18,8 @@ mod validate;
 pub use error::SettingsError;
 pub use load::{CONFIG_DIR_VAR, ENVIRONMENT_VAR, env_vars};
 pub use model::{
-    AuthSettings, Environment, JwksSettings, LogFormat, LogSettings, ServerSettings, Settings,
+    AuthSettings, Environment, IssuerSettings, JwksSettings, LogFormat, LogSettings,
+    ServerSettings, Settings, Trusted,
 };
 pub use validate::{
     COOLDOWN_SECS, FETCH_TIMEOUT_SECS, LEEWAY_SECS, MAX_AGE_SECS, MAX_RESPONSE_BYTES,

@@ -35,6 +35,9 @@ fn app_var(key: &str) -> String {
 
 /// The env var (and its quickstart alias, if any) that sets a dotted key.
 pub fn env_vars(key: &str) -> String {
+    if key.starts_with("auth.issuers") {
+        return "none: `[[auth.issuers]]` is set in a TOML file".to_owned();
+    }
     let main = app_var(key);
     match ALIASES.iter().find(|(_, k)| *k == key) {
         Some((alias, _)) => format!("{main} or {alias}"),

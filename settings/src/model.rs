@@ -82,6 +82,10 @@ pub struct AuthSettings {
     /// An explicit JWKS URL; unset to derive it from `domain` or discover it from `issuer`.
     #[serde(default, deserialize_with = "unset_if_empty")]
     pub jwks_uri: Option<String>,
+    /// Several issuers, each with its own keys: `[[auth.issuers]]` tables, in place of
+    /// `domain`/`issuer`/`jwks_uri`.
+    #[serde(default)]
+    pub issuers: Vec<IssuerSettings>,
     /// The accepted audiences: a token must name at least one.
     #[serde(deserialize_with = "list")]
     pub audience: Vec<String>,
@@ -102,6 +106,56 @@ pub struct AuthSettings {
     pub max_token_bytes: usize,
     /// The JWKS cache.
     pub jwks: JwksSettings,
+}
+
+/// One `[[auth.issuers]]` entry: `domain` or `issuer`, an optional `jwks_uri`, and optional
+/// audiences (default `auth.audience`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerSettings {
+    /// An Auth0 domain, as `auth.domain`.
+    #[serde(default, deserialize_with = "unset_if_empty")]
+    pub domain: Option<String>,
+    /// An issuer URL, as `auth.issuer`.
+    #[serde(default, deserialize_with = "unset_if_empty")]
+    pub issuer: Option<String>,
+    /// An explicit JWKS URL, as `auth.jwks_uri`.
+    #[serde(default, deserialize_with = "unset_if_empty")]
+    pub jwks_uri: Option<String>,
+    /// Its audiences; empty means `auth.audience`.
+    #[serde(default, deserialize_with = "list")]
+    pub audience: Vec<String>,
+}
+
+/// A trusted issuer resolved from the settings: what `iss` must name, where its keys are (none:
+/// OIDC discovery), and the audiences its tokens may name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trusted {
+    /// The issuer URL.
+    pub issuer: String,
+    /// The JWKS URL, or `None` for discovery.
+    pub jwks_uri: Option<String>,
+    /// The accepted audiences.
+    pub audiences: Vec<String>,
+}
+
+/// The issuer and JWKS URL of a `domain`/`issuer`/`jwks_uri` triple: `issuer` wins over
+/// `https://{domain}/`; the JWKS is `jwks_uri`, the domain's well-known one, or (for an explicit
+/// issuer) found by discovery.
+pub(crate) fn resolve(
+    domain: Option<&String>,
+    issuer: Option<&String>,
+    jwks_uri: Option<&String>,
+) -> Option<(String, Option<String>)> {
+    let resolved_issuer = issuer
+        .cloned()
+        .or_else(|| domain.map(|domain| format!("https://{domain}/")))?;
+    let resolved_jwks = match (jwks_uri, issuer, domain) {
+        (Some(uri), _, _) => Some(uri.clone()),
+        (None, None, Some(domain)) => Some(format!("https://{domain}/.well-known/jwks.json")),
+        _ => None,
+    };
+    Some((resolved_issuer, resolved_jwks))
 }
 
 /// The `[auth.jwks]` section: fetching and caching the issuer's keys.
@@ -179,21 +233,52 @@ impl ServerSettings {
 impl AuthSettings {
     /// The issuer tokens must name in `iss`: `auth.issuer`, or `https://{domain}/`.
     pub fn issuer(&self) -> Option<String> {
-        self.issuer.clone().or_else(|| {
-            self.domain
-                .as_ref()
-                .map(|domain| format!("https://{domain}/"))
-        })
+        resolve(self.domain.as_ref(), self.issuer.as_ref(), None).map(|(issuer, _)| issuer)
     }
 
     /// Where the keys are fetched: `auth.jwks_uri`, or the domain's well-known JWKS. `None`
     /// means the JWKS is found through OIDC discovery on the issuer.
     pub fn jwks_uri(&self) -> Option<String> {
-        match (&self.jwks_uri, &self.issuer, &self.domain) {
-            (Some(uri), _, _) => Some(uri.clone()),
-            (None, None, Some(domain)) => Some(format!("https://{domain}/.well-known/jwks.json")),
-            _ => None,
-        }
+        resolve(
+            self.domain.as_ref(),
+            self.issuer.as_ref(),
+            self.jwks_uri.as_ref(),
+        )
+        .and_then(|(_, jwks)| jwks)
+    }
+
+    /// Every trusted issuer: the one-issuer shorthand (`domain`/`issuer`), or each
+    /// `[[auth.issuers]]` entry, with `auth.audience` where an entry names no audience. Empty
+    /// when none is configured.
+    pub fn trusted(&self) -> Vec<Trusted> {
+        let shorthand = resolve(
+            self.domain.as_ref(),
+            self.issuer.as_ref(),
+            self.jwks_uri.as_ref(),
+        )
+        .map(|(issuer, jwks_uri)| Trusted {
+            issuer,
+            jwks_uri,
+            audiences: self.audience.clone(),
+        });
+        let listed = self.issuers.iter().filter_map(|entry| {
+            let (issuer, jwks_uri) = resolve(
+                entry.domain.as_ref(),
+                entry.issuer.as_ref(),
+                entry.jwks_uri.as_ref(),
+            )?;
+            let audiences = if entry.audience.is_empty() {
+                self.audience.clone()
+            } else {
+                entry.audience.clone()
+            };
+            Some(Trusted {
+                issuer,
+                jwks_uri,
+                audiences,
+            })
+        });
+        shorthand.into_iter().chain(listed).collect()
     }
 
     /// The clock skew allowed on `exp` and `nbf`.

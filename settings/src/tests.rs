@@ -663,3 +663,76 @@ fn a_public_url_is_an_absolute_https_or_loopback_url() {
         assert!(message.contains("APP__SERVER__PUBLIC_URL"), "{message}");
     }
 }
+
+#[test]
+fn several_issuers_load_from_toml_with_their_own_or_the_default_audience() {
+    let dir = ConfigDir::new(Some(
+        r#"
+[auth]
+audience = "https://my-api"
+
+[[auth.issuers]]
+domain = "tenant-a.auth0.com"
+
+[[auth.issuers]]
+issuer = "https://idp.example.com"
+audience = ["https://other-api"]
+"#,
+    ));
+
+    let settings = dir.load(&[]).unwrap();
+
+    assert_eq!(
+        settings.auth.trusted(),
+        [
+            crate::Trusted {
+                issuer: "https://tenant-a.auth0.com/".to_owned(),
+                jwks_uri: Some("https://tenant-a.auth0.com/.well-known/jwks.json".to_owned()),
+                audiences: vec!["https://my-api".to_owned()],
+            },
+            crate::Trusted {
+                issuer: "https://idp.example.com".to_owned(),
+                jwks_uri: None,
+                audiences: vec!["https://other-api".to_owned()],
+            },
+        ]
+    );
+}
+
+#[test]
+fn issuers_list_rules_name_the_entry() {
+    let cases = [
+        (
+            "[auth]\ndomain = \"a.auth0.com\"\naudience = \"x\"\n[[auth.issuers]]\ndomain = \"b.auth0.com\"\n",
+            "auth.issuers",
+            "not both",
+        ),
+        (
+            "[auth]\naudience = \"x\"\n[[auth.issuers]]\ndomain = \"b.auth0.com\"\nissuer = \"https://b.auth0.com/\"\n",
+            "auth.issuers[0].domain",
+            "exactly one",
+        ),
+        (
+            "[auth]\naudience = \"x\"\n[[auth.issuers]]\ndomain = \"b.auth0.com\"\n[[auth.issuers]]\nissuer = \"https://b.auth0.com\"\n",
+            "auth.issuers[1].issuer",
+            "listed twice",
+        ),
+        (
+            "[auth]\naudience = \"x\"\n[[auth.issuers]]\nissuer = \"http://b.example.com/\"\n",
+            "auth.issuers[0].issuer",
+            "https",
+        ),
+        (
+            "[[auth.issuers]]\ndomain = \"b.auth0.com\"\n",
+            "auth.audience",
+            "audience",
+        ),
+    ];
+    for (local, key, reason) in cases {
+        let message = error(&ConfigDir::new(Some(local)), &[]);
+        assert!(message.contains(&format!("`{key}`")), "{key}: {message}");
+        assert!(message.contains(reason), "{key}: {message}");
+    }
+    let message = error(&ConfigDir::new(Some(cases[1].0)), &[]);
+    assert!(message.contains("TOML file"), "{message}");
+}

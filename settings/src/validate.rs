@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::error::SettingsError;
 use crate::load::env_vars;
-use crate::model::{AuthSettings, Environment, JwksSettings, ServerSettings, Settings};
+use crate::model::{AuthSettings, Environment, JwksSettings, ServerSettings, Settings, resolve};
 
 /// `server.workers`: 0 means one per physical core.
 pub const WORKERS: RangeInclusive<u64> = 0..=256;
@@ -52,8 +52,9 @@ impl Settings {
             env_vars("auth.domain"),
             env_vars("auth.issuer")
         );
-        if self.auth.issuer().is_some() {
-            if self.auth.audience.is_empty() {
+        let trusted = self.auth.trusted();
+        if !trusted.is_empty() {
+            if trusted.iter().any(|one| one.audiences.is_empty()) {
                 return Err(SettingsError::invalid(
                     "auth.audience",
                     "at least one audience is required, such as https://my-api (the API's \
@@ -154,36 +155,106 @@ impl ServerSettings {
     }
 }
 
-impl AuthSettings {
-    fn validate(&self) -> Result<(), SettingsError> {
-        if let Some(domain) = &self.domain
-            && !is_host_with_port(domain)
-        {
+fn validate_audiences(key: &str, audiences: &[String]) -> Result<(), SettingsError> {
+    for audience in audiences {
+        if audience.trim().is_empty() || audience.trim() != audience {
             return Err(SettingsError::invalid(
-                "auth.domain",
-                format!(
-                    "{domain:?} is not a bare host name such as dev-abc123.us.auth0.com, with \
-                     an optional :port (no scheme, user, path, query, fragment or backslash)"
-                ),
+                key,
+                format!("{audience:?}: an audience must not be empty or padded with spaces"),
             ));
         }
-        let urls = [
-            ("auth.issuer", UrlKind::Issuer, &self.issuer),
-            ("auth.jwks_uri", UrlKind::JwksUri, &self.jwks_uri),
-        ];
-        for (key, kind, value) in urls {
-            if let Some(value) = value {
-                check_url(kind, value).map_err(|error| SettingsError::invalid(key, error))?;
-            }
+    }
+    Ok(())
+}
+
+/// Checks one `domain`/`issuer`/`jwks_uri` triple, whose keys start with `prefix`.
+fn validate_issuer(
+    prefix: &str,
+    domain: Option<&String>,
+    issuer: Option<&String>,
+    jwks_uri: Option<&String>,
+) -> Result<(), SettingsError> {
+    if let Some(domain) = domain
+        && !is_host_with_port(domain)
+    {
+        return Err(SettingsError::invalid(
+            &format!("{prefix}domain"),
+            format!(
+                "{domain:?} is not a bare host name such as dev-abc123.us.auth0.com, with an \
+                 optional :port (no scheme, user, path, query, fragment or backslash)"
+            ),
+        ));
+    }
+    let urls = [
+        ("issuer", UrlKind::Issuer, issuer),
+        ("jwks_uri", UrlKind::JwksUri, jwks_uri),
+    ];
+    for (key, kind, value) in urls {
+        if let Some(value) = value {
+            check_url(kind, value)
+                .map_err(|error| SettingsError::invalid(&format!("{prefix}{key}"), error))?;
         }
-        for audience in &self.audience {
-            if audience.trim().is_empty() || audience.trim() != audience {
+    }
+    Ok(())
+}
+
+impl AuthSettings {
+    /// The `[[auth.issuers]]` rules: one form of issuer at a time, each entry naming one
+    /// issuer, and no issuer twice.
+    fn validate_issuers(&self) -> Result<(), SettingsError> {
+        if self.issuers.is_empty() {
+            return Ok(());
+        }
+        if self.domain.is_some() || self.issuer.is_some() || self.jwks_uri.is_some() {
+            return Err(SettingsError::invalid(
+                "auth.issuers",
+                "is set together with `auth.domain`, `auth.issuer` or `auth.jwks_uri`: use \
+                 the one-issuer shorthand or the list, not both",
+            ));
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for (i, entry) in self.issuers.iter().enumerate() {
+            let prefix = format!("auth.issuers[{i}].");
+            if entry.domain.is_some() == entry.issuer.is_some() {
                 return Err(SettingsError::invalid(
-                    "auth.audience",
-                    format!("{audience:?}: an audience must not be empty or padded with spaces"),
+                    &format!("{prefix}domain"),
+                    "each issuer needs exactly one of `domain` and `issuer`",
                 ));
             }
+            validate_issuer(
+                &prefix,
+                entry.domain.as_ref(),
+                entry.issuer.as_ref(),
+                entry.jwks_uri.as_ref(),
+            )?;
+            validate_audiences(&format!("{prefix}audience"), &entry.audience)?;
+            let (issuer, _) = resolve(
+                entry.domain.as_ref(),
+                entry.issuer.as_ref(),
+                entry.jwks_uri.as_ref(),
+            )
+            .unwrap_or_default();
+            let normal = issuer.trim_end_matches('/').to_owned();
+            if seen.contains(&normal) {
+                return Err(SettingsError::invalid(
+                    &format!("{prefix}issuer"),
+                    format!("{issuer:?} is listed twice"),
+                ));
+            }
+            seen.push(normal);
         }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        validate_issuer(
+            "auth.",
+            self.domain.as_ref(),
+            self.issuer.as_ref(),
+            self.jwks_uri.as_ref(),
+        )?;
+        self.validate_issuers()?;
+        validate_audiences("auth.audience", &self.audience)?;
         if self.algorithms.is_empty() {
             return Err(SettingsError::invalid(
                 "auth.algorithms",

@@ -2,20 +2,53 @@
 
 use actix_web::{HttpResponse, web};
 use auth::{Authenticator, Readiness};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 /// Liveness: 200 while the process serves requests.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Readiness: 200 while the issuer's keys can verify tokens (fresh, or stale within the maximum
-/// stale age); 503 otherwise. The body says why, for a person: key count and age, since when
-/// refreshes fail and what they met, or that no key is loaded or usable.
+/// Readiness: 200 while some issuer's keys can verify tokens (fresh, or stale within the
+/// maximum stale age); 503 when none can. The body says why, for a person. Each issuer's state
+/// is in `issuers`: key count and age, since when refreshes fail and what they met, or that no
+/// key is loaded or usable. With one issuer, its state's fields are also at the top, and
+/// `status` is its state. With several, `status` is `ready` (all are), `degraded` (some are:
+/// still 200, since an issuer's outage is shared by every instance and pulling them all would
+/// refuse the other issuers' callers too) or `not ready`.
 pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
-    let readiness = authenticator.readiness();
+    let states = authenticator.issuer_states();
+    let ready = states.iter().filter(|(_, state)| state.is_ready()).count();
+    let issuers: Vec<Value> = states
+        .iter()
+        .map(|(issuer, state)| {
+            let mut fields = state_fields(state);
+            fields.insert("issuer".to_owned(), json!(issuer));
+            Value::Object(fields)
+        })
+        .collect();
+    let mut body = if let [(_, only)] = states.as_slice() {
+        state_fields(only)
+    } else {
+        let overall = match ready {
+            0 => "not ready",
+            n if n == states.len() => "ready",
+            _ => "degraded",
+        };
+        Map::from_iter([("status".to_owned(), json!(overall))])
+    };
+    body.insert("issuers".to_owned(), Value::Array(issuers));
+    if ready > 0 {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// One issuer's state: `status` and what explains it.
+fn state_fields(readiness: &Readiness) -> Map<String, Value> {
     let status = readiness.reason();
-    let body = match &readiness {
+    let body = match readiness {
         Readiness::Ready { keys, age } => {
             json!({ "status": status, "keys": keys, "age_secs": age.as_secs() })
         }
@@ -37,9 +70,8 @@ pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
         }
         Readiness::FetcherDown => json!({ "status": status }),
     };
-    if readiness.is_ready() {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
+    match body {
+        Value::Object(fields) => fields,
+        _ => Map::new(),
     }
 }

@@ -17,7 +17,8 @@ use super::keys::KeySet;
 use super::{Demand, Failure, JwksConfig, Snapshot, Source, check_url, deadline};
 use crate::algorithm::Algorithm;
 use crate::error::UrlKind;
-use crate::metrics::{Document, FetchOutcome, Metrics};
+use crate::metrics::{Document, FetchOutcome, FetchRecorder};
+use crate::validation::issuer_matches;
 
 /// The first retry delay after a failure; it doubles up to the cooldown.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -80,7 +81,7 @@ struct Fetcher<'s> {
     config: JwksConfig,
     client: awc::Client,
     state: &'s watch::Sender<Arc<Snapshot>>,
-    metrics: Arc<Metrics>,
+    metrics: FetchRecorder,
     failures: u32,
 }
 
@@ -92,7 +93,7 @@ pub(super) fn spawn(
     algorithms: Vec<Algorithm>,
     config: JwksConfig,
     tls: Arc<rustls::ClientConfig>,
-    metrics: Arc<Metrics>,
+    metrics: FetchRecorder,
     state: watch::Sender<Arc<Snapshot>>,
     mut demands: mpsc::Receiver<Demand>,
 ) {
@@ -108,7 +109,7 @@ pub(super) fn spawn(
                             algorithms.clone(),
                             config.clone(),
                             Arc::clone(&tls),
-                            Arc::clone(&metrics),
+                            metrics.clone(),
                             &state,
                         )
                         .run(&mut demands),
@@ -159,7 +160,7 @@ impl<'s> Fetcher<'s> {
         algorithms: Vec<Algorithm>,
         config: JwksConfig,
         tls: Arc<rustls::ClientConfig>,
-        metrics: Arc<Metrics>,
+        metrics: FetchRecorder,
         state: &'s watch::Sender<Arc<Snapshot>>,
     ) -> Self {
         let client = awc::Client::builder()
@@ -350,7 +351,12 @@ impl<'s> Fetcher<'s> {
         let body = self.get(document).await?;
         let metadata: Value =
             serde_json::from_slice(&body).map_err(|e| unusable(format!("not JSON: {e}")))?;
-        if metadata.get("issuer").and_then(Value::as_str) != Some(issuer) {
+        // Compared as tokens' `iss` is: exactly, or but for one trailing slash.
+        if !metadata
+            .get("issuer")
+            .and_then(Value::as_str)
+            .is_some_and(|found| issuer_matches(issuer, found))
+        {
             return Err(unusable(format!("its issuer is not {issuer:?}")));
         }
         let jwks_uri = metadata

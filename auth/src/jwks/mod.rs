@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::algorithm::Algorithm;
 use crate::error::{AuthError, ConfigError, UrlKind, UrlProblem};
-use crate::metrics::Metrics;
+use crate::metrics::FetchRecorder;
 use keys::KeySet;
 pub(crate) use tls::client_config;
 
@@ -289,7 +289,7 @@ impl JwksCache {
         algorithms: Vec<Algorithm>,
         config: JwksConfig,
         tls: Arc<rustls::ClientConfig>,
-        metrics: Arc<Metrics>,
+        metrics: FetchRecorder,
     ) -> Self {
         let (state_tx, state) = watch::channel(Arc::new(Snapshot::default()));
         let (demands, demands_rx) = mpsc::channel(MAX_PENDING_DEMANDS);

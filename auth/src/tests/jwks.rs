@@ -442,7 +442,10 @@ async fn a_jwks_without_usable_keys_revokes_every_key_cache_hits_included() {
 
         assert_eq!(refused, TokenError::UnknownKid, "{document}");
         assert!(
-            matches!(auth.readiness(), crate::Readiness::NoUsableKeys { .. }),
+            matches!(
+                auth.issuer_states()[0].1,
+                crate::Readiness::NoUsableKeys { .. }
+            ),
             "{document}"
         );
     }
@@ -460,7 +463,7 @@ async fn a_cold_start_against_a_jwks_without_usable_keys_is_401_not_503() {
 
         assert_eq!(token_error(result), TokenError::UnknownKid, "{document}");
         assert!(!auth.is_ready());
-        assert_eq!(auth.readiness().reason(), "no usable keys");
+        assert_eq!(auth.issuer_states()[0].1.reason(), "no usable keys");
     }
 }
 

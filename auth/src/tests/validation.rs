@@ -400,12 +400,18 @@ async fn duplicate_kids_accept_a_token_signed_by_either_key() {
 }
 
 #[actix_web::test]
-async fn issuer_must_match_exactly() {
+async fn issuer_must_match_exactly_but_for_one_trailing_slash() {
     let (_server, auth) = issuer().await;
     let key = rsa(1, "k1");
 
+    // The one convenience: the configured `https://issuer.example/` also matches without its
+    // slash (issue #13). Case, scheme and a second slash still do not.
+    let unslashed = valid(&key)
+        .claim("iss", "https://issuer.example")
+        .sign()
+        .unwrap();
+    assert!(check(&auth, &unslashed).await.is_ok());
     for iss in [
-        json!("https://issuer.example"),
         json!("https://issuer.example//"),
         json!("https://ISSUER.example/"),
         json!("http://issuer.example/"),

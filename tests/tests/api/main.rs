@@ -1,6 +1,7 @@
 mod algorithms_and_attacks;
 mod claims;
 mod header;
+mod issuers;
 mod jwks_cache;
 mod metrics;
 mod optional_auth;

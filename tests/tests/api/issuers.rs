@@ -1,0 +1,279 @@
+//! Several issuers, each with its own JWKS and key cache: the token's `iss` picks one before
+//! any fetch, an outage of one leaves the others serving, and `/readyz` reports each.
+
+use std::time::Duration;
+
+use awc::Client;
+use serde_json::json;
+use settings::IssuerSettings;
+use tests::bodies::PRIVATE;
+use tests::{AUDIENCE, Keys, MockIssuer, Mode, Reply, send_to, settings_with, start};
+
+/// The API trusting `a_issuer` and issuer `b` (with `b`'s own audience), and its base URL.
+fn api_trusting(b: &MockIssuer, a_issuer: String) -> String {
+    let mut settings = settings_with(&[]);
+    settings.server.port = 0;
+    settings.auth.audience = vec![AUDIENCE.to_owned()];
+    let entry = |issuer: String, audience: Vec<String>| IssuerSettings {
+        domain: None,
+        issuer: Some(issuer),
+        jwks_uri: None,
+        audience,
+    };
+    settings.auth.issuers = vec![
+        entry(a_issuer, Vec::new()),
+        entry(b.issuer(), vec!["https://b-api".to_owned()]),
+    ];
+    format!("http://127.0.0.1:{}", start(&settings).port())
+}
+
+async fn get(base: &str, path: &str, token: Option<&str>) -> Reply {
+    let mut request = Client::default().get(format!("{base}{path}"));
+    if let Some(token) = token {
+        request = request.insert_header(("Authorization", format!("Bearer {token}")));
+    }
+    send_to(request).await
+}
+
+/// Waits until `/readyz` satisfies `done`.
+async fn readyz_until(base: &str, done: impl Fn(&Reply) -> bool) -> Reply {
+    for _ in 0..100 {
+        let reply = get(base, "/readyz", None).await;
+        if done(&reply) {
+            return reply;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("/readyz never reached the expected state");
+}
+
+struct Two {
+    keys: Keys,
+    a: MockIssuer,
+    b: MockIssuer,
+    base: String,
+}
+
+/// Issuer `a` publishes `rsa-1`, issuer `b` publishes `rsa-2`; `b` starts in `b_mode`.
+async fn two_issuers(b_mode: Mode) -> Two {
+    let keys = Keys::load();
+    let a = MockIssuer::start(&[&keys.rsa]).await;
+    let b = MockIssuer::start(&[&keys.next]).await;
+    b.set_mode(b_mode);
+    let base = api_trusting(&b, a.issuer());
+    Two { keys, a, b, base }
+}
+
+impl Two {
+    fn token_a(&self) -> String {
+        self.keys
+            .rsa
+            .token()
+            .claim("iss", self.a.issuer())
+            .claim("aud", AUDIENCE)
+            .claim("sub", "alice")
+            .expires_in(600)
+            .sign()
+            .unwrap()
+    }
+
+    fn token_b(&self) -> String {
+        self.keys
+            .next
+            .token()
+            .claim("iss", self.b.issuer())
+            .claim("aud", "https://b-api")
+            .claim("sub", "bob")
+            .expires_in(600)
+            .sign()
+            .unwrap()
+    }
+}
+
+#[actix_web::test]
+async fn each_issuer_verifies_its_own_tokens_with_its_own_keys_and_audiences() {
+    let two = two_issuers(Mode::Healthy).await;
+    readyz_until(&two.base, |r| r.json()["status"] == "ready").await;
+
+    get(&two.base, "/api/private", Some(&two.token_a()))
+        .await
+        .assert_ok(PRIVATE);
+    get(&two.base, "/api/private", Some(&two.token_b()))
+        .await
+        .assert_ok(PRIVATE);
+
+    // b's key does not verify a token that names a: a's JWKS has no such kid.
+    let crossed = two
+        .keys
+        .next
+        .token()
+        .claim("iss", two.a.issuer())
+        .claim("aud", AUDIENCE)
+        .expires_in(600)
+        .sign()
+        .unwrap();
+    get(&two.base, "/api/private", Some(&crossed))
+        .await
+        .assert_invalid_token("no key matches the token's kid");
+    // Audiences are per issuer: b's tokens must name b's.
+    let wrong_audience = two
+        .keys
+        .next
+        .token()
+        .claim("iss", two.b.issuer())
+        .claim("aud", AUDIENCE)
+        .expires_in(600)
+        .sign()
+        .unwrap();
+    get(&two.base, "/api/private", Some(&wrong_audience))
+        .await
+        .assert_invalid_token("unexpected 'aud' value");
+}
+
+#[actix_web::test]
+async fn an_outage_of_one_issuer_leaves_the_other_serving_and_readyz_degraded() {
+    let two = two_issuers(Mode::Status(503)).await;
+
+    let ready = readyz_until(&two.base, |r| r.json()["status"] == "degraded").await;
+
+    assert_eq!(ready.status, 200);
+    let issuers = ready.json()["issuers"].clone();
+    assert_eq!(issuers[0]["issuer"], two.a.issuer());
+    assert_eq!(issuers[0]["status"], "ready");
+    assert_eq!(issuers[1]["issuer"], two.b.issuer());
+    assert_eq!(issuers[1]["status"], "keys not loaded");
+    get(&two.base, "/api/private", Some(&two.token_a()))
+        .await
+        .assert_ok(PRIVATE);
+    get(&two.base, "/api/private", Some(&two.token_b()))
+        .await
+        .assert_unavailable();
+    // a's tokens never waited on b: still served while b fails.
+    get(&two.base, "/api/private", Some(&two.token_a()))
+        .await
+        .assert_ok(PRIVATE);
+}
+
+#[actix_web::test]
+async fn readyz_is_503_only_when_no_issuer_can_verify() {
+    let keys = Keys::load();
+    let a = MockIssuer::start(&[&keys.rsa]).await;
+    let b = MockIssuer::start(&[&keys.next]).await;
+    a.set_mode(Mode::Status(500));
+    b.set_mode(Mode::Status(503));
+    let base = api_trusting(&b, a.issuer());
+
+    let reply = readyz_until(&base, |r| {
+        r.json()["issuers"][1]["last_error"] == "answered 503"
+            && r.json()["issuers"][0]["last_error"] == "answered 500"
+    })
+    .await;
+
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.json()["status"], "not ready");
+}
+
+#[actix_web::test]
+async fn an_unlisted_iss_is_refused_with_no_fetch_at_all() {
+    let two = two_issuers(Mode::Healthy).await;
+    readyz_until(&two.base, |r| r.json()["status"] == "ready").await;
+    let before = (
+        two.a.jwks_fetches() + two.a.discovery_fetches(),
+        two.b.jwks_fetches() + two.b.discovery_fetches(),
+    );
+
+    // An unknown kid too, which would force a refetch if the token reached a key cache.
+    let rogue = Keys::load().rogue.with_kid("never-published");
+    for iss in [
+        json!("https://evil.example/"),
+        json!(format!("{}x/", two.a.issuer())),
+        json!(["https://evil.example/"]),
+        json!(null),
+    ] {
+        let token = rogue
+            .token()
+            .claim("iss", iss.clone())
+            .claim("aud", AUDIENCE)
+            .expires_in(600)
+            .sign()
+            .unwrap();
+        get(&two.base, "/api/private", Some(&token))
+            .await
+            .assert_invalid_token("unexpected 'iss' value");
+    }
+    let missing_iss = two
+        .keys
+        .rsa
+        .token()
+        .claim("aud", AUDIENCE)
+        .expires_in(600)
+        .sign()
+        .unwrap();
+    get(&two.base, "/api/private", Some(&missing_iss))
+        .await
+        .assert_invalid_token("unexpected 'iss' value");
+
+    let after = (
+        two.a.jwks_fetches() + two.a.discovery_fetches(),
+        two.b.jwks_fetches() + two.b.discovery_fetches(),
+    );
+    assert_eq!(after, before, "no fetch for an unlisted iss");
+}
+
+#[actix_web::test]
+async fn a_configured_issuer_matches_with_or_without_its_trailing_slash() {
+    let keys = Keys::load();
+    let a = MockIssuer::start(&[&keys.rsa]).await;
+    let b = MockIssuer::start(&[&keys.next]).await;
+    // Configured without the slash; the mock's tokens and discovery document carry it.
+    let unslashed = a.issuer().trim_end_matches('/').to_owned();
+    let base = api_trusting(&b, unslashed.clone());
+    readyz_until(&base, |r| r.json()["status"] == "ready").await;
+
+    for iss in [a.issuer(), unslashed.clone()] {
+        let token = keys
+            .rsa
+            .token()
+            .claim("iss", iss.clone())
+            .claim("aud", AUDIENCE)
+            .expires_in(600)
+            .sign()
+            .unwrap();
+        let reply = get(&base, "/api/private", Some(&token)).await;
+        assert_eq!(reply.status, 200, "{iss}: {reply:?}");
+    }
+    let doubled = keys
+        .rsa
+        .token()
+        .claim("iss", format!("{unslashed}//"))
+        .claim("aud", AUDIENCE)
+        .expires_in(600)
+        .sign()
+        .unwrap();
+    get(&base, "/api/private", Some(&doubled))
+        .await
+        .assert_invalid_token("unexpected 'iss' value");
+}
+
+#[actix_web::test]
+async fn metrics_and_the_metadata_name_every_issuer() {
+    let two = two_issuers(Mode::Healthy).await;
+    readyz_until(&two.base, |r| r.json()["status"] == "ready").await;
+
+    let scrape = tests::scrape(&get(&two.base, "/metrics", None).await);
+    let metadata = get(&two.base, "/.well-known/oauth-protected-resource", None)
+        .await
+        .json();
+
+    for issuer in [two.a.issuer(), two.b.issuer()] {
+        assert_eq!(
+            scrape.get("auth_jwks_ready", &[("issuer", issuer.as_str())]),
+            Some(1.0),
+            "{issuer}"
+        );
+    }
+    assert_eq!(
+        metadata["authorization_servers"],
+        json!([two.a.issuer(), two.b.issuer()])
+    );
+}
