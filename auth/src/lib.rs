@@ -1,33 +1,53 @@
 //! Bearer-token authentication for actix-web: verifies Auth0/OIDC access tokens (JWTs) against
-//! the issuer's JWKS, and checks scopes.
+//! each trusted issuer's JWKS, and checks each route's policy.
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, web};
-//! use auth::{Authenticator, Claims, RequireAuth, RequireScope};
+//! use auth::{Authenticator, Claims, Policy, RequireAuth, TrustedIssuer};
 //!
 //! # fn app() -> Result<(), auth::ConfigError> {
 //! let authenticator = Authenticator::builder()
 //!     .issuer("https://dev-abc123.us.auth0.com/")
 //!     .jwks_uri("https://dev-abc123.us.auth0.com/.well-known/jwks.json")
 //!     .audiences(["https://my-api"])
+//!     // Optional: more issuers, each with its own key cache.
+//!     .trust(TrustedIssuer::new("https://login.example.com/"))
 //!     .build()?;
-//! let app = App::new().service(
-//!     web::resource("/api/private-scoped")
-//!         .route(web::get().to(|claims: Claims| async move {
-//!             HttpResponse::Ok().body(claims.sub().unwrap_or_default().to_owned())
-//!         }))
-//!         // The last `wrap` runs first: authenticate, then check the scope.
-//!         .wrap(RequireScope::new("read:messages"))
-//!         .wrap(RequireAuth::new(authenticator)),
-//! );
+//! let app = App::new()
+//!     .service(
+//!         web::resource("/api/messages")
+//!             .route(web::get().to(|claims: Claims| async move {
+//!                 HttpResponse::Ok().body(claims.sub().unwrap_or_default().to_owned())
+//!             }))
+//!             // A route's policy in one line: a valid token with one of these scopes.
+//!             .wrap(
+//!                 RequireAuth::new(authenticator.clone())
+//!                     .policy(Policy::any_scope(["read:messages", "admin"])),
+//!             ),
+//!     )
+//!     .service(
+//!         web::resource("/api/whoami")
+//!             // Anonymous callers get `None`; a bad token is still 401, an outage 503.
+//!             .route(web::get().to(|claims: Option<Claims>| async move {
+//!                 HttpResponse::Ok().body(format!("{:?}", claims.map(|c| c.granted_scopes().to_vec())))
+//!             }))
+//!             .wrap(RequireAuth::new(authenticator).optional()),
+//!     );
 //! # Ok(()) }
 //! ```
 //!
 //! - Tokens come only from the `Authorization` header; the scheme is case-insensitive.
-//! - Checks run in order (shape, `alg`, header, key, signature, claims) and fail closed.
-//! - The JWKS is cached, refreshed in the background, refetched once per cooldown for an unknown
-//!   `kid`, and kept through issuer outages up to a maximum stale age.
-//! - Failures answer RFC 6750 challenges with JSON bodies; see [`AuthError`].
+//! - Checks run in order (shape, `alg`, header, issuer, key, signature, claims, policy) and fail
+//!   closed.
+//! - Each issuer's JWKS is cached, refreshed in the background, refetched once per cooldown for
+//!   an unknown `kid`, and kept through issuer outages up to a maximum stale age.
+//! - Failures answer RFC 6750 challenges with JSON bodies; see [`AuthError`]. With
+//!   [`AuthenticatorBuilder::resource_metadata`], every challenge names the API's RFC 9728
+//!   metadata.
+//! - [`Authenticator::register_metrics`] exposes Prometheus metrics.
+//! - `examples/custom_route.rs` protects a route of its own and reads typed claims.
+
+#![warn(missing_docs)]
 
 mod algorithm;
 mod authenticator;

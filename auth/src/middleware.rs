@@ -233,7 +233,8 @@ macro_rules! transform_for {
 transform_for!(RequireAuth);
 transform_for!(RequireScope);
 
-/// A service behind a [`Check`].
+/// The service that [`RequireAuth`] and [`RequireScope`] wrap around a route: it runs their
+/// check first, then the route, or answers the refusal.
 pub struct Checked<S, C> {
     service: Rc<S>,
     check: C,
