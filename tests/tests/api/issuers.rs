@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use auth::mint::SigningKey;
 use awc::Client;
 use serde_json::json;
 use settings::IssuerSettings;
@@ -64,29 +65,24 @@ async fn two_issuers(b_mode: Mode) -> Two {
     Two { keys, a, b, base }
 }
 
+/// A token signed by `key`, naming `iss` and `aud`, valid for ten minutes.
+fn signed(key: &SigningKey, iss: impl Into<serde_json::Value>, aud: &str) -> String {
+    key.token()
+        .claim("iss", iss)
+        .claim("aud", aud)
+        .claim("sub", "user-1")
+        .expires_in(600)
+        .sign()
+        .unwrap()
+}
+
 impl Two {
     fn token_a(&self) -> String {
-        self.keys
-            .rsa
-            .token()
-            .claim("iss", self.a.issuer())
-            .claim("aud", AUDIENCE)
-            .claim("sub", "alice")
-            .expires_in(600)
-            .sign()
-            .unwrap()
+        signed(&self.keys.rsa, self.a.issuer(), AUDIENCE)
     }
 
     fn token_b(&self) -> String {
-        self.keys
-            .next
-            .token()
-            .claim("iss", self.b.issuer())
-            .claim("aud", "https://b-api")
-            .claim("sub", "bob")
-            .expires_in(600)
-            .sign()
-            .unwrap()
+        signed(&self.keys.next, self.b.issuer(), "https://b-api")
     }
 }
 
@@ -103,28 +99,12 @@ async fn each_issuer_verifies_its_own_tokens_with_its_own_keys_and_audiences() {
         .assert_ok(PRIVATE);
 
     // b's key does not verify a token that names a: a's JWKS has no such kid.
-    let crossed = two
-        .keys
-        .next
-        .token()
-        .claim("iss", two.a.issuer())
-        .claim("aud", AUDIENCE)
-        .expires_in(600)
-        .sign()
-        .unwrap();
+    let crossed = signed(&two.keys.next, two.a.issuer(), AUDIENCE);
     get(&two.base, "/api/private", Some(&crossed))
         .await
         .assert_invalid_token("no key matches the token's kid");
     // Audiences are per issuer: b's tokens must name b's.
-    let wrong_audience = two
-        .keys
-        .next
-        .token()
-        .claim("iss", two.b.issuer())
-        .claim("aud", AUDIENCE)
-        .expires_in(600)
-        .sign()
-        .unwrap();
+    let wrong_audience = signed(&two.keys.next, two.b.issuer(), AUDIENCE);
     get(&two.base, "/api/private", Some(&wrong_audience))
         .await
         .assert_invalid_token("unexpected 'aud' value");
@@ -190,13 +170,7 @@ async fn an_unlisted_iss_is_refused_with_no_fetch_at_all() {
         json!(["https://evil.example/"]),
         json!(null),
     ] {
-        let token = rogue
-            .token()
-            .claim("iss", iss.clone())
-            .claim("aud", AUDIENCE)
-            .expires_in(600)
-            .sign()
-            .unwrap();
+        let token = signed(&rogue, iss.clone(), AUDIENCE);
         get(&two.base, "/api/private", Some(&token))
             .await
             .assert_invalid_token("unexpected 'iss' value");
@@ -231,25 +205,11 @@ async fn a_configured_issuer_matches_with_or_without_its_trailing_slash() {
     readyz_until(&base, |r| r.json()["status"] == "ready").await;
 
     for iss in [a.issuer(), unslashed.clone()] {
-        let token = keys
-            .rsa
-            .token()
-            .claim("iss", iss.clone())
-            .claim("aud", AUDIENCE)
-            .expires_in(600)
-            .sign()
-            .unwrap();
+        let token = signed(&keys.rsa, iss.clone(), AUDIENCE);
         let reply = get(&base, "/api/private", Some(&token)).await;
         assert_eq!(reply.status, 200, "{iss}: {reply:?}");
     }
-    let doubled = keys
-        .rsa
-        .token()
-        .claim("iss", format!("{unslashed}//"))
-        .claim("aud", AUDIENCE)
-        .expires_in(600)
-        .sign()
-        .unwrap();
+    let doubled = signed(&keys.rsa, format!("{unslashed}//"), AUDIENCE);
     get(&base, "/api/private", Some(&doubled))
         .await
         .assert_invalid_token("unexpected 'iss' value");
