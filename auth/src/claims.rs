@@ -28,8 +28,9 @@ struct Inner {
     sub: Option<String>,
     scopes: Vec<String>,
     permissions: Vec<String>,
-    /// The scopes that the configured scope claims grant, in claim order.
-    granted: Vec<String>,
+    scp: Vec<String>,
+    /// Which of `scope`, `permissions`, `scp` (in [`ScopeClaim::ALL`] order) grant scopes.
+    granting: [bool; 3],
     all: Map<String, Value>,
 }
 
@@ -126,26 +127,12 @@ impl Claims {
             Some(Value::Array(items)) => strings(items).ok_or(TokenError::InvalidScopes)?,
             Some(_) => return Err(TokenError::InvalidScopes),
         };
-        let mut granted = Vec::new();
-        for claim in ScopeClaim::ALL {
-            if granting.contains(&claim) {
-                let values = match claim {
-                    ScopeClaim::Scope => &scopes,
-                    ScopeClaim::Permissions => &permissions,
-                    ScopeClaim::Scp => &scp,
-                };
-                for value in values {
-                    if !granted.contains(value) {
-                        granted.push(value.clone());
-                    }
-                }
-            }
-        }
         Ok(Self(Arc::new(Inner {
             sub,
             scopes,
             permissions,
-            granted,
+            scp,
+            granting: ScopeClaim::ALL.map(|claim| granting.contains(&claim)),
             all,
         })))
     }
@@ -165,16 +152,31 @@ impl Claims {
         &self.0.permissions
     }
 
-    /// The scopes the token grants: those of every claim configured to grant scopes, without
-    /// repeats.
-    pub fn granted_scopes(&self) -> &[String] {
-        &self.0.granted
+    /// The scopes the token grants: those of every claim configured to grant scopes, in the
+    /// order `scope`, `permissions`, `scp`, without repeats.
+    pub fn granted_scopes(&self) -> Vec<&str> {
+        let mut granted: Vec<&str> = Vec::new();
+        for scope in self.granting().flatten() {
+            if !granted.contains(&scope.as_str()) {
+                granted.push(scope);
+            }
+        }
+        granted
     }
 
     /// Whether the token grants `scope` (see [`Claims::granted_scopes`]). Comparison is exact
     /// and case-sensitive.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.0.granted.iter().any(|s| s == scope)
+        self.granting().flatten().any(|s| s == scope)
+    }
+
+    /// The values of each claim that grants scopes.
+    fn granting(&self) -> impl Iterator<Item = &Vec<String>> {
+        let inner = &*self.0;
+        [&inner.scopes, &inner.permissions, &inner.scp]
+            .into_iter()
+            .zip(inner.granting)
+            .filter_map(|(values, grants)| grants.then_some(values))
     }
 
     /// Every claim of the payload.
@@ -195,7 +197,7 @@ impl fmt::Debug for Claims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Claims")
             .field("sub", &self.0.sub)
-            .field("scopes", &self.0.granted)
+            .field("scopes", &self.granted_scopes())
             .finish_non_exhaustive()
     }
 }

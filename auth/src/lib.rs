@@ -29,7 +29,7 @@
 //!         web::resource("/api/whoami")
 //!             // Anonymous callers get `None`; a bad token is still 401, an outage 503.
 //!             .route(web::get().to(|claims: Option<Claims>| async move {
-//!                 HttpResponse::Ok().body(format!("{:?}", claims.map(|c| c.granted_scopes().to_vec())))
+//!                 HttpResponse::Ok().body(claims.map_or("anonymous".to_owned(), |c| c.granted_scopes().join(" ")))
 //!             }))
 //!             .wrap(RequireAuth::new(authenticator).optional()),
 //!     );
