@@ -47,31 +47,32 @@ pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
 
 /// One issuer's state: `status` and what explains it.
 fn state_fields(readiness: &Readiness) -> Map<String, Value> {
-    let status = readiness.reason();
-    let body = match readiness {
+    let mut fields = Map::new();
+    let mut field = |name: &str, value: Value| fields.insert(name.to_owned(), value);
+    field("status", json!(readiness.reason()));
+    match readiness {
         Readiness::Ready { keys, age } => {
-            json!({ "status": status, "keys": keys, "age_secs": age.as_secs() })
+            field("keys", json!(keys));
+            field("age_secs", json!(age.as_secs()));
         }
         Readiness::Stale {
             keys,
             age,
             failing_for,
             last_error,
-        } => json!({
-            "status": status,
-            "keys": keys,
-            "age_secs": age.as_secs(),
-            "failing_for_secs": failing_for.as_secs(),
-            "last_error": &**last_error,
-        }),
-        Readiness::NoUsableKeys { age } => json!({ "status": status, "age_secs": age.as_secs() }),
-        Readiness::NotLoaded { last_error } => {
-            json!({ "status": status, "last_error": last_error.as_deref() })
+        } => {
+            field("keys", json!(keys));
+            field("age_secs", json!(age.as_secs()));
+            field("failing_for_secs", json!(failing_for.as_secs()));
+            field("last_error", json!(&**last_error));
         }
-        Readiness::FetcherDown => json!({ "status": status }),
-    };
-    match body {
-        Value::Object(fields) => fields,
-        _ => Map::new(),
+        Readiness::NoUsableKeys { age } => {
+            field("age_secs", json!(age.as_secs()));
+        }
+        Readiness::NotLoaded { last_error } => {
+            field("last_error", json!(last_error.as_deref()));
+        }
+        Readiness::FetcherDown => {}
     }
+    fields
 }
