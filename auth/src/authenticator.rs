@@ -116,7 +116,8 @@ impl Default for AuthenticatorBuilder {
 }
 
 impl AuthenticatorBuilder {
-    /// The issuer that `iss` must equal exactly, such as `https://tenant.auth0.com/`.
+    /// The issuer that `iss` must name, such as `https://tenant.auth0.com/`: exactly, or but for
+    /// one trailing slash. [`AuthenticatorBuilder::trust`] adds more.
     #[must_use]
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
