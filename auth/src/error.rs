@@ -28,6 +28,16 @@ pub enum AuthError {
         /// Whether any one of the scopes would do.
         one_of: bool,
     },
+    /// A valid token whose authentication event does not meet the route's RFC 9470 rule: the
+    /// wrong `acr`, or an `auth_time` too long ago (or missing). 401
+    /// `insufficient_user_authentication`, whose challenge names `acr_values` or `max_age`.
+    #[error("a stronger or more recent authentication is required")]
+    InsufficientUserAuthentication {
+        /// The acceptable `acr` values, space-separated.
+        acr_values: Option<String>,
+        /// The longest time since the user authenticated, in seconds.
+        max_age: Option<u64>,
+    },
     /// A valid token whose claims fail a route's claim rule ([`crate::Policy`]). 403 with no
     /// challenge: the token is fine and its scopes are not at fault, so neither another token
     /// nor another scope would help.

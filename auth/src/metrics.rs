@@ -229,6 +229,9 @@ fn refused(error: &AuthError) -> CheckLabels {
         AuthError::InvalidRequest(why) => ("invalid_request", Some(request_reason(*why))),
         AuthError::InvalidToken(why) => ("invalid_token", Some(token_reason(*why))),
         AuthError::InsufficientScope { .. } => ("insufficient_scope", None),
+        AuthError::InsufficientUserAuthentication { .. } => {
+            ("insufficient_user_authentication", None)
+        }
         AuthError::Forbidden { .. } => ("forbidden", None),
         AuthError::KeysUnavailable { .. } => ("unavailable", None),
     };

@@ -1,8 +1,10 @@
 //! What a route requires of a valid token beyond its validity: scopes (all of a set, or any
-//! one of a set) and claim predicates. Scope rules are checked first, so that a caller who
-//! lacks a scope is told so (403 `insufficient_scope`, which a client can fix by asking for the
-//! scope); then claim rules (403 with no challenge: another token of the same caller would not
-//! help).
+//! one of a set), how the user authenticated (RFC 9470 step-up: `acr` and `auth_time`), and
+//! claim predicates. Scope rules are checked first, so that a caller who lacks a scope is told
+//! so (403 `insufficient_scope`, which a client can fix by asking for the scope); then
+//! authentication rules (401 `insufficient_user_authentication`, which a client fixes by
+//! authenticating again, as the challenge says); then claim rules (403 with no challenge:
+//! another token of the same caller would not help).
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,7 +29,17 @@ use crate::error::AuthError;
 #[derive(Clone, Default)]
 pub struct Policy {
     scopes: Vec<ScopeRule>,
+    authentication: Vec<AuthenticationRule>,
     claims: Vec<ClaimRule>,
+}
+
+/// An RFC 9470 requirement on the authentication event behind the token.
+#[derive(Debug, Clone)]
+enum AuthenticationRule {
+    /// `acr` must be one of these.
+    Acr(Vec<String>),
+    /// `auth_time` must be at most this many seconds ago.
+    MaxAge(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +79,25 @@ impl Policy {
         Self::with_scopes(ScopeRule::Any(scopes.into_iter().map(Into::into).collect()))
     }
 
+    /// Requires the user to have authenticated with one of `acr_values` (the token's `acr`
+    /// claim), as RFC 9470 step-up authentication asks. A failure is 401
+    /// `insufficient_user_authentication` with `acr_values="..."` in the challenge.
+    pub fn acr_values<I, S>(acr_values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let values = acr_values.into_iter().map(Into::into).collect();
+        Self::with_authentication(AuthenticationRule::Acr(values))
+    }
+
+    /// Requires the user to have authenticated at most `max_age_secs` ago (the token's
+    /// `auth_time` claim), as RFC 9470 asks. A failure is 401 `insufficient_user_authentication`
+    /// with `max_age="..."` in the challenge.
+    pub fn max_age(max_age_secs: u64) -> Self {
+        Self::with_authentication(AuthenticationRule::MaxAge(max_age_secs))
+    }
+
     /// Requires claim `name` to equal `value` exactly (JSON equality: `"1"` is not `1`).
     pub fn claim_equals(name: impl Into<String>, value: impl Into<Value>) -> Self {
         let (name, value) = (name.into(), value.into());
@@ -97,6 +128,7 @@ impl Policy {
     ) -> Self {
         Self {
             scopes: Vec::new(),
+            authentication: Vec::new(),
             claims: vec![ClaimRule {
                 description: description.into(),
                 test: Arc::new(test),
@@ -108,13 +140,14 @@ impl Policy {
     #[must_use]
     pub fn and(mut self, other: Self) -> Self {
         self.scopes.extend(other.scopes);
+        self.authentication.extend(other.authentication);
         self.claims.extend(other.claims);
         self
     }
 
     /// Whether the policy requires nothing beyond a valid token.
     pub fn is_empty(&self) -> bool {
-        self.scopes.is_empty() && self.claims.is_empty()
+        self.scopes.is_empty() && self.authentication.is_empty() && self.claims.is_empty()
     }
 
     /// Every scope the policy names, for a protected resource's `scopes_supported`.
@@ -127,16 +160,30 @@ impl Policy {
     fn with_scopes(rule: ScopeRule) -> Self {
         Self {
             scopes: vec![rule],
-            claims: Vec::new(),
+            ..Self::default()
         }
     }
 
-    /// Checks `claims`: scope rules first, then claim rules, in the order they were added.
+    fn with_authentication(rule: AuthenticationRule) -> Self {
+        Self {
+            authentication: vec![rule],
+            ..Self::default()
+        }
+    }
+
+    /// Checks `claims` at the current time: scope rules first, then authentication rules, then
+    /// claim rules, each in the order they were added.
     ///
     /// # Errors
     /// [`AuthError::InsufficientScope`] for the first scope rule that fails, else
+    /// [`AuthError::InsufficientUserAuthentication`] for the first authentication rule, else
     /// [`AuthError::Forbidden`] for the first claim rule that fails.
     pub fn check(&self, claims: &Claims) -> Result<(), AuthError> {
+        self.check_at(claims, crate::validation::now())
+    }
+
+    /// [`Policy::check`] at time `now` (a NumericDate).
+    fn check_at(&self, claims: &Claims, now: f64) -> Result<(), AuthError> {
         for rule in &self.scopes {
             let (satisfied, scopes, one_of) = match rule {
                 ScopeRule::All(scopes) => {
@@ -153,6 +200,37 @@ impl Policy {
                 });
             }
         }
+        for rule in &self.authentication {
+            let all = claims.all();
+            let met = match rule {
+                AuthenticationRule::Acr(values) => all
+                    .get("acr")
+                    .and_then(Value::as_str)
+                    .is_some_and(|acr| values.iter().any(|v| v == acr)),
+                AuthenticationRule::MaxAge(max_age) => all
+                    .get("auth_time")
+                    .and_then(Value::as_f64)
+                    .is_some_and(|at| {
+                        #[allow(clippy::cast_precision_loss)]
+                        let max_age = *max_age as f64;
+                        now - at <= max_age
+                    }),
+            };
+            if !met {
+                return Err(match rule {
+                    AuthenticationRule::Acr(values) => AuthError::InsufficientUserAuthentication {
+                        acr_values: Some(values.join(" ")),
+                        max_age: None,
+                    },
+                    AuthenticationRule::MaxAge(max_age) => {
+                        AuthError::InsufficientUserAuthentication {
+                            acr_values: None,
+                            max_age: Some(*max_age),
+                        }
+                    }
+                });
+            }
+        }
         match self.claims.iter().find(|rule| !(rule.test)(claims)) {
             Some(rule) => Err(AuthError::Forbidden {
                 requirement: rule.description.clone(),
@@ -166,6 +244,7 @@ impl fmt::Debug for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Policy")
             .field("scopes", &self.scopes)
+            .field("authentication", &self.authentication)
             .field(
                 "claims",
                 &self

@@ -19,6 +19,7 @@ impl AuthError {
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::InsufficientUserAuthentication { .. } => Some("insufficient_user_authentication"),
             Self::KeysUnavailable { .. } => Some("temporarily_unavailable"),
         }
     }
@@ -40,6 +41,18 @@ impl AuthError {
             Self::InsufficientScope { scope, .. } => {
                 challenge.error(self.code()?, &self.to_string());
                 challenge.param("scope", scope);
+            }
+            Self::InsufficientUserAuthentication {
+                acr_values,
+                max_age,
+            } => {
+                challenge.error(self.code()?, &self.to_string());
+                if let Some(acr_values) = acr_values {
+                    challenge.param("acr_values", acr_values);
+                }
+                if let Some(max_age) = max_age {
+                    challenge.param("max_age", &max_age.to_string());
+                }
             }
             Self::Forbidden { .. } | Self::KeysUnavailable { .. } => return None,
         }
@@ -70,9 +83,10 @@ impl AuthError {
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::OtherScheme | Self::InvalidToken(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::MissingToken
+            | Self::OtherScheme
+            | Self::InvalidToken(_)
+            | Self::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } | Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -227,6 +241,23 @@ mod tests {
             body["message"],
             "insufficient scope, requires one of read:messages admin"
         );
+    }
+
+    #[test]
+    fn insufficient_user_authentication_is_401_naming_what_would_do() {
+        let (status, challenge, _, body) = answer(&AuthError::InsufficientUserAuthentication {
+            acr_values: Some("urn:mfa".into()),
+            max_age: Some(300),
+        });
+
+        assert_eq!(status, 401);
+        assert_eq!(
+            challenge.as_deref(),
+            Some(
+                r#"Bearer realm="api", error="insufficient_user_authentication", error_description="a stronger or more recent authentication is required", acr_values="urn:mfa", max_age="300""#
+            )
+        );
+        assert_eq!(body["error"], "insufficient_user_authentication");
     }
 
     #[test]

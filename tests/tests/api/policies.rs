@@ -1,5 +1,6 @@
 //! Route policies over HTTP, on routes of our own built with the `auth` crate: all-of and any-of
-//! scope sets, claim rules, and which claims grant scopes (`scp` as a string and an array).
+//! scope sets, RFC 9470 step-up rules, claim rules, and which claims grant scopes (`scp` as a
+//! string and an array).
 
 use actix_web::{HttpResponse, web};
 use auth::{Authenticator, Claims, Policy, RequireAuth, ScopeClaim};
@@ -50,12 +51,17 @@ async fn policy_routes(app: &TestApp) -> String {
                 claims.all().get("email_verified") == Some(&json!(true))
             }),
         ))
+        .service(guarded("/mfa", Policy::acr_values([MFA])))
+        .service(guarded("/recent", Policy::max_age(300)))
         .service(guarded(
             "/combined",
             Policy::claim_equals("org_id", "org_1").and(Policy::scope("read:messages")),
         ));
     })
 }
+
+/// An `acr` value for multi-factor authentication (`OpenID` PAPE).
+const MFA: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
 
 async fn get(base: &str, path: &str, token: &str) -> Reply {
     send_to(
@@ -191,6 +197,53 @@ async fn a_closure_rule_decides_and_its_description_is_the_message() {
         unverified.json()["message"],
         "the token does not meet this route's requirement: a verified email"
     );
+}
+
+#[actix_web::test]
+async fn step_up_rules_answer_rfc_9470_insufficient_user_authentication() {
+    let app = spawn_app().await;
+    let base = policy_routes(&app).await;
+    let now = auth::mint::now_secs();
+
+    assert_eq!(
+        get(&base, "/mfa", &token(&app, &json!({ "acr": MFA })))
+            .await
+            .status,
+        200
+    );
+    for claims in [json!({ "acr": "pwd" }), json!({})] {
+        let refused = get(&base, "/mfa", &token(&app, &claims)).await;
+        refused.assert_error(
+            401,
+            "insufficient_user_authentication",
+            "a stronger or more recent authentication is required",
+        );
+        assert_eq!(
+            refused.challenge().param("acr_values"),
+            Some(MFA),
+            "{claims}"
+        );
+    }
+
+    let recent = token(&app, &json!({ "auth_time": now - 60 }));
+    assert_eq!(get(&base, "/recent", &recent).await.status, 200);
+    for claims in [
+        json!({ "auth_time": now - 3600 }),
+        json!({}),
+        json!({ "auth_time": "x" }),
+    ] {
+        let refused = get(&base, "/recent", &token(&app, &claims)).await;
+        refused.assert_error(
+            401,
+            "insufficient_user_authentication",
+            "a stronger or more recent authentication is required",
+        );
+        assert_eq!(
+            refused.challenge().param("max_age"),
+            Some("300"),
+            "{claims}"
+        );
+    }
 }
 
 #[actix_web::test]
