@@ -414,12 +414,21 @@ impl Authenticator {
         Ok(claims)
     }
 
-    /// The issuer whose keys may verify the token. With one issuer, that one: its `iss` is
-    /// checked after the signature, as ever. With several, the unverified `iss` picks one
-    /// before any fetch, and an `iss` that names none is refused here, with no network traffic.
+    /// The issuer whose keys may verify the token. With several, the unverified `iss` picks
+    /// one. With one, the `iss` is read first only when the token's key would need a fetch;
+    /// otherwise it is checked after the signature, as ever. Either way an `iss` that names no
+    /// trusted issuer is refused here, before it can cause any network traffic.
     fn select(&self, token: &Unverified<'_>) -> Result<(usize, &Trusted), TokenError> {
         let issuers = &self.inner.issuers;
         if let [only] = issuers.as_slice() {
+            let names_it = || {
+                token
+                    .issuer()
+                    .is_some_and(|iss| issuer_matches(&only.validator.issuer, &iss))
+            };
+            if !only.keys.knows(token.kid.as_deref()) && !names_it() {
+                return Err(TokenError::Issuer);
+            }
             return Ok((0, only));
         }
         let iss = token.issuer().ok_or(TokenError::Issuer)?;

@@ -336,6 +336,12 @@ impl JwksCache {
         }
     }
 
+    /// Whether the usable key set holds `kid` (or, for a token without one, whether any usable
+    /// set is loaded): if not, verifying the token would need a fetch.
+    pub(crate) fn knows(&self, kid: Option<&str>) -> bool {
+        self.state.borrow().knows(kid, Instant::now())
+    }
+
     /// The usable key set, if any, without fetching.
     pub(crate) fn current(&self) -> Option<Arc<KeySet>> {
         self.state.borrow().usable_keys(Instant::now()).cloned()

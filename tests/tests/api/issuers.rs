@@ -195,6 +195,36 @@ async fn an_unlisted_iss_is_refused_with_no_fetch_at_all() {
 }
 
 #[actix_web::test]
+async fn with_one_issuer_too_an_unlisted_iss_never_causes_a_fetch() {
+    let app = tests::spawn_app().await;
+    let fetches = || (app.issuer.jwks_fetches(), app.issuer.discovery_fetches());
+    let (jwks, discovery) = fetches();
+    // An unknown kid, which would refetch the JWKS if the token named the issuer.
+    let rogue = Keys::load().rogue.with_kid("never-published");
+
+    for iss in ["https://evil.example/", "http://169.254.169.254/"] {
+        get(
+            &app.address,
+            "/api/private",
+            Some(&signed(&rogue, iss, AUDIENCE)),
+        )
+        .await
+        .assert_invalid_token("unexpected 'iss' value");
+    }
+
+    assert_eq!(fetches(), (jwks, discovery));
+    // The same unknown kid naming the issuer does refetch, once.
+    get(
+        &app.address,
+        "/api/private",
+        Some(&signed(&rogue, app.issuer.issuer(), AUDIENCE)),
+    )
+    .await
+    .assert_invalid_token("no key matches the token's kid");
+    assert_eq!(fetches(), (jwks + 1, discovery));
+}
+
+#[actix_web::test]
 async fn a_configured_issuer_matches_with_or_without_its_trailing_slash() {
     let keys = Keys::load();
     let a = MockIssuer::start(&[&keys.rsa]).await;
