@@ -189,7 +189,8 @@ impl Claims {
     /// # Errors
     /// When the claims do not fit `T`.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(&Value::Object(self.0.all.clone()))
+        // Reads the shared map in place: no copy of the claims.
+        T::deserialize(&self.0.all)
     }
 }
 

@@ -406,9 +406,3 @@ fn counter(
     let value = ConstCounter::new(counter.get());
     value.encode(encoder.encode_descriptor(name, help, None, value.metric_type())?)
 }
-
-// The registry holds the collector across threads.
-const _: () = {
-    const fn send_and_sync<T: Send + Sync>() {}
-    send_and_sync::<Arc<Metrics>>();
-};

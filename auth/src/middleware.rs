@@ -118,7 +118,8 @@ trait Check: Clone + 'static {
     /// Ok with claims to store for the handler, or Ok(None) to pass the request on as it is.
     fn check(&self, req: &ServiceRequest) -> Self::Outcome;
 
-    /// The RFC 9728 metadata URL that refusals' challenges name.
+    /// The RFC 9728 metadata URL that refusals' challenges name; read when the middleware is
+    /// built, not per request.
     fn resource_metadata(&self) -> Option<Arc<str>> {
         None
     }
@@ -166,22 +167,18 @@ impl Check for RequireAuth {
                 this.authenticator
                     .verify_uncached(token_text(&value, range)?, digest)
                     .await
-            };
-            let verdict = verdict.await;
+            }
+            .await;
             this.answer(verdict, false)
         })
     }
 
     fn resource_metadata(&self) -> Option<Arc<str>> {
-        self.metadata()
+        self.authenticator.resource_metadata()
     }
 }
 
 impl RequireAuth {
-    fn metadata(&self) -> Option<Arc<str>> {
-        self.authenticator.resource_metadata()
-    }
-
     /// The answer for a token's `verdict` (`cached` when the token cache gave it), after the
     /// scope check, counted in the authenticator's metrics.
     fn answer(
@@ -224,6 +221,7 @@ macro_rules! transform_for {
                 ready(Ok(Checked {
                     service: Rc::new(service),
                     check: self.clone(),
+                    metadata: self.resource_metadata().map(|url| Rc::from(&*url)),
                 }))
             }
         }
@@ -238,6 +236,8 @@ transform_for!(RequireScope);
 pub struct Checked<S, C> {
     service: Rc<S>,
     check: C,
+    /// The RFC 9728 metadata URL for refusals' challenges, read once per worker.
+    metadata: Option<Rc<str>>,
 }
 
 impl<S, B, C> Service<ServiceRequest> for Checked<S, C>
@@ -254,7 +254,7 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let check = self.check.check(&req);
-        let metadata = self.check.resource_metadata();
+        let metadata = self.metadata.clone();
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             match check.await {

@@ -42,6 +42,37 @@ enum AuthenticationRule {
     MaxAge(u64),
 }
 
+impl AuthenticationRule {
+    /// The refusal when `claims` do not meet the rule. Reads the clock only for `MaxAge`.
+    fn unmet(&self, claims: &Claims) -> Option<AuthError> {
+        let all = claims.all();
+        match self {
+            Self::Acr(values) => {
+                let met = all
+                    .get("acr")
+                    .and_then(Value::as_str)
+                    .is_some_and(|acr| values.iter().any(|v| v == acr));
+                (!met).then(|| AuthError::InsufficientUserAuthentication {
+                    acr_values: Some(values.join(" ")),
+                    max_age: None,
+                })
+            }
+            Self::MaxAge(max_age) => {
+                #[allow(clippy::cast_precision_loss)]
+                let limit = *max_age as f64;
+                let met = all
+                    .get("auth_time")
+                    .and_then(Value::as_f64)
+                    .is_some_and(|at| crate::validation::now() - at <= limit);
+                (!met).then_some(AuthError::InsufficientUserAuthentication {
+                    acr_values: None,
+                    max_age: Some(*max_age),
+                })
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum ScopeRule {
     All(Vec<String>),
@@ -171,19 +202,14 @@ impl Policy {
         }
     }
 
-    /// Checks `claims` at the current time: scope rules first, then authentication rules, then
-    /// claim rules, each in the order they were added.
+    /// Checks `claims`: scope rules first, then authentication rules (at the current time),
+    /// then claim rules, each in the order they were added.
     ///
     /// # Errors
     /// [`AuthError::InsufficientScope`] for the first scope rule that fails, else
     /// [`AuthError::InsufficientUserAuthentication`] for the first authentication rule, else
     /// [`AuthError::Forbidden`] for the first claim rule that fails.
     pub fn check(&self, claims: &Claims) -> Result<(), AuthError> {
-        self.check_at(claims, crate::validation::now())
-    }
-
-    /// [`Policy::check`] at time `now` (a NumericDate).
-    fn check_at(&self, claims: &Claims, now: f64) -> Result<(), AuthError> {
         for rule in &self.scopes {
             let (satisfied, scopes, one_of) = match rule {
                 ScopeRule::All(scopes) => {
@@ -200,36 +226,12 @@ impl Policy {
                 });
             }
         }
-        for rule in &self.authentication {
-            let all = claims.all();
-            let met = match rule {
-                AuthenticationRule::Acr(values) => all
-                    .get("acr")
-                    .and_then(Value::as_str)
-                    .is_some_and(|acr| values.iter().any(|v| v == acr)),
-                AuthenticationRule::MaxAge(max_age) => all
-                    .get("auth_time")
-                    .and_then(Value::as_f64)
-                    .is_some_and(|at| {
-                        #[allow(clippy::cast_precision_loss)]
-                        let max_age = *max_age as f64;
-                        now - at <= max_age
-                    }),
-            };
-            if !met {
-                return Err(match rule {
-                    AuthenticationRule::Acr(values) => AuthError::InsufficientUserAuthentication {
-                        acr_values: Some(values.join(" ")),
-                        max_age: None,
-                    },
-                    AuthenticationRule::MaxAge(max_age) => {
-                        AuthError::InsufficientUserAuthentication {
-                            acr_values: None,
-                            max_age: Some(*max_age),
-                        }
-                    }
-                });
-            }
+        if let Some(refusal) = self
+            .authentication
+            .iter()
+            .find_map(|rule| rule.unmet(claims))
+        {
+            return Err(refusal);
         }
         match self.claims.iter().find(|rule| !(rule.test)(claims)) {
             Some(rule) => Err(AuthError::Forbidden {
