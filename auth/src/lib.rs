@@ -83,3 +83,4 @@ pub use jwks::{JwksConfig, Readiness, check_url};
 pub use middleware::{Checked, RequireAuth, RequireScope};
 pub use policy::Policy;
 pub use response::REALM;
+pub use validation::issuer_matches;

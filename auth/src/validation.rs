@@ -216,7 +216,7 @@ impl Validator {
 /// Whether `iss` names the `configured` issuer: exactly, or but for one trailing slash on
 /// either side (`https://tenant.example.com` and `https://tenant.example.com/`). Nothing else is
 /// forgiven: not case, not scheme, not a second slash.
-pub(crate) fn issuer_matches(configured: &str, iss: &str) -> bool {
+pub fn issuer_matches(configured: &str, iss: &str) -> bool {
     iss == configured || trim_slash(iss) == trim_slash(configured)
 }
 

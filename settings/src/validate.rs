@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use auth::{Algorithm, UrlKind, check_url};
+use auth::{Algorithm, UrlKind, check_url, issuer_matches};
 use url::Url;
 
 use crate::error::SettingsError;
@@ -234,14 +234,14 @@ impl AuthSettings {
                 entry.jwks_uri.as_ref(),
             )
             .unwrap_or_default();
-            let normal = issuer.trim_end_matches('/').to_owned();
-            if seen.contains(&normal) {
+            // Compared as tokens' `iss` is, so that a trailing slash does not make two.
+            if seen.iter().any(|other| issuer_matches(other, &issuer)) {
                 return Err(SettingsError::invalid(
                     &format!("{prefix}issuer"),
                     format!("{issuer:?} is listed twice"),
                 ));
             }
-            seen.push(normal);
+            seen.push(issuer);
         }
         Ok(())
     }

@@ -29,11 +29,14 @@ fn read_messages() -> Policy {
 
 /// Every scope a route requires, for the metadata's `scopes_supported`.
 pub fn scopes_supported() -> Vec<String> {
-    let mut scopes: Vec<String> = [read_messages()]
-        .iter()
-        .flat_map(|policy| policy.scopes().map(str::to_owned).collect::<Vec<_>>())
-        .collect();
-    scopes.dedup();
+    let mut scopes: Vec<String> = Vec::new();
+    for policy in [read_messages()] {
+        for scope in policy.scopes() {
+            if !scopes.iter().any(|known| known == scope) {
+                scopes.push(scope.to_owned());
+            }
+        }
+    }
     scopes
 }
 
