@@ -20,6 +20,9 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let settings = Settings::load()?;
     api::logging::init(settings.log.format);
+    for warning in settings.warnings() {
+        log::warn!("{warning}");
+    }
     let app = Application::build(&settings)?;
     log::info!(
         "listening on http://{}:{} ({} environment)",

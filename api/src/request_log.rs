@@ -50,6 +50,23 @@ fn request_id(req: &ServiceRequest) -> HeaderValue {
     HeaderValue::try_from(id).unwrap_or_else(|_| HeaderValue::from_static("-"))
 }
 
+/// `text` escaped for the text line's quoted request (`"` and `\` get a backslash), so that
+/// a path cannot close the quotes and forge the rest of the line. The JSON format escapes it
+/// on its own.
+fn quoted(text: &str) -> Cow<'_, str> {
+    if !text.contains(['"', '\\']) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        if matches!(c, '"' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    Cow::Owned(escaped)
+}
+
 /// The log target of request lines, so that `RUST_LOG=api::request=warn` can turn them off.
 pub const TARGET: &str = "api::request";
 
@@ -110,9 +127,25 @@ pub async fn request_log(
             status = status,
             duration_ms = duration_ms,
             request_id = request_id;
-            "{peer} \"{method} {path}\" {status} {bytes} {duration_ms:.6}ms rid={request_id}"
+            "{peer} \"{method} {}\" {status} {bytes} {duration_ms:.6}ms rid={request_id}",
+            quoted(&path)
         );
     }
     response.headers_mut().insert(REQUEST_ID, id);
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted;
+
+    #[test]
+    fn a_quote_in_the_path_cannot_close_the_quoted_request() {
+        assert_eq!(quoted("/api/public"), "/api/public");
+        assert_eq!(
+            quoted(r#"/a" 200 0 0ms rid=forged "x"#),
+            r#"/a\" 200 0 0ms rid=forged \"x"#
+        );
+        assert_eq!(quoted(r"/a\b"), r"/a\\b");
+    }
 }

@@ -18,7 +18,7 @@ use crate::dev_issuer::DevIssuer;
 use crate::metrics::{self, Metrics};
 use crate::request_log::request_log;
 use crate::routes;
-use crate::routes::metadata::ResourceMetadata;
+use crate::routes::metadata::{Location, ResourceMetadata};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -55,13 +55,11 @@ impl Application {
             .filter(|trust| !trust.is_empty())
             .ok_or_else(no_issuer_built_in)?;
 
-        let metadata = resource_metadata(settings, &trust);
-        let metadata_url = settings
-            .server
-            .public_url
-            .as_deref()
-            .map(routes::metadata::url);
+        let metadata = resource_metadata(settings);
+        let metadata_url = metadata.as_ref().map(|(location, _)| location.url.clone());
         let authenticator = authenticator(&settings.auth, trust, metadata_url)?;
+        let metadata =
+            metadata.map(|(location, document)| (location.path, web::Data::new(document)));
 
         let server_settings = &settings.server;
         let listener = bind(&server_settings.host, server_settings.port)?;
@@ -71,7 +69,7 @@ impl Application {
             .then(|| Metrics::new(&authenticator));
         let (metrics, metrics_server) = match (metrics, server_settings.metrics_port) {
             (Some(metrics), Some(metrics_port)) => {
-                let listener = bind(&server_settings.host, metrics_port)?;
+                let listener = bind(server_settings.metrics_host(), metrics_port)?;
                 let metrics_port = listener.local_addr()?.port();
                 let server = serve_metrics(listener, &metrics, settings)?;
                 (Some(metrics), Some((metrics_port, server)))
@@ -121,11 +119,17 @@ impl Application {
         if let Some((_, dev_server)) = self.dev_issuer {
             actix_web::rt::spawn(dev_server);
         }
-        match self.metrics {
-            // Both stop on the same signal; the API's server decides the exit status.
-            Some((_, metrics)) => futures_util::future::join(self.server, metrics).await.0,
-            None => self.server.await,
-        }
+        let Some((_, metrics)) = self.metrics else {
+            return self.server.await;
+        };
+        // The metrics server ignores signals: on SIGTERM actix stops the whole runtime once a
+        // server has shut down, which would cut the API's in-flight requests short. It stops
+        // after the API, whose server decides the exit status.
+        let metrics_handle = metrics.handle();
+        actix_web::rt::spawn(metrics);
+        let stopped = self.server.await;
+        metrics_handle.stop(true).await;
+        stopped
     }
 }
 
@@ -159,25 +163,16 @@ fn no_issuer_built_in() -> SettingsError {
     )
 }
 
-/// The protected resource metadata (RFC 9728) for the trusted issuers.
-fn resource_metadata(settings: &Settings, trust: &[Trusted]) -> ResourceMetadata {
-    ResourceMetadata {
-        resource: settings
-            .server
-            .public_url
-            .clone()
-            .or_else(|| trust.first()?.audiences.first().cloned())
-            .unwrap_or_default(),
-        authorization_servers: trust.iter().map(|one| one.issuer.clone()).collect(),
+/// The protected resource metadata (RFC 9728) and where it is published: only when
+/// `server.public_url` names the resource.
+fn resource_metadata(settings: &Settings) -> Option<(Location, ResourceMetadata)> {
+    let resource = settings.server.public_url.clone()?;
+    let location = routes::metadata::location(&resource);
+    let document = ResourceMetadata {
+        resource,
         scopes_supported: routes::scopes_supported(),
-        bearer_methods_supported: ["header"],
-        resource_signing_alg_values_supported: settings
-            .auth
-            .algorithms
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-    }
+    };
+    Some((location, document))
 }
 
 /// Step 2: the authenticator for the trusted issuers, with the rest of the auth settings;
@@ -192,12 +187,15 @@ fn authenticator(
         .leeway(settings.leeway())
         .scope_claims(settings.granting_claims())
         .token_cache_capacity(settings.token_cache_capacity)
+        .token_cache_max_bytes(settings.token_cache_max_bytes)
+        .require_at_jwt(settings.require_at_jwt)
         .max_token_bytes(settings.max_token_bytes)
         .jwks(JwksConfig {
             fetch_timeout: settings.jwks.fetch_timeout(),
             max_response_bytes: settings.jwks.max_response_bytes,
             max_age: settings.jwks.max_age(),
             cooldown: settings.jwks.cooldown(),
+            retry_max: settings.jwks.retry_max(),
             max_stale: settings.jwks.max_stale(),
         });
     for one in trust {
@@ -249,25 +247,26 @@ fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
 }
 
 /// Step 3: the routes and middleware, served on `listener`. With `metrics`, requests are
-/// measured, and `/metrics` is served here unless it has a `separate` listener.
+/// measured, and `/metrics` is served here unless it has a `separate` listener. `metadata` is
+/// the RFC 9728 document and its path, when published.
 fn run(
     listener: TcpListener,
     authenticator: Authenticator,
-    metadata: ResourceMetadata,
+    metadata: Option<(String, web::Data<ResourceMetadata>)>,
     metrics: Option<&Metrics>,
     separate: bool,
     settings: &Settings,
 ) -> std::io::Result<Server> {
     let origins = settings.server.cors_allowed_origins.clone();
-    let metadata = web::Data::new(metadata);
+    let public_path = metadata.as_ref().map(|(path, _)| path.clone());
     let http = metrics.map(Metrics::http);
     let registry = metrics.filter(|_| !separate).map(Metrics::registry);
     let mut server = HttpServer::new(move || {
         let app = App::new()
-            .wrap(cors(&origins))
+            .wrap(cors(&origins, public_path.clone()))
             // It also records the HTTP metrics, when they are app data.
             .wrap(from_fn(request_log))
-            .configure(|cfg| routes::configure(cfg, &authenticator, &metadata));
+            .configure(|cfg| routes::configure(cfg, &authenticator, metadata.as_ref()));
         let app = match &http {
             Some(http) => app.app_data(http.clone()),
             None => app,
@@ -301,6 +300,7 @@ fn serve_metrics(
     });
     Ok(server
         .workers(1)
+        .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .listen(listener)?
         .run())
@@ -311,11 +311,20 @@ fn metrics_route(cfg: &mut web::ServiceConfig, registry: &web::Data<Registry>) {
         .service(routes::get("/metrics", metrics::serve));
 }
 
-fn cors(origins: &[String]) -> Cors {
-    origins
-        .iter()
-        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+/// CORS: the configured origins everywhere, and any origin on the public metadata document
+/// at `public_path` (RFC 9728: clients in browsers read it from anywhere). Every answer lets
+/// scripts read `WWW-Authenticate`, which tells them how to authenticate.
+fn cors(origins: &[String], public_path: Option<String>) -> Cors {
+    let origins = origins.to_vec();
+    Cors::default()
+        .allowed_origin_fn(move |origin, request| {
+            public_path.as_deref() == Some(request.uri.path())
+                || origins
+                    .iter()
+                    .any(|allowed| origin.as_bytes() == allowed.as_bytes())
+        })
         .allowed_methods([Method::GET])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::WWW_AUTHENTICATE])
         .max_age(3600)
 }

@@ -36,6 +36,8 @@ impl Process {
             .env("APP_ENVIRONMENT", "production")
             .env("APP__SERVER__HOST", "127.0.0.1")
             .env("APP__SERVER__PORT", "0")
+            // Production serves /metrics on 9090 by default; tests run side by side.
+            .env("APP__SERVER__METRICS_PORT", "0")
             .env("APP__SERVER__SHUTDOWN_TIMEOUT_SECS", "10")
             .env("APP__AUTH__ISSUER", format!("{}/", issuer.uri()))
             .env("APP__AUTH__JWKS_URI", format!("{}/jwks.json", issuer.uri()))
@@ -137,7 +139,13 @@ async fn sigterm_lets_an_in_flight_request_finish_and_exits_0() {
     let (response, ()) = futures_util::join!(request, signal);
     let (exited_0, log) = api.wait();
 
-    assert_eq!(response.unwrap().status(), 200, "{log}");
+    // With /metrics on a port of its own, as production has it: its server must not end the
+    // process before the API's in-flight request is answered.
+    assert_eq!(
+        response.map(|r| r.status().as_u16()).ok(),
+        Some(200),
+        "{log}"
+    );
     assert!(exited_0, "{log}");
     assert!(log.contains("SIGTERM"), "{log}");
 }
@@ -217,4 +225,29 @@ async fn the_json_log_is_one_object_per_line_with_the_request_fields() {
     assert!(request["duration_ms"].is_f64(), "{request}");
     assert_eq!(request["request_id"], id.as_str());
     assert!(!log.contains(token.rsplit_once('.').unwrap().1));
+}
+
+#[actix_web::test]
+async fn the_text_log_escapes_a_quote_in_the_path_and_states_startup_warnings() {
+    use std::io::{Read, Write};
+    let key = key();
+    let issuer = issuer(&key, Duration::ZERO).await;
+    let api = Process::start(&issuer, "info");
+
+    // Raw bytes: a client library would percent-encode the quote.
+    let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{}", api.port)).unwrap();
+    stream
+        .write_all(b"GET /a\"b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    api.terminate();
+    let (_, log) = api.wait();
+
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(log.contains(r#""GET /a\"b" 404"#), "{log}");
+    assert!(
+        log.contains("`server.public_url` (APP__SERVER__PUBLIC_URL) is not set"),
+        "{log}"
+    );
 }

@@ -29,8 +29,32 @@ struct Inner {
 
 /// One trusted issuer: the claim rules for its tokens, and its keys.
 struct Trusted {
+    /// The issuer as configured.
+    configured: Arc<str>,
+    /// Whether its keys are found through discovery, which settles the exact issuer.
+    discovers: bool,
     validator: Validator,
     keys: JwksCache,
+}
+
+impl Trusted {
+    /// The one exact value that tokens' `iss` must equal: the discovery document's `issuer`
+    /// once read, else the configured issuer.
+    fn issuer(&self) -> Arc<str> {
+        self.keys
+            .discovered_issuer()
+            .unwrap_or_else(|| Arc::clone(&self.configured))
+    }
+
+    /// Whether an unverified `iss` names this issuer, to pick whose keys to try. Exact once
+    /// the issuer is settled; before discovery has run, its one trailing slash is still open.
+    fn named_by(&self, iss: &str) -> bool {
+        match self.keys.discovered_issuer() {
+            Some(exact) => *exact == *iss,
+            None if self.discovers => issuer_matches(&self.configured, iss),
+            None => *self.configured == *iss,
+        }
+    }
 }
 
 /// An issuer to trust besides (or instead of) the one set with
@@ -44,7 +68,9 @@ pub struct TrustedIssuer {
 }
 
 impl TrustedIssuer {
-    /// The issuer that `iss` must name, such as `https://login.example.com/`.
+    /// The issuer that `iss` must name exactly, such as `https://login.example.com/`. With
+    /// discovery (no [`TrustedIssuer::jwks_uri`]), the discovery document's `issuer` may differ
+    /// from it by one trailing slash, and then becomes the exact value.
     pub fn new(issuer: impl Into<String>) -> Self {
         Self {
             issuer: issuer.into(),
@@ -83,8 +109,10 @@ pub struct AuthenticatorBuilder {
     algorithms: Vec<Algorithm>,
     leeway: Duration,
     scope_claims: Vec<ScopeClaim>,
+    require_at_jwt: bool,
     jwks: JwksConfig,
     token_cache_capacity: usize,
+    token_cache_max_bytes: usize,
     max_token_bytes: usize,
     extra_roots_pem: Option<Vec<u8>>,
     resource_metadata: Option<String>,
@@ -92,6 +120,9 @@ pub struct AuthenticatorBuilder {
 
 /// The default number of verified tokens remembered.
 pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
+
+/// The default memory budget of the verified-token cache, in bytes: 32 MiB.
+pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// The default longest token accepted, in bytes: Node-based servers refuse 16 KiB headers.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -106,8 +137,10 @@ impl Default for AuthenticatorBuilder {
             algorithms: vec![Algorithm::RS256],
             leeway: Duration::from_secs(5),
             scope_claims: vec![ScopeClaim::Scope, ScopeClaim::Permissions],
+            require_at_jwt: false,
             jwks: JwksConfig::default(),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
+            token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             extra_roots_pem: None,
             resource_metadata: None,
@@ -116,8 +149,9 @@ impl Default for AuthenticatorBuilder {
 }
 
 impl AuthenticatorBuilder {
-    /// The issuer that `iss` must name, such as `https://tenant.auth0.com/`: exactly, or but for
-    /// one trailing slash. [`AuthenticatorBuilder::trust`] adds more.
+    /// The issuer that `iss` must name exactly, such as `https://tenant.auth0.com/`; see
+    /// [`TrustedIssuer::new`] for the one slash that discovery may settle.
+    /// [`AuthenticatorBuilder::trust`] adds more.
     #[must_use]
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
@@ -185,6 +219,15 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// Whether the header's `typ` must be `at+jwt` (RFC 9068); default false, which also
+    /// accepts `JWT` and no `typ`. Turn it on for issuers that always send `at+jwt`: an ID token
+    /// (`typ: JWT`) then can never pass as an access token, whatever its audience.
+    #[must_use]
+    pub fn require_at_jwt(mut self, required: bool) -> Self {
+        self.require_at_jwt = required;
+        self
+    }
+
     /// How the key set is fetched and kept.
     #[must_use]
     pub fn jwks(mut self, jwks: JwksConfig) -> Self {
@@ -196,6 +239,14 @@ impl AuthenticatorBuilder {
     #[must_use]
     pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
         self.token_cache_capacity = capacity;
+        self
+    }
+
+    /// The memory budget of the verified-token cache, in bytes (default 32 MiB): each entry is
+    /// weighed by the memory its claims take. Tokens over 4 KiB are never cached.
+    #[must_use]
+    pub fn token_cache_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.token_cache_max_bytes = max_bytes;
         self
     }
 
@@ -270,19 +321,24 @@ impl AuthenticatorBuilder {
                 FetchRecorder::new(Arc::clone(&metrics), &one.issuer),
             );
             let validator = Validator {
-                issuer: one.issuer,
                 audiences,
                 algorithms: self.algorithms.clone(),
                 leeway_secs: self.leeway.as_secs(),
                 scope_claims: self.scope_claims.clone(),
+                require_at_jwt: self.require_at_jwt,
             };
-            issuers.push(Trusted { validator, keys });
+            issuers.push(Trusted {
+                configured: Arc::from(one.issuer),
+                discovers: one.jwks_uri.is_none(),
+                validator,
+                keys,
+            });
         }
         Ok(Authenticator {
             inner: Arc::new(Inner {
                 max_token_bytes: self.max_token_bytes,
                 issuers,
-                verified: TokenCache::new(self.token_cache_capacity),
+                verified: TokenCache::new(self.token_cache_capacity, self.token_cache_max_bytes),
                 metrics,
                 resource_metadata: self.resource_metadata.map(Arc::from),
             }),
@@ -308,13 +364,31 @@ impl Authenticator {
     }
 
     /// Each trusted issuer, in configuration order, with whether its keys can verify tokens and
-    /// if not, why.
+    /// if not, why. Each is named by its exact value: as discovery states it, once read.
     pub fn issuer_states(&self) -> Vec<(String, Readiness)> {
         self.inner
             .issuers
             .iter()
-            .map(|trusted| (trusted.validator.issuer.clone(), trusted.keys.readiness()))
+            .map(|trusted| (trusted.issuer().to_string(), trusted.keys.readiness()))
             .collect()
+    }
+
+    /// Each trusted issuer's exact value, in configuration order: what tokens' `iss` must
+    /// equal, and what [`Claims::issuer`] reports.
+    pub fn issuers(&self) -> Vec<String> {
+        self.inner
+            .issuers
+            .iter()
+            .map(|trusted| trusted.issuer().to_string())
+            .collect()
+    }
+
+    /// The clock skew allowed on `exp`, `nbf` and, in [`crate::Policy::max_age`], `auth_time`.
+    pub(crate) fn leeway_secs(&self) -> u64 {
+        self.inner
+            .issuers
+            .first()
+            .map_or(0, |trusted| trusted.validator.leeway_secs)
     }
 
     /// The RFC 9728 metadata URL that challenges name, when configured.
@@ -330,6 +404,12 @@ impl Authenticator {
     /// How many verified tokens are remembered now (at most the configured capacity).
     pub fn cached_tokens(&self) -> usize {
         self.inner.verified.len()
+    }
+
+    /// The memory the remembered tokens are weighed at now, in bytes (at most the configured
+    /// budget).
+    pub fn cached_token_bytes(&self) -> u64 {
+        self.inner.verified.weight()
     }
 
     /// Verifies a token: shape, header, key, signature, then claims.
@@ -407,7 +487,11 @@ impl Authenticator {
             Selection::UnknownKid => return Err(TokenError::UnknownKid.into()),
             Selection::NoFit => return Err(TokenError::NoFittingKey.into()),
         };
-        let (claims, validity) = trusted.validator.verify(&unverified, &candidates, now())?;
+        let issuer = trusted.issuer();
+        let (claims, validity) =
+            trusted
+                .validator
+                .verify(&unverified, &candidates, &issuer, now())?;
         if let Some(digest) = digest {
             verified.insert(digest, claims.clone(), validity, index, &key_set);
         }
@@ -421,11 +505,7 @@ impl Authenticator {
     fn select(&self, token: &Unverified<'_>) -> Result<(usize, &Trusted), TokenError> {
         let issuers = &self.inner.issuers;
         if let [only] = issuers.as_slice() {
-            let names_it = || {
-                token
-                    .issuer()
-                    .is_some_and(|iss| issuer_matches(&only.validator.issuer, &iss))
-            };
+            let names_it = || token.issuer().is_some_and(|iss| only.named_by(&iss));
             if !only.keys.knows(token.kid.as_deref()) && !names_it() {
                 return Err(TokenError::Issuer);
             }
@@ -435,7 +515,7 @@ impl Authenticator {
         issuers
             .iter()
             .enumerate()
-            .find(|(_, trusted)| issuer_matches(&trusted.validator.issuer, &iss))
+            .find(|(_, trusted)| trusted.named_by(&iss))
             .ok_or(TokenError::Issuer)
     }
 }

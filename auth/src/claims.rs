@@ -82,6 +82,34 @@ impl FromStr for ScopeClaim {
     }
 }
 
+/// What a JSON map holds on the heap, about: each entry's key, value and tree-node share.
+fn map_bytes(map: &Map<String, Value>) -> usize {
+    /// A B-tree entry's share of its node, beyond the key and value themselves.
+    const NODE_SHARE: usize = 16;
+    map.iter()
+        .map(|(key, value)| {
+            NODE_SHARE
+                + std::mem::size_of::<String>()
+                + key.capacity()
+                + std::mem::size_of::<Value>()
+                + value_bytes(value)
+        })
+        .sum()
+}
+
+/// What a JSON value holds on the heap beyond its own inline size.
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+        Value::String(s) => s.capacity(),
+        Value::Array(items) => {
+            items.capacity() * std::mem::size_of::<Value>()
+                + items.iter().map(value_bytes).sum::<usize>()
+        }
+        Value::Object(map) => map_bytes(map),
+    }
+}
+
 /// Space-separated tokens, empty ones dropped.
 fn split_scopes(value: &str) -> impl Iterator<Item = String> + '_ {
     value
@@ -135,6 +163,31 @@ impl Claims {
             granting: ScopeClaim::ALL.map(|claim| granting.contains(&claim)),
             all,
         })))
+    }
+
+    /// The issuer that verified the token: its exact value, which `iss` equals. With several
+    /// issuers, a user is `(issuer, sub)`: two issuers may each have a user with the same `sub`.
+    pub fn issuer(&self) -> &str {
+        // Claims are made only after `iss` passed the issuer check, so it is always there.
+        self.0.all.get("iss").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// About how much memory the claims hold, in bytes, for the token cache's budget.
+    pub(crate) fn heap_bytes(&self) -> u64 {
+        let inner = &*self.0;
+        let strings = |values: &[String]| -> usize {
+            values
+                .iter()
+                .map(|s| std::mem::size_of::<String>() + s.capacity())
+                .sum()
+        };
+        let bytes = std::mem::size_of::<Inner>()
+            + inner.sub.as_ref().map_or(0, String::capacity)
+            + strings(&inner.scopes)
+            + strings(&inner.permissions)
+            + strings(&inner.scp)
+            + map_bytes(&inner.all);
+        u64::try_from(bytes).unwrap_or(u64::MAX)
     }
 
     /// The subject (`sub`), if the token names one.

@@ -107,7 +107,7 @@ pub enum TokenError {
     /// The signature does not verify.
     #[error("signature verification failed")]
     BadSignature,
-    /// `iss` is missing or differs from the configured issuer.
+    /// `iss` is missing or differs from the issuer, byte for byte.
     #[error("unexpected 'iss' value")]
     Issuer,
     /// `aud` is missing or names none of the configured audiences.
@@ -122,12 +122,16 @@ pub enum TokenError {
     /// `scope` is not a string, or `permissions` not an array of strings.
     #[error("invalid scope or permissions claim")]
     InvalidScopes,
-    /// `now > exp + leeway`.
+    /// `now >= exp + leeway`.
     #[error("token expired")]
     Expired,
     /// `now + leeway < nbf`.
     #[error("token not yet valid")]
     NotYetValid,
+    /// `cnf` binds the token to a key (DPoP `jkt` or mTLS `x5t#S256`) whose proof this API
+    /// does not check, so it cannot be accepted as a bearer token (RFC 9449 §7.2, RFC 8705 §3).
+    #[error("the token is sender-constrained (cnf) and cannot be used as a bearer token")]
+    SenderConstrained,
 }
 
 /// A NumericDate claim.

@@ -200,6 +200,13 @@ impl FetchRecorder {
         }
     }
 
+    /// Labels the fetches from now on with `issuer`: the exact form discovery found.
+    pub(crate) fn set_issuer(&mut self, issuer: &str) {
+        if self.issuer != issuer {
+            issuer.clone_into(&mut self.issuer);
+        }
+    }
+
     /// Counts one fetch of `document` and its duration.
     pub(crate) fn fetched(&self, document: Document, outcome: FetchOutcome, took: Duration) {
         self.metrics
@@ -266,6 +273,7 @@ fn token_reason(why: TokenError) -> &'static str {
         TokenError::InvalidScopes => "invalid_scopes",
         TokenError::Expired => "expired",
         TokenError::NotYetValid => "not_yet_valid",
+        TokenError::SenderConstrained => "sender_constrained",
     }
 }
 

@@ -75,7 +75,13 @@ impl RequireAuth {
     /// The claims, if they meet the policy (when there is one).
     fn granted(&self, claims: Claims) -> Result<Claims, AuthError> {
         match &self.policy {
-            Some(policy) => policy.check(&claims).map(|()| claims),
+            Some(policy) => policy
+                .check(
+                    &claims,
+                    crate::validation::now(),
+                    self.authenticator.leeway_secs(),
+                )
+                .map(|()| claims),
             None => Ok(claims),
         }
     }
@@ -123,7 +129,15 @@ trait Check: Clone + 'static {
     fn resource_metadata(&self) -> Option<Arc<str>> {
         None
     }
+
+    /// The scopes the route requires, space-separated, which 401 challenges name.
+    fn route_scopes(&self) -> Option<String> {
+        None
+    }
 }
+
+/// Never named in a challenge: a refresh-token grant, not a permission on this resource.
+const OFFLINE_ACCESS: &str = "offline_access";
 
 impl Check for RequireAuth {
     type Outcome = LocalBoxFuture<'static, Result<Option<Claims>, AuthError>>;
@@ -176,6 +190,17 @@ impl Check for RequireAuth {
     fn resource_metadata(&self) -> Option<Arc<str>> {
         self.authenticator.resource_metadata()
     }
+
+    fn route_scopes(&self) -> Option<String> {
+        let policy = self.policy.as_ref()?;
+        let mut scopes: Vec<&str> = Vec::new();
+        for scope in policy.scopes() {
+            if scope != OFFLINE_ACCESS && !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        (!scopes.is_empty()).then(|| scopes.join(" "))
+    }
 }
 
 impl RequireAuth {
@@ -222,6 +247,7 @@ macro_rules! transform_for {
                     service: Rc::new(service),
                     check: self.clone(),
                     metadata: self.resource_metadata().map(|url| Rc::from(&*url)),
+                    scopes: self.route_scopes().map(Rc::from),
                 }))
             }
         }
@@ -238,6 +264,8 @@ pub struct Checked<S, C> {
     check: C,
     /// The RFC 9728 metadata URL for refusals' challenges, read once per worker.
     metadata: Option<Rc<str>>,
+    /// The scopes the route requires, for 401 challenges.
+    scopes: Option<Rc<str>>,
 }
 
 impl<S, B, C> Service<ServiceRequest> for Checked<S, C>
@@ -255,6 +283,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let check = self.check.check(&req);
         let metadata = self.metadata.clone();
+        let scopes = self.scopes.clone();
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             match check.await {
@@ -266,7 +295,7 @@ where
                 }
                 Err(error) => {
                     log_refusal(&req, &error);
-                    let response = error.response(metadata.as_deref());
+                    let response = error.response(metadata.as_deref(), scopes.as_deref());
                     Ok(req.into_response(response).map_into_right_body())
                 }
             }

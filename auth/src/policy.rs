@@ -12,7 +12,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::claims::Claims;
-use crate::error::AuthError;
+use crate::error::{AuthError, TokenError};
+use crate::validation::issuer_matches;
 
 /// The requirements of a route. Build one with its constructors and combine them with
 /// [`Policy::and`]:
@@ -28,6 +29,8 @@ use crate::error::AuthError;
 /// ```
 #[derive(Clone, Default)]
 pub struct Policy {
+    /// Each rule lists the issuers it accepts; a token must meet every rule.
+    issuers: Vec<Vec<String>>,
     scopes: Vec<ScopeRule>,
     authentication: Vec<AuthenticationRule>,
     claims: Vec<ClaimRule>,
@@ -43,8 +46,9 @@ enum AuthenticationRule {
 }
 
 impl AuthenticationRule {
-    /// The refusal when `claims` do not meet the rule. Reads the clock only for `MaxAge`.
-    fn unmet(&self, claims: &Claims) -> Option<AuthError> {
+    /// The refusal when `claims` do not meet the rule at time `now`. An `auth_time` later than
+    /// `now + leeway_secs` fails too: an authentication in the future is no evidence.
+    fn unmet(&self, claims: &Claims, now: f64, leeway_secs: u64) -> Option<AuthError> {
         let all = claims.all();
         match self {
             Self::Acr(values) => {
@@ -59,11 +63,11 @@ impl AuthenticationRule {
             }
             Self::MaxAge(max_age) => {
                 #[allow(clippy::cast_precision_loss)]
-                let limit = *max_age as f64;
+                let (limit, leeway) = (*max_age as f64, leeway_secs as f64);
                 let met = all
                     .get("auth_time")
                     .and_then(Value::as_f64)
-                    .is_some_and(|at| crate::validation::now() - at <= limit);
+                    .is_some_and(|at| now - at <= limit && at <= now + leeway);
                 (!met).then_some(AuthError::InsufficientUserAuthentication {
                     acr_values: None,
                     max_age: Some(*max_age),
@@ -87,12 +91,28 @@ struct ClaimRule {
 }
 
 impl Policy {
+    /// Accepts only tokens from these issuers (compared with the configured issuers, a
+    /// trailing slash aside). With several trusted issuers run by different people, this keeps
+    /// a route to the tenants it serves. Any other issuer's token is 401 `invalid_token`,
+    /// "unexpected 'iss' value", as if the issuer were not trusted at all.
+    pub fn issuers<I, S>(issuers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            issuers: vec![issuers.into_iter().map(Into::into).collect()],
+            ..Self::default()
+        }
+    }
+
     /// Requires `scope`.
     pub fn scope(scope: impl Into<String>) -> Self {
         Self::all_scopes([scope])
     }
 
-    /// Requires every one of `scopes`. The refusal's `scope=` lists them all.
+    /// Requires every one of `scopes`. The refusal's `scope=` lists them all. An empty list
+    /// is never met (403): a route whose scope list came out empty fails closed.
     pub fn all_scopes<I, S>(scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -101,7 +121,8 @@ impl Policy {
         Self::with_scopes(ScopeRule::All(scopes.into_iter().map(Into::into).collect()))
     }
 
-    /// Requires at least one of `scopes`. The refusal's `scope=` lists the choices.
+    /// Requires at least one of `scopes`. The refusal's `scope=` lists the choices. An empty
+    /// list is never met.
     pub fn any_scope<I, S>(scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -158,18 +179,18 @@ impl Policy {
         test: impl Fn(&Claims) -> bool + Send + Sync + 'static,
     ) -> Self {
         Self {
-            scopes: Vec::new(),
-            authentication: Vec::new(),
             claims: vec![ClaimRule {
                 description: description.into(),
                 test: Arc::new(test),
             }],
+            ..Self::default()
         }
     }
 
     /// Requires this policy and `other`.
     #[must_use]
     pub fn and(mut self, other: Self) -> Self {
+        self.issuers.extend(other.issuers);
         self.scopes.extend(other.scopes);
         self.authentication.extend(other.authentication);
         self.claims.extend(other.claims);
@@ -178,7 +199,10 @@ impl Policy {
 
     /// Whether the policy requires nothing beyond a valid token.
     pub fn is_empty(&self) -> bool {
-        self.scopes.is_empty() && self.authentication.is_empty() && self.claims.is_empty()
+        self.issuers.is_empty()
+            && self.scopes.is_empty()
+            && self.authentication.is_empty()
+            && self.claims.is_empty()
     }
 
     /// Every scope the policy names, for a protected resource's `scopes_supported`.
@@ -202,14 +226,25 @@ impl Policy {
         }
     }
 
-    /// Checks `claims`: scope rules first, then authentication rules (at the current time),
-    /// then claim rules, each in the order they were added.
+    /// Checks `claims` at time `now` (a NumericDate), with `leeway_secs` of clock skew:
+    /// issuer rules first, then scope rules, then authentication rules, then claim rules, each
+    /// in the order they were added.
     ///
     /// # Errors
-    /// [`AuthError::InsufficientScope`] for the first scope rule that fails, else
+    /// [`AuthError::InvalidToken`] when an issuer rule fails, else
+    /// [`AuthError::InsufficientScope`] for the first scope rule that fails (or
+    /// [`AuthError::Forbidden`] for one that names no scope), else
     /// [`AuthError::InsufficientUserAuthentication`] for the first authentication rule, else
     /// [`AuthError::Forbidden`] for the first claim rule that fails.
-    pub fn check(&self, claims: &Claims) -> Result<(), AuthError> {
+    pub fn check(&self, claims: &Claims, now: f64, leeway_secs: u64) -> Result<(), AuthError> {
+        let issuer = claims.issuer();
+        if !self
+            .issuers
+            .iter()
+            .all(|rule| rule.iter().any(|one| issuer_matches(one, issuer)))
+        {
+            return Err(TokenError::Issuer.into());
+        }
         for rule in &self.scopes {
             let (satisfied, scopes, one_of) = match rule {
                 ScopeRule::All(scopes) => {
@@ -219,6 +254,11 @@ impl Policy {
                     (scopes.iter().any(|s| claims.has_scope(s)), scopes, true)
                 }
             };
+            if scopes.is_empty() {
+                return Err(AuthError::Forbidden {
+                    requirement: "a scope rule that names no scope".into(),
+                });
+            }
             if !satisfied {
                 return Err(AuthError::InsufficientScope {
                     scope: scopes.join(" "),
@@ -229,7 +269,7 @@ impl Policy {
         if let Some(refusal) = self
             .authentication
             .iter()
-            .find_map(|rule| rule.unmet(claims))
+            .find_map(|rule| rule.unmet(claims, now, leeway_secs))
         {
             return Err(refusal);
         }
@@ -245,6 +285,7 @@ impl Policy {
 impl fmt::Debug for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Policy")
+            .field("issuers", &self.issuers)
             .field("scopes", &self.scopes)
             .field("authentication", &self.authentication)
             .field(
@@ -256,5 +297,75 @@ impl fmt::Debug for Policy {
                     .collect::<Vec<_>>(),
             )
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::claims::ScopeClaim;
+
+    const NOW: f64 = 1_000_000.0;
+
+    fn claims(payload: &Value) -> Claims {
+        let Value::Object(map) = payload.clone() else {
+            panic!("not an object")
+        };
+        Claims::from_payload(map, &ScopeClaim::ALL).unwrap()
+    }
+
+    #[test]
+    fn an_empty_scope_rule_is_never_met() {
+        let token = claims(&json!({ "iss": "https://a/", "scope": "read:messages" }));
+
+        for policy in [
+            Policy::all_scopes(Vec::<String>::new()),
+            Policy::any_scope(Vec::<String>::new()),
+        ] {
+            assert!(
+                matches!(
+                    policy.check(&token, NOW, 5),
+                    Err(AuthError::Forbidden { .. })
+                ),
+                "{policy:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_auth_time_in_the_future_fails_max_age_beyond_the_leeway() {
+        let policy = Policy::max_age(300);
+        let at = |auth_time: f64| claims(&json!({ "iss": "https://a/", "auth_time": auth_time }));
+
+        assert!(policy.check(&at(NOW - 300.0), NOW, 5).is_ok());
+        assert!(policy.check(&at(NOW + 5.0), NOW, 5).is_ok());
+        for late in [NOW + 6.0, NOW + 86_400.0] {
+            assert_eq!(
+                policy.check(&at(late), NOW, 5),
+                Err(AuthError::InsufficientUserAuthentication {
+                    acr_values: None,
+                    max_age: Some(300)
+                })
+            );
+        }
+        assert!(policy.check(&at(NOW - 301.0), NOW, 5).is_err());
+    }
+
+    #[test]
+    fn an_issuer_rule_admits_only_its_issuers_as_an_invalid_token() {
+        let policy = Policy::issuers(["https://a.example", "https://b.example/"]);
+        let from = |iss: &str| claims(&json!({ "iss": iss }));
+
+        assert!(policy.check(&from("https://a.example/"), NOW, 5).is_ok());
+        assert!(policy.check(&from("https://b.example/"), NOW, 5).is_ok());
+        assert_eq!(
+            policy.check(&from("https://c.example/"), NOW, 5),
+            Err(AuthError::InvalidToken(TokenError::Issuer))
+        );
+        let both = policy.and(Policy::issuers(["https://b.example/"]));
+        assert!(both.check(&from("https://a.example/"), NOW, 5).is_err());
+        assert!(both.check(&from("https://b.example/"), NOW, 5).is_ok());
     }
 }

@@ -26,17 +26,32 @@ impl AuthError {
 
     /// The `WWW-Authenticate` value, for the answers that carry a challenge.
     pub fn challenge(&self) -> Option<String> {
-        self.challenge_with(None)
+        self.challenge_with(None, None)
     }
 
-    /// The `WWW-Authenticate` value, with `resource_metadata="..."` (RFC 9728 §5.1) when the
-    /// protected resource publishes its metadata at `resource_metadata`.
-    pub fn challenge_with(&self, resource_metadata: Option<&str>) -> Option<String> {
+    /// The `WWW-Authenticate` value, with `scope="..."` on a 401 when the route requires
+    /// `route_scopes` (so that a client knows what to ask for, as MCP asks), and
+    /// `resource_metadata="..."` (RFC 9728 §5.1) when the protected resource publishes its
+    /// metadata at `resource_metadata`.
+    pub fn challenge_with(
+        &self,
+        resource_metadata: Option<&str>,
+        route_scopes: Option<&str>,
+    ) -> Option<String> {
         let mut challenge = Challenge::new();
+        let scope_hint = route_scopes.filter(|scopes| !scopes.is_empty());
         match self {
-            Self::MissingToken | Self::OtherScheme => {}
-            Self::InvalidRequest(_) | Self::InvalidToken(_) => {
+            Self::MissingToken | Self::OtherScheme => {
+                if let Some(scopes) = scope_hint {
+                    challenge.param("scope", scopes);
+                }
+            }
+            Self::InvalidRequest(_) => challenge.error(self.code()?, &self.to_string()),
+            Self::InvalidToken(_) => {
                 challenge.error(self.code()?, &self.to_string());
+                if let Some(scopes) = scope_hint {
+                    challenge.param("scope", scopes);
+                }
             }
             Self::InsufficientScope { scope, .. } => {
                 challenge.error(self.code()?, &self.to_string());
@@ -62,11 +77,15 @@ impl AuthError {
         Some(challenge.0)
     }
 
-    /// The whole answer: status, challenge (with `resource_metadata` when given), `Retry-After`
+    /// The whole answer: status, challenge (see [`AuthError::challenge_with`]), `Retry-After`
     /// for a 503, and the JSON body.
-    pub fn response(&self, resource_metadata: Option<&str>) -> HttpResponse {
+    pub fn response(
+        &self,
+        resource_metadata: Option<&str>,
+        route_scopes: Option<&str>,
+    ) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if let Some(challenge) = self.challenge_with(resource_metadata) {
+        if let Some(challenge) = self.challenge_with(resource_metadata, route_scopes) {
             response.insert_header((WWW_AUTHENTICATE, challenge));
         }
         if let Self::KeysUnavailable { retry_after } = self {
@@ -94,7 +113,7 @@ impl ResponseError for AuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        self.response(None)
+        self.response(None, None)
     }
 }
 
@@ -277,7 +296,7 @@ mod tests {
     #[test]
     fn resource_metadata_joins_every_challenge() {
         let url = "https://api.example.com/.well-known/oauth-protected-resource";
-        let with = |error: &AuthError| error.challenge_with(Some(url));
+        let with = |error: &AuthError| error.challenge_with(Some(url), None);
 
         assert_eq!(
             with(&AuthError::MissingToken).as_deref(),
@@ -295,6 +314,42 @@ mod tests {
                 retry_after: Duration::from_secs(1)
             }),
             None
+        );
+    }
+
+    #[test]
+    fn a_401_on_a_scoped_route_names_the_scopes_to_ask_for() {
+        let scopes = Some("read:messages");
+        let url = Some("https://api.example.com/.well-known/oauth-protected-resource");
+
+        assert_eq!(
+            AuthError::MissingToken
+                .challenge_with(url, scopes)
+                .as_deref(),
+            Some(
+                r#"Bearer realm="api", scope="read:messages", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource""#
+            )
+        );
+        assert_eq!(
+            AuthError::InvalidToken(TokenError::Expired)
+                .challenge_with(None, scopes)
+                .as_deref(),
+            Some(
+                r#"Bearer realm="api", error="invalid_token", error_description="token expired", scope="read:messages""#
+            )
+        );
+        assert_eq!(
+            AuthError::MissingToken
+                .challenge_with(None, Some(""))
+                .as_deref(),
+            Some(r#"Bearer realm="api""#)
+        );
+        let bad_request = AuthError::InvalidRequest(crate::error::InvalidRequest::MalformedToken);
+        assert!(
+            !bad_request
+                .challenge_with(None, scopes)
+                .unwrap()
+                .contains("scope=")
         );
     }
 
@@ -337,6 +392,7 @@ mod tests {
             TokenError::InvalidScopes,
             TokenError::Expired,
             TokenError::NotYetValid,
+            TokenError::SenderConstrained,
         ] {
             let description = error.to_string();
             assert!(

@@ -23,6 +23,12 @@ use crate::jwks::keys::Key;
 
 /// The `typ` values of an access token (RFC 9068) or a plain JWT; compared case-insensitively.
 const ACCEPTED_TYPES: [&str; 3] = ["jwt", "at+jwt", "application/at+jwt"];
+/// The `typ` values of an RFC 9068 access token alone, for issuers that always send one.
+const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
+
+/// The members of `cnf` that bind a token to a key its sender must prove: DPoP (RFC 9449 §6.1)
+/// and mTLS (RFC 8705 §3.1).
+const BINDING_MEMBERS: [&str; 2] = ["jkt", "x5t#S256"];
 
 /// The longest `kid` looked up; longer ones are refused before any lookup.
 pub const MAX_KID_BYTES: usize = 256;
@@ -62,15 +68,17 @@ pub struct Validity {
     nbf: Option<f64>,
 }
 
-/// The claim rules: issuer, audiences, leeway and how scopes are read.
+/// The claim rules: audiences, leeway and how scopes are read. The issuer is passed to each
+/// check, since discovery may settle its exact form after the validator is built.
 #[derive(Debug, Clone)]
 pub struct Validator {
-    pub(crate) issuer: String,
     pub(crate) audiences: Vec<String>,
     pub(crate) algorithms: Vec<Algorithm>,
     pub(crate) leeway_secs: u64,
     /// The claims that grant scopes.
     pub(crate) scope_claims: Vec<ScopeClaim>,
+    /// Whether `typ` must name an RFC 9068 access token (`at+jwt`).
+    pub(crate) require_at_jwt: bool,
 }
 
 impl Validator {
@@ -105,11 +113,15 @@ impl Validator {
         if header.contains_key("crit") {
             return Err(TokenError::UnsupportedCritical);
         }
+        let accepted: &[&str] = if self.require_at_jwt {
+            &ACCESS_TOKEN_TYPES
+        } else {
+            &ACCEPTED_TYPES
+        };
         match header.get("typ") {
-            None => {}
-            Some(Value::String(typ))
-                if ACCEPTED_TYPES.iter().any(|t| typ.eq_ignore_ascii_case(t)) => {}
-            Some(_) => return Err(TokenError::UnsupportedType),
+            None if !self.require_at_jwt => {}
+            Some(Value::String(typ)) if accepted.iter().any(|t| typ.eq_ignore_ascii_case(t)) => {}
+            _ => return Err(TokenError::UnsupportedType),
         }
         let kid = match header.get("kid") {
             None => None,
@@ -128,8 +140,9 @@ impl Validator {
         })
     }
 
-    /// Steps 5–6: the signature against one of `keys`, then the claims at time `now`. The
-    /// payload is parsed only once the signature holds, so no unauthenticated JSON is built.
+    /// Steps 5–6: the signature against one of `keys`, then the claims at time `now`, with `iss`
+    /// compared exactly to `issuer`. The payload is parsed only once the signature holds, so no
+    /// unauthenticated JSON is built.
     ///
     /// # Errors
     /// [`TokenError::BadSignature`] when no key verifies, [`TokenError::Malformed`] when the
@@ -138,6 +151,7 @@ impl Validator {
         &self,
         token: &Unverified<'_>,
         keys: &[&Key],
+        issuer: &str,
         now: f64,
     ) -> Result<(Claims, Validity), TokenError> {
         let signature = URL_SAFE_NO_PAD
@@ -153,19 +167,17 @@ impl Validator {
         if !verified {
             return Err(TokenError::BadSignature);
         }
-        self.check_claims(json_object(token.payload)?, now)
+        self.check_claims(json_object(token.payload)?, issuer, now)
     }
 
     fn check_claims(
         &self,
         payload: Map<String, Value>,
+        issuer: &str,
         now: f64,
     ) -> Result<(Claims, Validity), TokenError> {
-        if !payload
-            .get("iss")
-            .and_then(Value::as_str)
-            .is_some_and(|iss| issuer_matches(&self.issuer, iss))
-        {
+        // RFC 9068 §4: exactly, byte for byte. Discovery alone may settle the trailing slash.
+        if payload.get("iss").and_then(Value::as_str) != Some(issuer) {
             return Err(TokenError::Issuer);
         }
         let audience_matches = match payload.get("aud") {
@@ -189,6 +201,9 @@ impl Validator {
         };
         date(&payload, "iat", DateClaim::Iat)?;
         self.check_time(validity, now)?;
+        if is_sender_constrained(&payload) {
+            return Err(TokenError::SenderConstrained);
+        }
         Ok((Claims::from_payload(payload, &self.scope_claims)?, validity))
     }
 
@@ -213,9 +228,22 @@ impl Validator {
     }
 }
 
-/// Whether `iss` names the `configured` issuer: exactly, or but for one trailing slash on
-/// either side (`https://tenant.example.com` and `https://tenant.example.com/`). Nothing else is
-/// forgiven: not case, not scheme, not a second slash.
+/// Whether a token is bound to a key (RFC 7800 `cnf` with a DPoP or mTLS thumbprint), so that
+/// its sender must prove that key. A `cnf` that is not an object cannot be read, and counts as
+/// bound: fail closed. Other members of `cnf` bind nothing we know of and are ignored.
+fn is_sender_constrained(payload: &Map<String, Value>) -> bool {
+    match payload.get("cnf") {
+        None => false,
+        Some(Value::Object(cnf)) => BINDING_MEMBERS.iter().any(|m| cnf.contains_key(*m)),
+        Some(_) => true,
+    }
+}
+
+/// Whether two configured issuer URLs name the same issuer: exactly, or but for one trailing
+/// slash on either side (`https://tenant.example.com` and `https://tenant.example.com/`).
+/// Nothing else is forgiven: not case, not scheme, not a second slash. This compares
+/// configuration with configuration or with a discovery document, never with a token's `iss`,
+/// which must equal the issuer exactly.
 pub fn issuer_matches(configured: &str, iss: &str) -> bool {
     iss == configured || trim_slash(iss) == trim_slash(configured)
 }
@@ -307,11 +335,11 @@ mod tests {
 
     fn validator(leeway_secs: u64) -> Validator {
         Validator {
-            issuer: "https://issuer.example/".into(),
             audiences: vec!["https://api".into()],
             algorithms: vec![Algorithm::RS256],
             leeway_secs,
             scope_claims: vec![ScopeClaim::Scope, ScopeClaim::Permissions],
+            require_at_jwt: false,
         }
     }
 

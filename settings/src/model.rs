@@ -60,9 +60,12 @@ pub struct ServerSettings {
     /// Whether `GET /metrics` (Prometheus) is served and HTTP requests are measured.
     pub metrics_enabled: bool,
     /// A separate port for `/metrics`, so that it stays off the public listener; 0 picks a free
-    /// one. Unset: `/metrics` is served on `port` with the API.
-    #[serde(default)]
+    /// one. Unset (or `""` in the env var): `/metrics` is served on `port` with the API.
+    #[serde(default, deserialize_with = "port_unset_if_empty")]
     pub metrics_port: Option<u16>,
+    /// The address `metrics_port` binds; unset means `host`.
+    #[serde(default, deserialize_with = "unset_if_empty")]
+    pub metrics_host: Option<String>,
     /// The API's public base URL, such as `https://api.example.com`: the `resource` of its
     /// protected resource metadata (RFC 9728), which every challenge then names.
     #[serde(default, deserialize_with = "unset_if_empty")]
@@ -102,6 +105,10 @@ pub struct AuthSettings {
     pub scope_claims: Vec<ScopeClaim>,
     /// How many verified tokens to remember; 0 turns the cache off.
     pub token_cache_capacity: usize,
+    /// The memory budget of the verified-token cache, in bytes.
+    pub token_cache_max_bytes: usize,
+    /// Whether tokens must carry `typ: at+jwt` (RFC 9068).
+    pub require_at_jwt: bool,
     /// The longest token accepted, in bytes.
     pub max_token_bytes: usize,
     /// The JWKS cache.
@@ -170,6 +177,8 @@ pub struct JwksSettings {
     pub max_age_secs: u64,
     /// The least time between two refetches caused by an unknown `kid`, in seconds.
     pub cooldown_secs: u64,
+    /// The longest wait between two attempts while fetches fail, in seconds.
+    pub retry_max_secs: u64,
     /// How long known keys keep serving while the issuer cannot be reached, in seconds.
     pub max_stale_secs: u64,
     /// A PEM file of extra CA certificates to trust for the issuer's https, besides the
@@ -217,6 +226,11 @@ impl FromStr for Environment {
 }
 
 impl ServerSettings {
+    /// The address `/metrics` binds when it has a port of its own: `metrics_host`, else `host`.
+    pub fn metrics_host(&self) -> &str {
+        self.metrics_host.as_deref().unwrap_or(&self.host)
+    }
+
     /// Whether `host` is a loopback address (`127.0.0.0/8`, `::1` or `localhost`), reachable
     /// from this machine only.
     pub fn is_loopback(&self) -> bool {
@@ -313,6 +327,11 @@ impl JwksSettings {
         Duration::from_secs(self.cooldown_secs)
     }
 
+    /// The longest wait between two attempts while fetches fail.
+    pub fn retry_max(&self) -> Duration {
+        Duration::from_secs(self.retry_max_secs)
+    }
+
     /// How long known keys keep serving while refreshes fail.
     pub fn max_stale(&self) -> Duration {
         Duration::from_secs(self.max_stale_secs)
@@ -323,6 +342,26 @@ impl JwksSettings {
 fn unset_if_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     let value = Option::<String>::deserialize(deserializer)?;
     Ok(value.filter(|value| !value.is_empty()))
+}
+
+/// An optional port: a number, or a string (an env var) where empty means unset.
+fn port_unset_if_empty<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u16>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum PortOrText {
+        Port(u16),
+        Text(String),
+    }
+    match Option::<PortOrText>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(PortOrText::Port(port)) => Ok(Some(port)),
+        Some(PortOrText::Text(text)) if text.is_empty() => Ok(None),
+        Some(PortOrText::Text(text)) => text.parse().map(Some).map_err(|_| {
+            serde::de::Error::custom(format!("{text:?} is not a port number (0 to 65535)"))
+        }),
+    }
 }
 
 /// A list given as one string or as a list of strings, each parsed into `T`. An empty string is

@@ -736,3 +736,118 @@ fn issuers_list_rules_name_the_entry() {
     let message = error(&ConfigDir::new(Some(cases[1].0)), &[]);
     assert!(message.contains("TOML file"), "{message}");
 }
+
+#[test]
+fn production_serves_metrics_on_their_own_port_which_an_empty_env_var_unsets() {
+    let dir = ConfigDir::new(None);
+    let production = [
+        ("APP_ENVIRONMENT", "production"),
+        ("AUTH0_DOMAIN", "tenant.example.com"),
+        ("AUTH0_AUDIENCE", "https://api"),
+    ];
+    let moved = dir.load(&production).unwrap();
+    let together = dir
+        .load(&[production.as_slice(), &[("APP__SERVER__METRICS_PORT", "")]].concat())
+        .unwrap();
+    let internal = dir
+        .load(
+            &[
+                production.as_slice(),
+                &[("APP__SERVER__METRICS_HOST", "10.0.0.5")],
+            ]
+            .concat(),
+        )
+        .unwrap();
+    let off = error(
+        &dir,
+        &[
+            production.as_slice(),
+            &[("APP__SERVER__METRICS_ENABLED", "false")],
+        ]
+        .concat(),
+    );
+
+    assert_eq!(moved.server.metrics_port, Some(9090));
+    assert_eq!(moved.server.metrics_host(), "0.0.0.0");
+    assert_eq!(together.server.metrics_port, None);
+    assert_eq!(internal.server.metrics_host(), "10.0.0.5");
+    assert!(off.contains(r#"APP__SERVER__METRICS_PORT="""#), "{off}");
+}
+
+#[test]
+fn a_metrics_host_needs_a_metrics_port() {
+    let dir = ConfigDir::new(None);
+
+    let message = error(&dir, &[("APP__SERVER__METRICS_HOST", "127.0.0.2")]);
+
+    assert!(message.contains("server.metrics_host"), "{message}");
+    assert!(message.contains("APP__SERVER__METRICS_PORT"), "{message}");
+}
+
+#[test]
+fn the_new_auth_bounds_are_checked_with_their_keys() {
+    let dir = ConfigDir::new(None);
+    for (var, key) in [
+        (
+            "APP__AUTH__TOKEN_CACHE_MAX_BYTES",
+            "auth.token_cache_max_bytes",
+        ),
+        (
+            "APP__AUTH__JWKS__RETRY_MAX_SECS",
+            "auth.jwks.retry_max_secs",
+        ),
+    ] {
+        let message = error(&dir, &[(var, "0")]);
+
+        assert!(message.contains(key), "{message}");
+        assert!(message.contains(var), "{message}");
+    }
+    let defaults = dir.load(&[]).unwrap();
+    assert_eq!(defaults.auth.token_cache_max_bytes, 32 * 1024 * 1024);
+    assert!(!defaults.auth.require_at_jwt);
+    assert_eq!(defaults.auth.jwks.retry_max_secs, 30);
+}
+
+#[test]
+fn warnings_name_a_shared_audience_and_a_resource_that_no_token_could_name() {
+    let dir = ConfigDir::new(Some(
+        r#"
+        [server]
+        public_url = "https://api.example.com/mcp"
+        [auth]
+        audience = ["https://shared"]
+        [[auth.issuers]]
+        issuer = "https://a.example/"
+        [[auth.issuers]]
+        issuer = "https://b.example/"
+        [[auth.issuers]]
+        issuer = "https://c.example/"
+        audience = ["https://api.example.com/mcp"]
+        "#,
+    ));
+
+    let warnings = dir.load(&[]).unwrap().warnings();
+
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains(r#""https://a.example/" and "https://b.example/""#));
+    assert!(warnings[0].contains("https://shared"));
+    let plain = ConfigDir::new(None).load(&[
+        ("AUTH0_DOMAIN", "t.example"),
+        ("AUTH0_AUDIENCE", "https://api"),
+    ]);
+    let plain = plain.unwrap().warnings();
+    assert_eq!(plain.len(), 1, "{plain:?}");
+    assert!(plain[0].contains("APP__SERVER__PUBLIC_URL"), "{plain:?}");
+    let elsewhere = ConfigDir::new(None)
+        .load(&[
+            ("AUTH0_DOMAIN", "t.example"),
+            ("AUTH0_AUDIENCE", "https://api"),
+            ("APP__SERVER__PUBLIC_URL", "https://api.example.com"),
+        ])
+        .unwrap()
+        .warnings();
+    assert!(
+        elsewhere[0].contains("not among the accepted audiences"),
+        "{elsewhere:?}"
+    );
+}

@@ -18,6 +18,8 @@ pub const SHUTDOWN_TIMEOUT_SECS: RangeInclusive<u64> = 1..=300;
 pub const LEEWAY_SECS: RangeInclusive<u64> = 0..=300;
 /// `auth.token_cache_capacity`: 0 turns the cache off.
 pub const TOKEN_CACHE_CAPACITY: RangeInclusive<u64> = 0..=1_000_000;
+/// `auth.token_cache_max_bytes`: 1 MiB to 1 GiB.
+pub const TOKEN_CACHE_MAX_BYTES: RangeInclusive<u64> = 1024 * 1024..=1024 * 1024 * 1024;
 /// `auth.max_token_bytes`: 1 KiB to 64 KiB (actix refuses larger headers anyway).
 pub const MAX_TOKEN_BYTES: RangeInclusive<u64> = 1024..=64 * 1024;
 /// `auth.jwks.fetch_timeout_secs`.
@@ -29,6 +31,9 @@ pub const MAX_AGE_SECS: RangeInclusive<u64> = 1..=7 * 86_400;
 /// `auth.jwks.cooldown_secs`: at least a second, so an unknown `kid` cannot drive every request
 /// to the issuer; up to a day.
 pub const COOLDOWN_SECS: RangeInclusive<u64> = 1..=86_400;
+/// `auth.jwks.retry_max_secs`: at least a second, so that failures never spin; at most an
+/// hour, so that recovery after an outage never lags long.
+pub const RETRY_MAX_SECS: RangeInclusive<u64> = 1..=3600;
 /// `auth.jwks.max_stale_secs`: up to a week, and at least `max_age_secs`.
 pub const MAX_STALE_SECS: RangeInclusive<u64> = 1..=7 * 86_400;
 
@@ -42,6 +47,45 @@ impl Settings {
         self.server.validate()?;
         self.auth.validate()?;
         self.validate_trust()
+    }
+
+    /// What is allowed but likely a mistake, one message per finding, for the log at startup.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let trusted = self.auth.trusted();
+        for (i, one) in trusted.iter().enumerate() {
+            for other in &trusted[i + 1..] {
+                if let Some(shared) = one.audiences.iter().find(|a| other.audiences.contains(a)) {
+                    warnings.push(format!(
+                        "the issuers {:?} and {:?} share the audience {shared:?}: an admin of \
+                         either can mint tokens this API accepts for any `sub`; give each \
+                         issuer its own audience (`audience` in its `[[auth.issuers]]` entry), \
+                         key users by (iss, sub), and limit routes with Policy::issuers",
+                        one.issuer, other.issuer
+                    ));
+                }
+            }
+        }
+        match &self.server.public_url {
+            None => warnings.push(format!(
+                "`server.public_url` ({}) is not set: the RFC 9728 metadata document is not \
+                 served and challenges name no resource_metadata, so MCP clients cannot \
+                 discover the issuer",
+                env_vars("server.public_url")
+            )),
+            Some(url)
+                if !trusted.is_empty()
+                    && !trusted.iter().any(|one| one.audiences.contains(url)) =>
+            {
+                warnings.push(format!(
+                    "`server.public_url` {url:?} is not among the accepted audiences \
+                     (`auth.audience`): MCP clients ask for tokens whose audience is the \
+                     resource URL, and those tokens will be refused"
+                ));
+            }
+            Some(_) => {}
+        }
+        warnings
     }
 
     /// Production needs a configured issuer. Development without one uses the development
@@ -107,8 +151,9 @@ impl ServerSettings {
                 return Err(SettingsError::invalid(
                     "server.metrics_port",
                     format!(
-                        "is set but metrics are off: unset it, or set `server.metrics_enabled` \
-                         ({}) to true",
+                        "is set but metrics are off: unset it ({}=\"\"), or set \
+                         `server.metrics_enabled` ({}) to true",
+                        env_vars("server.metrics_port"),
                         env_vars("server.metrics_enabled")
                     ),
                 ));
@@ -128,6 +173,16 @@ impl ServerSettings {
             return Err(SettingsError::invalid(
                 "server.host",
                 "must not be empty; use 127.0.0.1 or 0.0.0.0",
+            ));
+        }
+        if self.metrics_host.is_some() && self.metrics_port.is_none() {
+            return Err(SettingsError::invalid(
+                "server.metrics_host",
+                format!(
+                    "is set but `server.metrics_port` ({}) is not: /metrics is then served on \
+                     the API's own listener",
+                    env_vars("server.metrics_port")
+                ),
             ));
         }
         if let Some(url) = &self.public_url {
@@ -279,6 +334,11 @@ impl AuthSettings {
             &TOKEN_CACHE_CAPACITY,
         )?;
         within(
+            "auth.token_cache_max_bytes",
+            saturating_u64(self.token_cache_max_bytes),
+            &TOKEN_CACHE_MAX_BYTES,
+        )?;
+        within(
             "auth.max_token_bytes",
             saturating_u64(self.max_token_bytes),
             &MAX_TOKEN_BYTES,
@@ -304,6 +364,11 @@ impl JwksSettings {
             "auth.jwks.cooldown_secs",
             self.cooldown_secs,
             &COOLDOWN_SECS,
+        )?;
+        within(
+            "auth.jwks.retry_max_secs",
+            self.retry_max_secs,
+            &RETRY_MAX_SECS,
         )?;
         within(
             "auth.jwks.max_stale_secs",

@@ -312,6 +312,22 @@ impl Reply {
         assert!(self.json().get("error").is_none());
     }
 
+    /// Asserts a 401 with no error code whose challenge names only the realm and the scopes
+    /// the route requires (`scope="..."`), as MCP clients read it, and a JSON body.
+    pub fn assert_scoped_401(&self, scope: &str) {
+        assert_eq!(self.status, 401, "{self:?}");
+        let challenge = self.challenge();
+        assert!(
+            challenge.scheme.eq_ignore_ascii_case("bearer"),
+            "{challenge:?}"
+        );
+        assert_eq!(challenge.param("realm"), Some("api"));
+        assert_eq!(challenge.param("scope"), Some(scope), "{challenge:?}");
+        assert_eq!(challenge.params.len(), 2, "{challenge:?}");
+        assert!(self.json()["message"].is_string());
+        assert!(self.json().get("error").is_none());
+    }
+
     /// Asserts an RFC 6750 error answer: status, challenge and body all name `error`, and the
     /// description is `description`.
     pub fn assert_error(&self, status: u16, error: &str, description: &str) {

@@ -1,33 +1,106 @@
-//! `GET /.well-known/oauth-protected-resource`: the protected resource metadata of RFC 9728, by
-//! which a client (an MCP client, for one) discovers which authorization servers issue tokens
-//! for this API, and how to present them.
+//! The protected resource metadata of RFC 9728, by which a client (an MCP client, for one)
+//! discovers which authorization servers issue tokens for this API, and how to present them.
+//! It is served only when `server.public_url` names the resource: without it, the API has no
+//! identifier to publish.
 
 use actix_web::{HttpResponse, web};
+use auth::Authenticator;
 use serde::Serialize;
 
-/// Where the document is served, relative to the API's public URL.
-pub const PATH: &str = "/.well-known/oauth-protected-resource";
+/// The well-known path prefix of RFC 9728 §3.
+pub const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 
-/// The metadata document (RFC 9728 §2).
-#[derive(Debug, Clone, Serialize)]
+/// Where the document of a resource is published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The document's full URL, which challenges name as `resource_metadata`.
+    pub url: String,
+    /// The path this server answers it on.
+    pub path: String,
+}
+
+/// Where RFC 9728 §3.1 puts the document of `resource`: the well-known prefix goes between the
+/// host and the resource's path, whose trailing slash is dropped. So
+/// `https://api.example.com/mcp` has its document at
+/// `https://api.example.com/.well-known/oauth-protected-resource/mcp`, and
+/// `https://api.example.com` (or `.../`) at `https://api.example.com/.well-known/oauth-protected-resource`.
+/// `resource` is an absolute URL without query or fragment (settings check it).
+pub fn location(resource: &str) -> Location {
+    let after_scheme = resource.find("://").map_or(0, |i| i + 3);
+    let (origin, path) = match resource[after_scheme..].find('/') {
+        Some(slash) => resource.split_at(after_scheme + slash),
+        None => (resource, ""),
+    };
+    let path = format!("{WELL_KNOWN}{}", path.trim_end_matches('/'));
+    Location {
+        url: format!("{origin}{path}"),
+        path,
+    }
+}
+
+/// What the document says that is fixed at startup; the issuers are read per request, since
+/// discovery settles their exact form.
+#[derive(Debug, Clone)]
 pub struct ResourceMetadata {
-    /// The API's identifier: `server.public_url`, or else the first audience.
+    /// The API's identifier: `server.public_url`, exactly as configured.
     pub resource: String,
-    /// The issuers whose tokens the API accepts.
-    pub authorization_servers: Vec<String>,
-    /// The scopes the routes require.
+    /// The scopes the routes require (never `offline_access`).
     pub scopes_supported: Vec<String>,
-    /// How tokens are presented: only in the `Authorization` header.
-    pub bearer_methods_supported: [&'static str; 1],
-    /// The signature algorithms accepted.
-    pub resource_signing_alg_values_supported: Vec<String>,
 }
 
-/// The URL of the document for an API served at `public_url`.
-pub fn url(public_url: &str) -> String {
-    format!("{}{PATH}", public_url.trim_end_matches('/'))
+/// The document (RFC 9728 §2).
+#[derive(Serialize)]
+struct Document<'a> {
+    resource: &'a str,
+    authorization_servers: Vec<String>,
+    scopes_supported: &'a [String],
+    bearer_methods_supported: [&'static str; 1],
 }
 
-pub async fn serve(metadata: web::Data<ResourceMetadata>) -> HttpResponse {
-    HttpResponse::Ok().json(&**metadata)
+pub async fn serve(
+    metadata: web::Data<ResourceMetadata>,
+    authenticator: web::Data<Authenticator>,
+) -> HttpResponse {
+    HttpResponse::Ok().json(Document {
+        resource: &metadata.resource,
+        authorization_servers: authenticator.issuers(),
+        scopes_supported: &metadata.scopes_supported,
+        bearer_methods_supported: ["header"],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_well_known_prefix_goes_between_host_and_path() {
+        for (resource, url) in [
+            (
+                "https://api.example.com",
+                "https://api.example.com/.well-known/oauth-protected-resource",
+            ),
+            (
+                "https://api.example.com/",
+                "https://api.example.com/.well-known/oauth-protected-resource",
+            ),
+            (
+                "https://api.example.com/mcp",
+                "https://api.example.com/.well-known/oauth-protected-resource/mcp",
+            ),
+            (
+                "https://api.example.com:8443/tenant/mcp/",
+                "https://api.example.com:8443/.well-known/oauth-protected-resource/tenant/mcp",
+            ),
+            (
+                "http://127.0.0.1:3010",
+                "http://127.0.0.1:3010/.well-known/oauth-protected-resource",
+            ),
+        ] {
+            let found = location(resource);
+
+            assert_eq!(found.url, url, "{resource}");
+            assert!(url.ends_with(&found.path), "{resource}");
+        }
+    }
 }

@@ -27,12 +27,13 @@ fn read_messages() -> Policy {
     Policy::scope(READ_MESSAGES)
 }
 
-/// Every scope a route requires, for the metadata's `scopes_supported`.
+/// Every scope a route requires, for the metadata's `scopes_supported`. `offline_access` is
+/// never listed: it asks for a refresh token, and is no permission on this resource.
 pub fn scopes_supported() -> Vec<String> {
     let mut scopes: Vec<String> = Vec::new();
     for policy in [read_messages()] {
         for scope in policy.scopes() {
-            if !scopes.iter().any(|known| known == scope) {
+            if scope != "offline_access" && !scopes.iter().any(|known| known == scope) {
                 scopes.push(scope.to_owned());
             }
         }
@@ -40,23 +41,26 @@ pub fn scopes_supported() -> Vec<String> {
     scopes
 }
 
-/// Registers every route. Each protected route declares its policy in one `wrap`.
+/// Registers every route. Each protected route declares its policy in one `wrap`. The RFC 9728
+/// document is served at `metadata`'s path, when there is one.
 pub fn configure(
     cfg: &mut web::ServiceConfig,
     authenticator: &Authenticator,
-    metadata: &web::Data<metadata::ResourceMetadata>,
+    metadata: Option<&(String, web::Data<metadata::ResourceMetadata>)>,
 ) {
     let auth = || RequireAuth::new(authenticator.clone());
-    cfg.app_data(web::Data::new(authenticator.clone()))
-        .app_data(metadata.clone())
-        .service(get("/api/public", messages::public))
+    cfg.app_data(web::Data::new(authenticator.clone()));
+    if let Some((path, document)) = metadata {
+        cfg.app_data(document.clone())
+            .service(get(path, metadata::serve));
+    }
+    cfg.service(get("/api/public", messages::public))
         .service(get("/api/private", messages::private).wrap(auth()))
         .service(
             get("/api/private-scoped", messages::private_scoped)
                 .wrap(auth().policy(read_messages())),
         )
         .service(get("/api/whoami", whoami::whoami).wrap(auth().optional()))
-        .service(get(metadata::PATH, metadata::serve))
         .service(get("/healthz", health::healthz))
         .service(get("/readyz", health::readyz));
 }

@@ -5,12 +5,17 @@ use actix_web::HttpResponse;
 use auth::Claims;
 use serde_json::json;
 
-/// `{"sub": ..., "scopes": [...]}` for an authenticated caller, `{"anonymous": true}` for one
-/// who sent no `Authorization` header. Bad tokens and key outages never reach here: the route's
+/// `{"iss": ..., "sub": ..., "scopes": [...]}` for an authenticated caller (with several
+/// issuers, `(iss, sub)` names the user: `sub` alone may repeat across tenants),
+/// `{"anonymous": true}` for one who sent no `Authorization` header. Bad tokens and key outages never reach here: the route's
 /// `RequireAuth::optional` answers them 401 and 503.
 pub async fn whoami(claims: Option<Claims>) -> HttpResponse {
     let body = match claims {
-        Some(claims) => json!({ "sub": claims.sub(), "scopes": claims.granted_scopes() }),
+        Some(claims) => json!({
+            "iss": claims.issuer(),
+            "sub": claims.sub(),
+            "scopes": claims.granted_scopes(),
+        }),
         None => json!({ "anonymous": true }),
     };
     HttpResponse::Ok().json(body)

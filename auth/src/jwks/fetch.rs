@@ -20,10 +20,13 @@ use crate::error::UrlKind;
 use crate::metrics::{Document, FetchOutcome, FetchRecorder};
 use crate::validation::issuer_matches;
 
-/// The first retry delay after a failure; it doubles up to the cooldown.
+/// The first retry delay after a failure; it doubles up to the configured maximum.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
-/// The shortest retry delay, whatever the cooldown, so that failures never spin.
+/// The shortest retry delay, whatever the maximum, so that failures never spin.
 const MIN_RETRY: Duration = Duration::from_millis(100);
+/// After this many JWKS fetches fail in a row, the next one reads the discovery document
+/// again first: the issuer may have moved its `jwks_uri`.
+const REDISCOVER_AFTER_FAILURES: u32 = 2;
 
 /// Why a fetch failed.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +77,8 @@ impl FetchError {
 struct Fetcher<'s> {
     source: Source,
     algorithms: Vec<Algorithm>,
-    discovered: Option<Url>,
+    /// The JWKS URL that discovery found, and when.
+    discovered: Option<(Url, Instant)>,
     /// The last JWKS body parsed: an unchanged document keeps its key set (and so the
     /// verified-token cache entries made with it).
     last_body: Option<Bytes>,
@@ -100,7 +104,7 @@ pub(super) fn spawn(
     let spawned = std::thread::Builder::new()
         .name("jwks-fetcher".into())
         .spawn(move || {
-            let cooldown = config.cooldown;
+            let retry_max = config.retry_max;
             supervise(
                 || {
                     actix_web::rt::System::new().block_on(
@@ -116,7 +120,7 @@ pub(super) fn spawn(
                     );
                 },
                 |restarts, reason| {
-                    let delay = backoff(restarts, cooldown);
+                    let delay = backoff(restarts, retry_max);
                     log::error!(
                         "the JWKS fetcher failed ({reason}); restarting it in {delay:?} \
                          (restart {restarts})"
@@ -189,7 +193,9 @@ impl<'s> Fetcher<'s> {
                     Some(demand) => self.answer(demand).await,
                     None => return,
                 },
-                () = tokio::time::sleep_until(next_refresh.into()) => self.refresh().await,
+                () = tokio::time::sleep_until(next_refresh.into()) => {
+                    self.refresh(Refresh::Routine).await;
+                }
             }
             next_refresh = self.next_refresh();
         }
@@ -224,16 +230,16 @@ impl<'s> Fetcher<'s> {
                     .send_modify(|state| Arc::make_mut(state).cooldown_until = Some(until));
                 log::debug!("unknown kid: refetching the JWKS");
             }
-            self.refresh().await;
+            self.refresh(Refresh::Demanded).await;
         }
         // The requester may have given up waiting; that is fine.
         let _ = demand.reply.send(self.snapshot());
     }
 
-    async fn refresh(&mut self) {
+    async fn refresh(&mut self, why: Refresh) {
         self.state
             .send_modify(|state| Arc::make_mut(state).fetching = true);
-        let result = self.fetch().await;
+        let result = self.fetch(why).await;
         let now = Instant::now();
         match result {
             Ok(keys) => {
@@ -253,7 +259,7 @@ impl<'s> Fetcher<'s> {
             }
             Err(error) => {
                 self.failures = self.failures.saturating_add(1);
-                let delay = backoff(self.failures, self.config.cooldown);
+                let delay = backoff(self.failures, self.config.retry_max);
                 log::warn!(
                     "JWKS fetch failed ({} in a row, next try in {delay:?}): {error}",
                     self.failures
@@ -275,20 +281,12 @@ impl<'s> Fetcher<'s> {
     }
 
     /// Fetches the key set: `None` when the document is unchanged since the last fetch.
-    async fn fetch(&mut self) -> Result<Option<KeySet>, FetchError> {
-        let url = match (&self.source, &self.discovered) {
-            (Source::Jwks(url), _) | (Source::Discovery { .. }, Some(url)) => url.clone(),
-            (Source::Discovery { issuer, document }, None) => {
-                let started = Instant::now();
-                let discovered = self.discover(issuer, document).await;
-                let outcome = discovered
-                    .as_ref()
-                    .map_or_else(FetchError::outcome, |_| FetchOutcome::Ok);
-                self.metrics
-                    .fetched(Document::Discovery, outcome, started.elapsed());
-                let url = discovered?;
-                self.discovered = Some(url.clone());
-                url
+    async fn fetch(&mut self, why: Refresh) -> Result<Option<KeySet>, FetchError> {
+        let url = match &self.source {
+            Source::Jwks(url) => url.clone(),
+            Source::Discovery { issuer, document } => {
+                let (issuer, document) = (issuer.clone(), document.clone());
+                self.discovered_jwks_uri(&issuer, &document, why).await?
             }
         };
         let started = Instant::now();
@@ -311,6 +309,60 @@ impl<'s> Fetcher<'s> {
         self.metrics
             .fetched(Document::Jwks, outcome, started.elapsed());
         fetched
+    }
+
+    /// The JWKS URL from the discovery document: read once, then again on a routine refresh
+    /// at most once per `max_age`, and whenever JWKS fetches keep failing. When reading it
+    /// again fails, the URL found before is kept.
+    async fn discovered_jwks_uri(
+        &mut self,
+        issuer: &str,
+        document: &Url,
+        why: Refresh,
+    ) -> Result<Url, FetchError> {
+        let now = Instant::now();
+        let known = match &self.discovered {
+            Some((url, at)) => {
+                let due = matches!(why, Refresh::Routine)
+                    && now.saturating_duration_since(*at) >= self.config.max_age;
+                let failing = self.failures >= REDISCOVER_AFTER_FAILURES;
+                if !due && !failing {
+                    return Ok(url.clone());
+                }
+                Some(url.clone())
+            }
+            None => None,
+        };
+        let started = Instant::now();
+        let discovered = self.discover(issuer, document).await;
+        let outcome = discovered
+            .as_ref()
+            .map_or_else(FetchError::outcome, |_| FetchOutcome::Ok);
+        if let Ok((_, found)) = &discovered {
+            // The exact issuer is the discovered one: label its metrics with it.
+            self.metrics.set_issuer(found);
+        }
+        self.metrics
+            .fetched(Document::Discovery, outcome, started.elapsed());
+        match (discovered, known) {
+            (Ok((url, found)), _) => {
+                self.discovered = Some((url.clone(), now));
+                let found: Arc<str> = Arc::from(found);
+                self.state.send_if_modified(|state| match &state.issuer {
+                    Some(current) if *current == found => false,
+                    _ => {
+                        Arc::make_mut(state).issuer = Some(Arc::clone(&found));
+                        true
+                    }
+                });
+                Ok(url)
+            }
+            (Err(error), Some(url)) => {
+                log::warn!("reading the discovery document again failed; keeping {url}: {error}");
+                Ok(url)
+            }
+            (Err(error), None) => Err(error),
+        }
     }
 
     /// Fetches and parses the JWKS at `url`: `None` when it is unchanged since the last fetch.
@@ -342,8 +394,9 @@ impl<'s> Fetcher<'s> {
         Ok(Some(keys))
     }
 
-    /// Reads `jwks_uri` from the discovery document, after checking its `issuer`.
-    async fn discover(&self, issuer: &str, document: &Url) -> Result<Url, FetchError> {
+    /// Reads `jwks_uri` and the exact `issuer` from the discovery document, after checking
+    /// that `issuer` names the configured one.
+    async fn discover(&self, issuer: &str, document: &Url) -> Result<(Url, String), FetchError> {
         let unusable = |reason: String| FetchError::Discovery {
             url: document.clone(),
             reason,
@@ -351,21 +404,21 @@ impl<'s> Fetcher<'s> {
         let body = self.get(document).await?;
         let metadata: Value =
             serde_json::from_slice(&body).map_err(|e| unusable(format!("not JSON: {e}")))?;
-        // Compared as tokens' `iss` is: exactly, or but for one trailing slash.
-        if !metadata
+        // The one place where the configured issuer may differ from the real one: by one
+        // trailing slash. The discovered value then becomes the issuer, exactly.
+        let found = metadata
             .get("issuer")
             .and_then(Value::as_str)
-            .is_some_and(|found| issuer_matches(issuer, found))
-        {
-            return Err(unusable(format!("its issuer is not {issuer:?}")));
-        }
+            .filter(|found| issuer_matches(issuer, found))
+            .ok_or_else(|| unusable(format!("its issuer is not {issuer:?}")))?
+            .to_owned();
         let jwks_uri = metadata
             .get("jwks_uri")
             .and_then(Value::as_str)
             .ok_or_else(|| unusable("no jwks_uri".into()))?;
         let url = discovered_jwks_uri(document, jwks_uri).map_err(unusable)?;
         log::info!("discovered the JWKS at {url}");
-        Ok(url)
+        Ok((url, found))
     }
 
     /// GETs a document: 200 only, within the timeout and the size limit.
@@ -423,12 +476,21 @@ fn discovered_jwks_uri(document: &Url, jwks_uri: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// 1 s, 2 s, 4 s, ... capped at the cooldown, and never below 100 ms.
-fn backoff(failures: u32, cooldown: Duration) -> Duration {
+/// Why a fetch runs.
+#[derive(Debug, Clone, Copy)]
+enum Refresh {
+    /// The keys' `max_age` passed, or a retry after a failure fell due.
+    Routine,
+    /// A request needs keys: an unknown `kid`, or none loaded.
+    Demanded,
+}
+
+/// 1 s, 2 s, 4 s, ... capped at `max`, and never below 100 ms.
+fn backoff(failures: u32, max: Duration) -> Duration {
     let exponent = failures.saturating_sub(1).min(16);
     FIRST_RETRY
         .saturating_mul(1 << exponent)
-        .min(cooldown)
+        .min(max)
         .max(MIN_RETRY)
 }
 
@@ -473,13 +535,13 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_up_to_the_cooldown() {
-        let cooldown = Duration::from_secs(30);
+    fn backoff_doubles_up_to_its_maximum() {
+        let max = Duration::from_secs(30);
 
-        let delays: Vec<u64> = (1..=7).map(|n| backoff(n, cooldown).as_secs()).collect();
+        let delays: Vec<u64> = (1..=7).map(|n| backoff(n, max).as_secs()).collect();
 
         assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30]);
-        assert_eq!(backoff(u32::MAX, cooldown).as_secs(), 30);
+        assert_eq!(backoff(u32::MAX, max).as_secs(), 30);
         assert_eq!(backoff(3, Duration::ZERO), MIN_RETRY);
         assert_eq!(backoff(1, Duration::from_millis(300)).as_millis(), 300);
     }

@@ -12,8 +12,9 @@ use serde_json::Value;
 
 use crate::algorithm::Algorithm;
 
-/// RFC 7518 §3.3: RSA keys of 2048 bits or more.
-const MIN_RSA_MODULUS_BYTES: usize = 256;
+/// RFC 7518 §3.3: RSA keys of 2048 bits or more; aws-lc-rs verifies up to 8192 bits, so a
+/// longer key could never verify and must not count as usable.
+const RSA_MODULUS_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 /// The largest RSA public exponent accepted, 2^32 - 1: real keys use 65537, and larger
 /// exponents only make verification slow.
 const MAX_RSA_EXPONENT_BYTES: usize = 4;
@@ -227,13 +228,19 @@ fn decode(field: &str, value: &str) -> Result<Vec<u8>, String> {
 }
 
 fn rsa_verifiers(n: &str, e: &str, candidates: &[Algorithm]) -> Result<Verifiers, String> {
+    let (n, e) = (decode("n", n)?, decode("e", e)?);
     let components = RsaPublicKeyComponents {
-        n: decode("n", n)?,
-        e: decode("e", e)?,
+        n: without_leading_zeros(&n),
+        e: without_leading_zeros(&e),
     };
-    let bits = components.n.iter().skip_while(|b| **b == 0).count() * 8;
-    if bits < MIN_RSA_MODULUS_BYTES * 8 {
-        return Err(format!("RSA key of about {bits} bits is below 2048"));
+    let bits = bit_length(&components.n);
+    if !RSA_MODULUS_BITS.contains(&bits) {
+        return Err(format!(
+            "RSA modulus of {bits} bits is outside 2048 to 8192"
+        ));
+    }
+    if components.n.len() != n.len() || components.e.len() != e.len() {
+        warn_leading_zeros_once();
     }
     check_rsa_exponent(&components.e)?;
     parse_all(candidates, |alg| {
@@ -280,6 +287,31 @@ fn ec_verifiers(
     parse_all(candidates, |alg| {
         (alg == fits).then(|| ParsedPublicKey::new(verification, &point).map_err(|e| e.to_string()))
     })
+}
+
+/// An unsigned big-endian integer without its leading zero octets. RFC 7518 §6.3.1.1 forbids
+/// them, yet Java's `BigInteger.toByteArray()` adds one whenever the top bit is set, and real
+/// issuers publish such keys; aws-lc-rs would refuse them.
+fn without_leading_zeros(bytes: &[u8]) -> Vec<u8> {
+    bytes[bytes.iter().take_while(|b| **b == 0).count()..].to_vec()
+}
+
+/// The exact bit length of an unsigned big-endian integer without leading zero octets.
+fn bit_length(bytes: &[u8]) -> usize {
+    bytes.first().map_or(0, |first| {
+        (bytes.len() - 1) * 8 + (8 - first.leading_zeros() as usize)
+    })
+}
+
+/// Warns, once per process, that an issuer publishes RSA keys with leading zero octets.
+fn warn_leading_zeros_once() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        log::warn!(
+            "the JWKS has an RSA key whose \"n\" or \"e\" starts with a zero octet (RFC 7518 \
+             §6.3.1.1 forbids it); accepted with the zeros stripped"
+        );
+    }
 }
 
 /// RSA public exponents: odd, at least 3, at most [`MAX_RSA_EXPONENT_BYTES`] bytes.
@@ -385,6 +417,41 @@ mod tests {
                 assert_eq!(usable(&jwk, &[Algorithm::RS256]), 0, "{e:?}");
             }
         }
+    }
+
+    #[test]
+    fn rsa_components_with_leading_zero_octets_are_accepted_stripped() {
+        let good = rsa().jwk();
+        for field in ["n", "e"] {
+            let mut jwk = good.clone();
+            let mut bytes = URL_SAFE_NO_PAD
+                .decode(jwk[field].as_str().unwrap())
+                .unwrap();
+            bytes.insert(0, 0);
+            jwk[field] = json!(URL_SAFE_NO_PAD.encode(bytes));
+
+            assert_eq!(usable(&jwk, &[Algorithm::RS256]), 1, "{field}");
+        }
+    }
+
+    #[test]
+    fn rsa_moduli_are_counted_in_bits_and_kept_within_2048_to_8192() {
+        let mut short = rsa().jwk();
+        let mut n = URL_SAFE_NO_PAD
+            .decode(short["n"].as_str().unwrap())
+            .unwrap();
+        n[0] = 0x7f;
+        short["n"] = json!(URL_SAFE_NO_PAD.encode(&n));
+        let mut long = rsa().jwk();
+        long["n"] = json!(URL_SAFE_NO_PAD.encode([vec![1], vec![0xff; 1024]].concat()));
+
+        assert_eq!(bit_length(&n), 2047);
+        assert_eq!(usable(&short, &[Algorithm::RS256]), 0);
+        assert_eq!(bit_length(&[vec![1], vec![0xff; 1024]].concat()), 8193);
+        assert_eq!(usable(&long, &[Algorithm::RS256]), 0);
+        assert_eq!(bit_length(&[0x80; 256]), 2048);
+        assert_eq!(bit_length(&[0xff; 1024]), 8192);
+        assert_eq!(bit_length(&[]), 0);
     }
 
     #[test]

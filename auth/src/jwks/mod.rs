@@ -29,6 +29,9 @@ pub struct JwksConfig {
     pub max_age: Duration,
     /// The least time between two refetches caused by an unknown `kid`. Default 30 s.
     pub cooldown: Duration,
+    /// The longest wait between two attempts while fetches fail (they back off from 1 s,
+    /// doubling), and before a failed fetcher restarts. Default 30 s.
+    pub retry_max: Duration,
     /// How long known keys keep serving while refreshes fail. Default 24 h.
     pub max_stale: Duration,
 }
@@ -40,6 +43,7 @@ impl Default for JwksConfig {
             max_response_bytes: 1024 * 1024,
             max_age: Duration::from_secs(600),
             cooldown: Duration::from_secs(30),
+            retry_max: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
         }
     }
@@ -175,6 +179,9 @@ pub(crate) struct Snapshot {
     cooldown_until: Option<Instant>,
     /// Set when the fetcher panicked, until its restart fetches keys again.
     fetcher_failed: bool,
+    /// The issuer as the discovery document states it: with discovery, the one exact value
+    /// that tokens' `iss` must equal.
+    issuer: Option<Arc<str>>,
     /// Set while a fetch is in flight: a request for an unknown `kid` waits for its answer.
     fetching: bool,
     /// How many fetches have completed, so a waiter can tell when the next one has.
@@ -246,6 +253,11 @@ impl Snapshot {
     /// The key set to look `kid` up in, from this snapshot alone: the keys, unless none are
     /// usable, or `kid` is unknown while refreshes fail, which no cached key can decide.
     fn resolve(&self, kid: Option<&str>, now: Instant) -> Result<Arc<KeySet>, AuthError> {
+        if self.fetcher_failed && !self.knows(kid, now) {
+            // The fetch this request waited on died with the fetcher: the issuer's keys are
+            // unknown, not refused.
+            return Err(fetcher_unavailable());
+        }
         match self.usable_keys(now) {
             Some(keys) if !self.failing() || self.knows(kid, now) => Ok(Arc::clone(keys)),
             _ => Err(self.unavailable(now)),
@@ -278,8 +290,14 @@ struct Demand {
 pub(crate) struct JwksCache {
     state: watch::Receiver<Arc<Snapshot>>,
     demands: mpsc::Sender<Demand>,
-    fetch_timeout: Duration,
+    /// How long a request waits for a fetch: the deadline of every document one fetch may
+    /// need (discovery, then the JWKS), shared by the fetcher and its waiters.
+    wait_limit: Duration,
 }
+
+/// Slack on a waiter's deadline, so that a fetch ending right at its own deadline still
+/// reaches the requests that waited for it.
+const WAIT_SLACK: Duration = Duration::from_millis(250);
 
 impl JwksCache {
     /// Starts the fetcher thread, which fetches the keys at once. Keys are parsed for the
@@ -293,14 +311,18 @@ impl JwksCache {
     ) -> Self {
         let (state_tx, state) = watch::channel(Arc::new(Snapshot::default()));
         let (demands, demands_rx) = mpsc::channel(MAX_PENDING_DEMANDS);
-        let fetch_timeout = config.fetch_timeout;
+        let documents = match source {
+            Source::Jwks(_) => 1,
+            Source::Discovery { .. } => 2,
+        };
+        let wait_limit = config.fetch_timeout.saturating_mul(documents) + WAIT_SLACK;
         fetch::spawn(
             source, algorithms, config, tls, metrics, state_tx, demands_rx,
         );
         Self {
             state,
             demands,
-            fetch_timeout,
+            wait_limit,
         }
     }
 
@@ -342,6 +364,11 @@ impl JwksCache {
         self.state.borrow().knows(kid, Instant::now())
     }
 
+    /// The issuer as discovery stated it, once a discovery document has been read.
+    pub(crate) fn discovered_issuer(&self) -> Option<Arc<str>> {
+        self.state.borrow().issuer.clone()
+    }
+
     /// The usable key set, if any, without fetching.
     pub(crate) fn current(&self) -> Option<Arc<KeySet>> {
         self.state.borrow().usable_keys(Instant::now()).cloned()
@@ -376,7 +403,7 @@ impl JwksCache {
             reply,
         };
         match self.demands.try_send(demand) {
-            Ok(()) => match tokio::time::timeout(self.fetch_timeout, answer).await {
+            Ok(()) => match tokio::time::timeout(self.wait_limit, answer).await {
                 Ok(Ok(snapshot)) => Ok(snapshot),
                 // Timed out, or the fetcher dropped the demand (it failed and restarts).
                 _ => Err(fetcher_unavailable()),
@@ -386,11 +413,11 @@ impl JwksCache {
         }
     }
 
-    /// Waits, up to the fetch timeout, until a fetch after generation `seen` has completed.
+    /// Waits, up to the wait limit, until a fetch after generation `seen` has completed.
     async fn next_fetch(&self, seen: u64) -> Result<Arc<Snapshot>, AuthError> {
         let mut state = self.state.clone();
         let completed = state.wait_for(|snapshot| snapshot.generation > seen);
-        match tokio::time::timeout(self.fetch_timeout, completed).await {
+        match tokio::time::timeout(self.wait_limit, completed).await {
             Ok(Ok(snapshot)) => Ok(Arc::clone(&snapshot)),
             _ => Err(fetcher_unavailable()),
         }
@@ -441,6 +468,23 @@ mod tests {
         assert!(snapshot.backing_off(earlier));
         assert!(snapshot.cooling_down(earlier));
         assert!(!snapshot.refetch_allowed(Some("new"), earlier));
+    }
+
+    #[test]
+    fn a_dead_fetcher_makes_an_unknown_kid_unavailable_not_unknown() {
+        let now = Instant::now();
+        let snapshot = Snapshot {
+            keys: Some(keys()),
+            usable_until: Some(now + Duration::from_secs(60)),
+            fetcher_failed: true,
+            ..Snapshot::default()
+        };
+
+        assert!(matches!(
+            snapshot.resolve(Some("new"), now),
+            Err(AuthError::KeysUnavailable { retry_after }) if retry_after > Duration::ZERO
+        ));
+        assert!(snapshot.resolve(None, now).is_ok());
     }
 
     #[test]

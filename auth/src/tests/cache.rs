@@ -158,3 +158,78 @@ async fn rejected_tokens_are_never_cached() {
 
     assert_eq!(auth.cached_tokens(), 0);
 }
+
+#[actix_web::test]
+async fn large_tokens_keep_within_the_byte_budget_and_the_largest_are_never_cached() {
+    let key = rsa(1, "k1");
+    let server = MockServer::start().await;
+    respond_jwks(&server, &jwks(&[&key])).await;
+    let budget = 256 * 1024;
+    let auth = Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .token_cache_capacity(100_000)
+        .token_cache_max_bytes(budget)
+        .jwks(fast_jwks())
+        .build()
+        .unwrap();
+    ready(&auth).await;
+    // About 3 KiB each, in many small claims: the claims weigh far more than the token.
+    let claims: serde_json::Map<String, serde_json::Value> =
+        (0..150).map(|i| (format!("c{i}"), json!(i))).collect();
+    let large = |i: usize| {
+        let mut token = valid(&key).claim("jti", i);
+        for (name, value) in &claims {
+            token = token.claim(name, value.clone());
+        }
+        token.sign().unwrap()
+    };
+    assert!(
+        (2048..=4096).contains(&large(0).len()),
+        "{}",
+        large(0).len()
+    );
+
+    for i in 0..400 {
+        assert!(auth.verify(&large(i)).await.is_ok());
+    }
+
+    let weight = auth.cached_token_bytes();
+    assert!(weight <= budget as u64, "{weight} > {budget}");
+    assert!(auth.cached_tokens() > 0 && auth.cached_tokens() < 400);
+    let huge = valid(&key).claim("pad", "x".repeat(5000)).sign().unwrap();
+    let before = auth.cached_tokens();
+    assert!(auth.verify(&huge).await.is_ok());
+    assert!(auth.verify(&huge).await.is_ok());
+    assert_eq!(auth.cached_tokens(), before);
+}
+
+#[actix_web::test]
+async fn a_sender_constrained_token_is_refused_every_time_never_from_the_cache() {
+    let key = rsa(1, "k1");
+    let (_server, auth) = issuer_with(&[&key], fast_jwks(), 100).await;
+
+    for cnf in [
+        json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }),
+        json!({ "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }),
+        json!({ "jkt": "a", "extra": 1 }),
+        json!("not an object"),
+    ] {
+        let token = valid(&key).claim("cnf", cnf.clone()).sign().unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                token_error(auth.verify(&token).await),
+                TokenError::SenderConstrained,
+                "{cnf}"
+            );
+        }
+    }
+    assert_eq!(auth.cached_tokens(), 0);
+    // A `cnf` that binds to nothing we know of does not constrain the sender.
+    let unbound = valid(&key)
+        .claim("cnf", json!({ "kid": "k" }))
+        .sign()
+        .unwrap();
+    assert!(auth.verify(&unbound).await.is_ok());
+}

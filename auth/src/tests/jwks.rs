@@ -403,6 +403,84 @@ async fn discovery_with_another_issuer_is_refused() {
     server.verify().await;
 }
 
+#[actix_web::test]
+async fn the_discovered_issuer_is_the_one_exact_value_tokens_must_name() {
+    let server = MockServer::start().await;
+    let key = rsa(1, "k1");
+    let slashed = format!("{}/", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": slashed,
+            "jwks_uri": format!("{}{JWKS_PATH}", server.uri()),
+        })))
+        .mount(&server)
+        .await;
+    respond(&server, ok(&jwks(&[&key])), 1..).await;
+    let auth = Authenticator::builder()
+        .issuer(server.uri())
+        .audiences([AUDIENCE])
+        .jwks(fast_jwks())
+        .build()
+        .unwrap();
+    ready(&auth).await;
+
+    let with_slash = valid(&key).claim("iss", slashed.as_str()).sign().unwrap();
+    let without = valid(&key).claim("iss", server.uri()).sign().unwrap();
+
+    assert_eq!(auth.verify(&with_slash).await.unwrap().issuer(), slashed);
+    assert_eq!(token_error(auth.verify(&without).await), TokenError::Issuer);
+    assert_eq!(auth.issuers(), [slashed.as_str()]);
+    assert_eq!(auth.issuer_states()[0].0, slashed);
+}
+
+#[actix_web::test]
+async fn a_moved_jwks_uri_is_discovered_again_once_fetches_keep_failing() {
+    let server = MockServer::start().await;
+    let (old, new) = (rsa(1, "old"), rsa(2, "new"));
+    let discovery = |jwks_path: &str| {
+        Mock::given(method("GET"))
+            .and(path("/.well-known/openid-configuration"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "issuer": format!("{}/", server.uri()),
+                "jwks_uri": format!("{}{jwks_path}", server.uri()),
+            })))
+    };
+    discovery(JWKS_PATH).mount(&server).await;
+    respond(&server, ok(&jwks(&[&old])), 1..).await;
+    let issuer = format!("{}/", server.uri());
+    let auth = Authenticator::builder()
+        .issuer(&issuer)
+        .audiences([AUDIENCE])
+        .jwks(JwksConfig {
+            cooldown: Duration::from_secs(1),
+            ..fast_jwks()
+        })
+        .build()
+        .unwrap();
+    ready(&auth).await;
+    // The issuer moves its keys: the old URL is gone, and discovery names the new one.
+    server.reset().await;
+    discovery("/keys/v2").mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/keys/v2"))
+        .respond_with(ok(&jwks(&[&new])))
+        .mount(&server)
+        .await;
+    let token = valid(&new).claim("iss", issuer.as_str()).sign().unwrap();
+
+    let mut answer = auth.verify(&token).await;
+    for _ in 0..150 {
+        if answer.is_ok() {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        answer = auth.verify(&token).await;
+    }
+
+    assert!(answer.is_ok(), "{answer:?}");
+}
+
 /// JWKS documents that parse but hold no usable key: the issuer's word that no key is valid.
 fn unusable_documents() -> Vec<Value> {
     let mut enc = rsa(2, "k1").jwk();

@@ -82,6 +82,7 @@ pub fn fast_jwks() -> JwksConfig {
         max_response_bytes: 64 * 1024,
         max_age: Duration::from_secs(600),
         cooldown: Duration::from_secs(600),
+        retry_max: Duration::from_secs(600),
         max_stale: Duration::from_secs(3600),
     }
 }

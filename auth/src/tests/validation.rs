@@ -400,18 +400,14 @@ async fn duplicate_kids_accept_a_token_signed_by_either_key() {
 }
 
 #[actix_web::test]
-async fn issuer_must_match_exactly_but_for_one_trailing_slash() {
+async fn issuer_must_match_exactly() {
     let (_server, auth) = issuer().await;
     let key = rsa(1, "k1");
 
-    // The one convenience: the configured `https://issuer.example/` also matches without its
-    // slash (issue #13). Case, scheme and a second slash still do not.
-    let unslashed = valid(&key)
-        .claim("iss", "https://issuer.example")
-        .sign()
-        .unwrap();
-    assert!(check(&auth, &unslashed).await.is_ok());
+    // RFC 9068 §4: byte for byte. The trailing slash is forgiven only between the
+    // configuration and a discovery document, never in a token (issue #17 reversed #13 here).
     for iss in [
+        json!("https://issuer.example"),
         json!("https://issuer.example//"),
         json!("https://ISSUER.example/"),
         json!("http://issuer.example/"),
@@ -721,4 +717,48 @@ async fn every_rsa_algorithm_verifies_with_a_jwk_that_names_none() {
         token_error(check(&auth, &format!("{pss_input}.{signature}")).await),
         TokenError::BadSignature
     );
+}
+
+#[actix_web::test]
+async fn claims_name_the_exact_issuer_that_verified_them() {
+    let (_server, auth) = issuer().await;
+
+    let claims = check(&auth, &valid(&rsa(1, "k1")).sign().unwrap())
+        .await
+        .unwrap();
+
+    assert_eq!(claims.issuer(), ISSUER);
+    assert_eq!(auth.issuers(), [ISSUER]);
+}
+
+#[actix_web::test]
+async fn require_at_jwt_accepts_only_rfc_9068_access_tokens() {
+    let server = MockServer::start().await;
+    serve_jwks(&server, &jwks(&[&rsa(1, "k1")]), 1).await;
+    let auth = Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .require_at_jwt(true)
+        .build()
+        .unwrap();
+    ready(&auth).await;
+    let key = rsa(1, "k1");
+
+    for typ in ["at+jwt", "application/at+JWT"] {
+        let token = valid(&key).header("typ", typ).sign().unwrap();
+        assert!(check(&auth, &token).await.is_ok(), "{typ}");
+    }
+    for typ in [Some("JWT"), Some("jwt"), None] {
+        let mut token = valid(&key);
+        token = match typ {
+            Some(typ) => token.header("typ", typ),
+            None => token.without_header("typ"),
+        };
+        assert_eq!(
+            token_error(check(&auth, &token.sign().unwrap()).await),
+            TokenError::UnsupportedType,
+            "{typ:?}"
+        );
+    }
 }

@@ -8,9 +8,11 @@ use tests::spawn_app;
 async fn missing_header_gets_the_bare_challenge() {
     let app = spawn_app().await;
 
-    for path in ["/api/private", "/api/private-scoped"] {
-        app.get(path).await.assert_bare_401();
-    }
+    app.get("/api/private").await.assert_bare_401();
+    // A route that needs a scope names it, so that a client knows what to ask for (MCP).
+    app.get("/api/private-scoped")
+        .await
+        .assert_scoped_401("read:messages");
 }
 
 #[actix_web::test]

@@ -14,6 +14,7 @@ use tests::{AUDIENCE, Keys, MockIssuer, Mode, Reply, send_to, settings_with, sta
 fn api_trusting(b: &MockIssuer, a_issuer: String) -> String {
     let mut settings = settings_with(&[]);
     settings.server.port = 0;
+    settings.server.public_url = Some("https://api.example.com".to_owned());
     settings.auth.audience = vec![AUDIENCE.to_owned()];
     let entry = |issuer: String, audience: Vec<String>| IssuerSettings {
         domain: None,
@@ -225,24 +226,38 @@ async fn with_one_issuer_too_an_unlisted_iss_never_causes_a_fetch() {
 }
 
 #[actix_web::test]
-async fn a_configured_issuer_matches_with_or_without_its_trailing_slash() {
+async fn an_issuer_configured_without_its_slash_becomes_exactly_the_discovered_one() {
     let keys = Keys::load();
     let a = MockIssuer::start(&[&keys.rsa]).await;
     let b = MockIssuer::start(&[&keys.next]).await;
-    // Configured without the slash; the mock's tokens and discovery document carry it.
+    // Configured without the slash; the mock's discovery document carries it.
     let unslashed = a.issuer().trim_end_matches('/').to_owned();
     let base = api_trusting(&b, unslashed.clone());
-    readyz_until(&base, |r| r.json()["status"] == "ready").await;
+    let ready = readyz_until(&base, |r| r.json()["status"] == "ready").await;
 
-    for iss in [a.issuer(), unslashed.clone()] {
-        let token = signed(&keys.rsa, iss.clone(), AUDIENCE);
-        let reply = get(&base, "/api/private", Some(&token)).await;
-        assert_eq!(reply.status, 200, "{iss}: {reply:?}");
-    }
-    let doubled = signed(&keys.rsa, format!("{unslashed}//"), AUDIENCE);
-    get(&base, "/api/private", Some(&doubled))
+    let token = signed(&keys.rsa, a.issuer(), AUDIENCE);
+    let who = get(&base, "/api/whoami", Some(&token)).await;
+    assert_eq!(who.status, 200, "{who:?}");
+    assert_eq!(who.json()["iss"], a.issuer());
+    for iss in [unslashed.clone(), format!("{unslashed}//")] {
+        get(
+            &base,
+            "/api/private",
+            Some(&signed(&keys.rsa, iss, AUDIENCE)),
+        )
         .await
         .assert_invalid_token("unexpected 'iss' value");
+    }
+    // Everything that names the issuer names that one exact value.
+    assert_eq!(ready.json()["issuers"][0]["issuer"], a.issuer());
+    let metadata = get(&base, "/.well-known/oauth-protected-resource", None).await;
+    assert_eq!(metadata.json()["authorization_servers"][0], a.issuer());
+    let scrape = tests::scrape(&get(&base, "/metrics", None).await);
+    let exact = a.issuer();
+    let issuer = ("issuer", exact.as_str());
+    assert_eq!(scrape.get("auth_jwks_ready", &[issuer]), Some(1.0));
+    let fetched = [issuer, ("document", "jwks"), ("outcome", "ok")];
+    assert_eq!(scrape.get("auth_jwks_fetches_total", &fetched), Some(1.0));
 }
 
 #[actix_web::test]

@@ -29,7 +29,11 @@ async fn a_valid_token_shows_its_subject_and_scopes() {
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.json(),
-        json!({ "sub": "user-1", "scopes": ["openid", "read:messages", "write:messages"] })
+        json!({
+            "iss": app.issuer.issuer(),
+            "sub": "user-1",
+            "scopes": ["openid", "read:messages", "write:messages"],
+        })
     );
 }
 

@@ -80,10 +80,12 @@ async fn authentication_comes_before_the_scope_check() {
         .sign()
         .unwrap();
 
-    app.private_scoped(&expired)
+    let refused = app.private_scoped(&expired).await;
+    refused.assert_invalid_token("token expired");
+    assert_eq!(refused.challenge().param("scope"), Some("read:messages"));
+    app.get("/api/private-scoped")
         .await
-        .assert_invalid_token("token expired");
-    app.get("/api/private-scoped").await.assert_bare_401();
+        .assert_scoped_401("read:messages");
 }
 
 #[actix_web::test]
