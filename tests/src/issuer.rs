@@ -26,7 +26,7 @@ pub enum Mode {
     Hang,
     /// 200 with a valid JWKS padded past 2 MiB.
     Oversized,
-    /// 200 with the keys, after this delay.
+    /// 200 with the keys, after this delay; the discovery document comes as slowly.
     Slow(Duration),
 }
 
@@ -79,8 +79,13 @@ struct Discovery {
 
 impl Respond for Discovery {
     fn respond(&self, _: &Request) -> ResponseTemplate {
-        lock(&self.state).discovery_fetches += 1;
-        ResponseTemplate::new(200).set_body_json(&self.document)
+        let mut state = lock(&self.state);
+        state.discovery_fetches += 1;
+        let answer = ResponseTemplate::new(200).set_body_json(&self.document);
+        match state.mode {
+            Mode::Slow(delay) => answer.set_delay(delay),
+            _ => answer,
+        }
     }
 }
 

@@ -115,6 +115,8 @@ pub struct TestConfig {
     pub scope_claims: Option<Vec<ScopeClaim>>,
     /// `server.public_url`.
     pub public_url: Option<String>,
+    /// Any other change to the loaded settings, made last.
+    pub customize: fn(&mut Settings),
 }
 
 impl Default for TestConfig {
@@ -130,6 +132,7 @@ impl Default for TestConfig {
             initial_mode: Mode::Healthy,
             scope_claims: None,
             public_url: None,
+            customize: |_| {},
         }
     }
 }
@@ -184,6 +187,7 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
     jwks.max_age_secs = config.max_age_secs;
     jwks.max_stale_secs = config.max_stale_secs;
     jwks.fetch_timeout_secs = config.fetch_timeout_secs;
+    (config.customize)(&mut settings);
     let app = start(&settings);
     let app = TestApp {
         address: format!("http://127.0.0.1:{}", app.port()),

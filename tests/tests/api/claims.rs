@@ -164,3 +164,37 @@ async fn non_numeric_dates_are_rejected() {
         }
     }
 }
+
+#[actix_web::test]
+async fn a_sender_constrained_token_is_refused_as_a_bearer_token_every_time() {
+    let app = spawn_app().await;
+    let description = "the token is sender-constrained (cnf) and cannot be used as a bearer token";
+
+    for cnf in [
+        json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }),
+        json!({ "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }),
+    ] {
+        let token = app.token(&app.keys.rsa).claim("cnf", cnf).sign().unwrap();
+        // Twice: a refused token is never cached, so the second is refused in full again.
+        for _ in 0..2 {
+            app.private(&token).await.assert_invalid_token(description);
+        }
+    }
+}
+
+#[actix_web::test]
+async fn require_at_jwt_refuses_tokens_typed_jwt_such_as_id_tokens() {
+    let app = spawn_app_with(TestConfig {
+        customize: |settings| settings.auth.require_at_jwt = true,
+        ..TestConfig::default()
+    })
+    .await;
+    let typed = |typ: &str| app.token(&app.keys.rsa).header("typ", typ).sign().unwrap();
+
+    app.private(&typed("at+jwt")).await.assert_ok(PRIVATE);
+    for typ in ["JWT", "jwt"] {
+        app.private(&typed(typ))
+            .await
+            .assert_invalid_token("unsupported token type");
+    }
+}

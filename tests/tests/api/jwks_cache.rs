@@ -117,6 +117,53 @@ async fn cold_start_with_concurrent_requests_causes_exactly_one_fetch() {
 }
 
 #[actix_web::test]
+async fn a_cold_start_waits_for_discovery_and_the_jwks_under_one_deadline() {
+    // Each document takes 0.7 of the fetch timeout: both in turn take longer than one timeout,
+    // yet the issuer is healthy, so the first request must get its answer, not a 503.
+    let app = spawn_app_with(TestConfig {
+        wait_ready: false,
+        initial_mode: Mode::Slow(Duration::from_millis(700)),
+        fetch_timeout_secs: 1,
+        ..TestConfig::default()
+    })
+    .await;
+
+    app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
+
+    assert_eq!(app.issuer.discovery_fetches(), 1);
+    assert_eq!(app.issuer.jwks_fetches(), 1);
+}
+
+#[actix_web::test]
+async fn retries_after_failures_are_capped_by_retry_max_not_the_cooldown() {
+    let app = spawn_app_with(TestConfig {
+        wait_ready: false,
+        initial_mode: Mode::Status(500),
+        cooldown_secs: 600,
+        customize: |settings| settings.auth.jwks.retry_max_secs = 1,
+        ..TestConfig::default()
+    })
+    .await;
+    // Past the backoff's doubling: 1 s, then capped at 1 s (the cooldown would allow 8 s).
+    for _ in 0..200 {
+        if app.issuer.jwks_fetches() >= 5 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(app.issuer.jwks_fetches() >= 5);
+
+    let refused = app.private(&app.valid_token(None)).await;
+
+    refused.assert_unavailable();
+    assert_eq!(refused.header("retry-after"), Some("1"), "{refused:?}");
+    // Each retry after two failures in a row reads the discovery document again.
+    assert!(app.issuer.discovery_fetches() >= 3);
+    app.issuer.recover();
+    eventually_accepted(&app, &app.valid_token(None)).await;
+}
+
+#[actix_web::test]
 async fn outage_after_warm_up_keeps_cached_keys_and_recovers() {
     for mode in [Mode::Status(500), Mode::Garbage, Mode::Hang] {
         let app = spawn_app().await;

@@ -24,6 +24,7 @@ async fn policy_routes(app: &TestApp) -> String {
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let issuer = app.issuer.issuer();
     serve_routes(move |cfg| {
         let guarded = |path: &str, policy: Policy| {
             web::resource(path)
@@ -53,6 +54,16 @@ async fn policy_routes(app: &TestApp) -> String {
         ))
         .service(guarded("/mfa", Policy::acr_values([MFA])))
         .service(guarded("/recent", Policy::max_age(300)))
+        .service(guarded("/ours", Policy::issuers([issuer.clone()])))
+        .service(guarded(
+            "/theirs",
+            Policy::issuers(["https://other-tenant.example/"]),
+        ))
+        .service(guarded("/empty", Policy::all_scopes(Vec::<String>::new())))
+        .service(guarded(
+            "/offline",
+            Policy::all_scopes(["read:messages", "offline_access"]),
+        ))
         .service(guarded(
             "/combined",
             Policy::claim_equals("org_id", "org_1").and(Policy::scope("read:messages")),
@@ -231,6 +242,8 @@ async fn step_up_rules_answer_rfc_9470_insufficient_user_authentication() {
         json!({ "auth_time": now - 3600 }),
         json!({}),
         json!({ "auth_time": "x" }),
+        // An authentication in the future, beyond the leeway, is no evidence of a recent one.
+        json!({ "auth_time": now + 600 }),
     ] {
         let refused = get(&base, "/recent", &token(&app, &claims)).await;
         refused.assert_error(
@@ -311,4 +324,36 @@ async fn scp_grants_nothing_by_default() {
             "insufficient_scope",
             "insufficient scope, requires read:messages",
         );
+}
+
+#[actix_web::test]
+async fn an_issuer_rule_keeps_a_route_to_its_tenants() {
+    let app = spawn_app().await;
+    let base = policy_routes(&app).await;
+    let token = token(&app, &json!({}));
+
+    let ours = get(&base, "/ours", &token).await;
+    let theirs = get(&base, "/theirs", &token).await;
+
+    assert_eq!(ours.status, 200, "{ours:?}");
+    theirs.assert_invalid_token("unexpected 'iss' value");
+}
+
+#[actix_web::test]
+async fn an_empty_scope_rule_fails_closed_and_offline_access_is_never_asked_for() {
+    let app = spawn_app().await;
+    let base = policy_routes(&app).await;
+    let everything = token(&app, &json!({ "scope": "read:messages offline_access" }));
+
+    let empty = get(&base, "/empty", &everything).await;
+    let missing = send_to(awc::Client::default().get(format!("{base}/offline"))).await;
+
+    assert_eq!(empty.status, 403, "{empty:?}");
+    assert_eq!(empty.header("www-authenticate"), None);
+    assert_eq!(
+        empty.json(),
+        json!({ "message": "the token does not meet this route's requirement: a scope rule that names no scope" })
+    );
+    assert_eq!(get(&base, "/offline", &everything).await.status, 200);
+    missing.assert_scoped_401("read:messages");
 }
