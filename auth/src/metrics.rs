@@ -285,6 +285,7 @@ impl Authenticator {
     /// | `auth_requests_total` | `result`, `reason` | each answer of [`RequireAuth`](crate::RequireAuth) |
     /// | `auth_token_cache_hits_total`, `auth_token_cache_misses_total` | | verified-token cache lookups |
     /// | `auth_token_cache_entries` | | tokens remembered now |
+    /// | `auth_token_cache_bytes` | | what they weigh against the cache's memory budget |
     /// | `auth_jwks_fetches_total` | `issuer`, `document`, `outcome` | each discovery and JWKS fetch |
     /// | `auth_jwks_fetch_duration_seconds` | `issuer`, `document` | how long fetches took |
     /// | `auth_jwks_ready` | `issuer` | 1 while tokens can be verified |
@@ -344,6 +345,13 @@ impl Collector for Gauges {
             "Verified tokens remembered now",
             None,
             entries.metric_type(),
+        )?)?;
+        let bytes = ConstGauge::new(i64::try_from(self.0.cached_token_bytes()).unwrap_or(i64::MAX));
+        bytes.encode(encoder.encode_descriptor(
+            "auth_token_cache",
+            "What the remembered tokens weigh in memory",
+            Some(&Unit::Bytes),
+            bytes.metric_type(),
         )?)?;
 
         let states = self.0.issuer_states();

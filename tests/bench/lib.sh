@@ -39,10 +39,13 @@ wait_for() { # URL
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Sets $issuer and $warm_token; $work/tokens.txt holds $TOKENS distinct tokens.
-start_issuer() {
-  echo "== minting $TOKENS distinct tokens and starting the issuer"
-  target/release/bench-issuer "$work/tokens.txt" "$TOKENS" "read:messages" "$AUDIENCE" >"$work/issuer.url" &
+# Sets $issuer and $warm_token; $work/tokens.txt holds $TOKENS distinct tokens. Each
+# FILE:COUNT:BYTES argument also writes COUNT tokens of about BYTES each into $work/FILE.
+start_issuer() { # [FILE:COUNT:BYTES...]
+  local sized=()
+  for set in "$@"; do sized+=("$work/$set"); done
+  echo "== minting $TOKENS distinct tokens ${*:+and $* }and starting the issuer"
+  target/release/bench-issuer "$work/tokens.txt" "$TOKENS" "read:messages" "$AUDIENCE" "${sized[@]}" >"$work/issuer.url" &
   pids+=($!)
   for _ in $(seq 1 1200); do [ -s "$work/issuer.url" ] && break; sleep 0.25; done
   issuer=$(head -1 "$work/issuer.url")
@@ -52,13 +55,15 @@ start_issuer() {
 
 # Starts BINARY (default target/release/api) in production against $issuer, pinned to the
 # server core, with any extra VAR=value settings; sets $launched_url and $launched_pid. Logs at
-# RUST_LOG (default warn), like a quiet deployment.
+# RUST_LOG (default warn), like a quiet deployment. /metrics stays on the API's port (production
+# would put it on 9090, which two instances side by side cannot share).
 launch_api() { # [BINARY] [VAR=value...]
   local binary=${1:-target/release/api} port
   shift || true
   port=$(free_port)
   env RUST_LOG="${RUST_LOG:-warn}" APP_ENVIRONMENT=production APP__SERVER__HOST=127.0.0.1 \
-    APP__SERVER__PORT="$port" APP__AUTH__ISSUER="$issuer" APP__AUTH__AUDIENCE="$AUDIENCE" "$@" \
+    APP__SERVER__PORT="$port" APP__SERVER__METRICS_PORT= APP__AUTH__ISSUER="$issuer" \
+    APP__AUTH__AUDIENCE="$AUDIENCE" "$@" \
     taskset -c "$SERVER_CORE" "$binary" >>"$work/api.log" 2>&1 &
   launched_pid=$!
   pids+=("$launched_pid")

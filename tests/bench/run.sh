@@ -7,7 +7,12 @@
 # header as the protected cases (what the bigger request alone costs); /api/private-scoped with
 # one repeated token
 # (warm); /api/private-scoped with TOKENS distinct tokens rotated by a Lua script, more than the
-# verified-token cache holds (cold). --express also runs Auth0's Express sample
+# verified-token cache holds (cold); the cold load again with LARGE tokens of about 3.9 KiB
+# (cold_4k: cached, with the most claims per token byte, so they weigh most against the cache's
+# memory budget) and of 8 KiB (cold_8k: too large to cache, checked in full each time).
+# For each case it also reads the server's own CPU time from /proc/PID/stat, user and kernel
+# apart, per request: the cold target is stated on user CPU, which the load generator's
+# wake-ups on the other core (kernel time) do not blur. --express also runs Auth0's Express sample
 # (express-oauth2-jwt-bearer from npm, installed into a temporary folder) under the same load.
 # The server is pinned to core 0 and wrk to core 1; only ratios within one run mean anything, so
 # each ratio is the median of the per-round ratios (a round's cases run back to back).
@@ -15,11 +20,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-ROUNDS=5 DURATION=10s CONNECTIONS=64 TOKENS=100000 EXPRESS=0
+ROUNDS=5 DURATION=10s CONNECTIONS=64 TOKENS=100000 LARGE=20000 EXPRESS=0
 for arg in "$@"; do
   case "$arg" in
     --express) EXPRESS=1 ;;
-    --quick) ROUNDS=1 DURATION=3s TOKENS=20000 ;;
+    --quick) ROUNDS=1 DURATION=3s TOKENS=20000 LARGE=5000 ;;
     *) echo "usage: $0 [--express] [--quick]" >&2; exit 2 ;;
   esac
 done
@@ -37,8 +42,9 @@ taskset -c "$SERVER_CORE" cargo bench --quiet -p auth --bench validation -- \
 estimates=$(ls target/criterion/verify/full*/new/estimates.json)
 full_ns=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean"]["point_estimate"])' "$estimates")
 
-start_issuer
+start_issuer "tokens-4k.txt:$LARGE:3990" "tokens-8k.txt:$((LARGE / 4)):8192"
 start_api
+clock_ticks=$(getconf CLK_TCK)
 if [ "$EXPRESS" = 1 ]; then
   echo "== installing express-oauth2-jwt-bearer into $work/express"
   mkdir -p "$work/express"
@@ -58,24 +64,37 @@ JS
   # exec, so that the PID recorded for cleanup is node's own.
   (cd "$work/express" && PORT="$express_port" ISSUER="$issuer" AUDIENCE="$AUDIENCE" \
     exec taskset -c "$SERVER_CORE" node server.js >"$work/express.log" 2>&1) &
-  pids+=($!)
+  express_pid=$!
+  pids+=("$express_pid")
   wait_for "http://127.0.0.1:$express_port/api/public"
   status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $warm_token" \
     "http://127.0.0.1:$express_port/api/private-scoped")
   [ "$status" = 200 ] || { echo "express sample answered $status" >&2; cat "$work/express.log" >&2; exit 1; }
 fi
 
-run_wrk() { # CASE ROUND URL [wrk args...]
+# The user and system CPU clock ticks of PID so far (fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+
+run_wrk() { # CASE ROUND URL [wrk args...] (TOKENS_FILE picks the rotated tokens)
   local case=$1 round=$2 url=$3; shift 3
-  local out
-  out=$(TOKENS_FILE="$work/tokens.txt" taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
-  local rps p50 p99 non2xx
+  local out before after server_pid=${server_pid:-$api_pid}
+  before=$(cpu_ticks "$server_pid")
+  out=$(TOKENS_FILE="${TOKENS_FILE:-$work/tokens.txt}" taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
+  after=$(cpu_ticks "$server_pid")
+  local rps p50 p99 non2xx requests user_us sys_us
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$round" "$rps" "$p50" "$p99" "${non2xx:-0}" >>"$work/results.tsv"
-  printf '  %-14s round %s: %10s req/s  p50 %-8s p99 %-8s non-2xx %s\n' "$case" "$round" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  read -r user_us sys_us < <(python3 -c 'import sys
+b, a, n, hz = sys.argv[1].split(), sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4])
+print(*((int(a[i]) - int(b[i])) / hz * 1e6 / max(n, 1) for i in (0, 1)))' "$before" "$after" "$requests" "$clock_ticks")
+  local peak_kib
+  peak_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$round" "$rps" "$p50" "$p99" "${non2xx:-0}" "$user_us" "$sys_us" >>"$work/results.tsv"
+  printf '  %-14s round %s: %10s req/s  p50 %-8s p99 %-8s non-2xx %s  server CPU/req: user %.1f us, sys %.1f us  peak RSS so far %.1f MiB\n' \
+    "$case" "$round" "$rps" "$p50" "$p99" "${non2xx:-0}" "$user_us" "$sys_us" "$(awk -v k="$peak_kib" 'BEGIN {print k / 1024}')"
 }
 
 echo "== load: wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS interleaved rounds; server on core $SERVER_CORE, wrk on core $LOAD_CORE"
@@ -84,10 +103,12 @@ for round in $(seq 1 "$ROUNDS"); do
   run_wrk public_token "$round" "$api/api/public" -H "Authorization: Bearer $warm_token"
   run_wrk warm "$round" "$api/api/private-scoped" -H "Authorization: Bearer $warm_token"
   run_wrk cold "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
+  TOKENS_FILE="$work/tokens-4k.txt" run_wrk cold_4k "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
+  TOKENS_FILE="$work/tokens-8k.txt" run_wrk cold_8k "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
   if [ "$EXPRESS" = 1 ]; then
     express="http://127.0.0.1:$express_port"
-    run_wrk express_warm "$round" "$express/api/private-scoped" -H "Authorization: Bearer $warm_token"
-    run_wrk express_cold "$round" "$express/api/private-scoped" -s tests/bench/rotate.lua
+    server_pid=$express_pid run_wrk express_warm "$round" "$express/api/private-scoped" -H "Authorization: Bearer $warm_token"
+    server_pid=$express_pid run_wrk express_cold "$round" "$express/api/private-scoped" -s tests/bench/rotate.lua
   fi
 done
 peak_rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$api_pid/status")
@@ -96,9 +117,11 @@ python3 - "$work/results.tsv" "$full_ns" "$peak_rss_kib" "$TOKENS" <<'PY'
 import os, statistics, sys
 results, full_ns, rss_kib, tokens = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 rows = {}  # case -> {round: (rps, p50, p99, non2xx)}
+cpu_rows = {}  # case -> {round: (user us/request, system us/request)}
 for line in open(results):
-    case, rnd, rps, p50, p99, non2xx = line.rstrip("\n").split("\t")
+    case, rnd, rps, p50, p99, non2xx, user_us, sys_us = line.rstrip("\n").split("\t")
     rows.setdefault(case, {})[rnd] = (float(rps), p50, p99, int(non2xx))
+    cpu_rows.setdefault(case, {})[rnd] = (float(user_us), float(sys_us))
 rounds = sorted(rows["public"], key=int)
 full_us = full_ns / 1000
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
@@ -133,5 +156,18 @@ show("cold overhead / full validation", [v / full_us for v in cold_us], "x", "  
 show("cold overhead over header, us", per_round(overhead_us, "cold", "public_token"))
 show("cold / express cold", per_round(ratio, "cold", "express_cold"), "x", "   target >= 6")
 show("warm / express warm", per_round(ratio, "warm", "express_warm"), "x", "   target >= 25")
-print(f"peak RSS ({tokens} distinct tokens): {rss_kib / 1024:.1f} MiB   (target <= 64)")
+print()
+print(f"{'server CPU per request, us':<28} {'user':>8} {'system':>8}   (medians of per-round values)")
+for case, runs in cpu_rows.items():
+    user = statistics.median(v[0] for v in runs.values())
+    system = statistics.median(v[1] for v in runs.values())
+    print(f"{case:<28} {user:8.1f} {system:8.1f}")
+def cpu_over(case, base, field=0):
+    return [cpu_rows[case][r][field] - cpu_rows[base][r][field] for r in rounds if r in cpu_rows.get(case, {})]
+cold_user = cpu_over("cold", "public")
+show("cold user CPU over public, us", cold_user)
+show("cold user CPU over public / full", [v / full_us for v in cold_user], "x", "   target <= 1.3")
+show("cold system CPU over public, us", cpu_over("cold", "public", 1))
+show("cold_8k user CPU over public, us", cpu_over("cold_8k", "public"))
+print(f"peak RSS ({tokens} distinct tokens, then 3.9 KiB and 8 KiB ones): {rss_kib / 1024:.1f} MiB   (target <= 64)")
 PY

@@ -2,8 +2,10 @@
 //! mints distinct valid tokens into a file, then serves OIDC discovery and the JWKS on loopback
 //! until killed.
 //!
-//! `bench-issuer TOKENS_FILE COUNT SCOPE AUDIENCE` prints `http://127.0.0.1:PORT/` once the
-//! tokens are written and the server listens.
+//! `bench-issuer TOKENS_FILE COUNT SCOPE AUDIENCE [FILE:COUNT:BYTES ...]` prints
+//! `http://127.0.0.1:PORT/` once the tokens are written and the server listens. Each
+//! `FILE:COUNT:BYTES` also writes COUNT distinct tokens of about BYTES each, padded with many
+//! small claims: the heaviest claims per token byte, for the memory bound of the token cache.
 
 use std::io::Write;
 
@@ -16,14 +18,31 @@ const LIFETIME_SECS: i64 = 24 * 3600;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, tokens_file, count, scope, audience] = args.as_slice() else {
-        anyhow::bail!("usage: bench-issuer TOKENS_FILE COUNT SCOPE AUDIENCE");
+    let (Some([tokens_file, count, scope, audience]), sized) = (args.get(1..5), args.get(5..))
+    else {
+        anyhow::bail!(
+            "usage: bench-issuer TOKENS_FILE COUNT SCOPE AUDIENCE [FILE:COUNT:BYTES ...]"
+        );
     };
     let count: usize = count.parse().context("COUNT must be a number")?;
-    let key = SigningKey::rsa_from_pem("bench-1", include_str!("../../fixtures/rsa1.pem"))?;
+    let pem = include_str!("../../fixtures/rsa1.pem");
+    let key = SigningKey::rsa_from_pem("bench-1", pem)?;
     actix_web::rt::System::new().block_on(async {
         let (issuer, server) = DevIssuer::start_with_key(key, audience)?;
-        mint(&issuer, scope, count, tokens_file)?;
+        let sign = |i: usize| issuer.mint_for(&format!("user-{i}"), Some(scope), LIFETIME_SECS);
+        mint(sign, count, tokens_file)?;
+        let padder = SigningKey::rsa_from_pem("bench-1", pem)?;
+        for set in sized.unwrap_or_default() {
+            let (path, count, bytes) = sized_set(set)?;
+            let claims = padding_claims(bytes, |claims| {
+                padded(&padder, issuer.issuer(), audience, scope, 0, claims)
+            })?;
+            mint(
+                |i| padded(&padder, issuer.issuer(), audience, scope, i, claims),
+                count,
+                path,
+            )?;
+        }
         println!("{}", issuer.issuer());
         std::io::stdout().flush()?;
         server.await?;
@@ -31,16 +50,67 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-/// Writes `count` distinct tokens (`sub` = `user-N`), one a line, signing on every core.
-fn mint(issuer: &DevIssuer, scope: &str, count: usize, path: &str) -> anyhow::Result<()> {
+/// `FILE:COUNT:BYTES`.
+fn sized_set(set: &str) -> anyhow::Result<(&str, usize, usize)> {
+    let mut parts = set.rsplitn(3, ':');
+    let (Some(bytes), Some(count), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+        anyhow::bail!("{set:?} is not FILE:COUNT:BYTES");
+    };
+    Ok((path, count.parse()?, bytes.parse()?))
+}
+
+/// A valid token for `user-{i}` with `claims` small padding claims.
+fn padded(
+    key: &SigningKey,
+    issuer: &str,
+    audience: &str,
+    scope: &str,
+    i: usize,
+    claims: usize,
+) -> anyhow::Result<String> {
+    let mut token = key
+        .token()
+        .claim("iss", issuer)
+        .claim("aud", audience)
+        .claim("sub", format!("user-{i}"))
+        .claim("scope", scope)
+        .expires_in(LIFETIME_SECS);
+    for n in 0..claims {
+        token = token.claim(&format!("c{n}"), n);
+    }
+    Ok(token.sign()?)
+}
+
+/// How many padding claims bring a token to about `bytes`, found by measuring.
+fn padding_claims(
+    bytes: usize,
+    sign: impl Fn(usize) -> anyhow::Result<String>,
+) -> anyhow::Result<usize> {
+    let base = sign(0)?.len();
+    let mut claims = 100;
+    // Claims grow longer as their names do: scale the guess by what it gave, a few times.
+    for _ in 0..4 {
+        let grown = sign(claims)?.len().saturating_sub(base).max(1);
+        claims = claims * bytes.saturating_sub(base) / grown;
+    }
+    Ok(claims)
+}
+
+/// Writes `count` distinct tokens from `sign(i)`, one a line, signing on every core.
+fn mint(
+    sign: impl Fn(usize) -> anyhow::Result<String> + Sync,
+    count: usize,
+    path: &str,
+) -> anyhow::Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunks = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
+                let sign = &sign;
                 s.spawn(move || {
                     (t..count)
                         .step_by(threads)
-                        .map(|i| issuer.mint_for(&format!("user-{i}"), Some(scope), LIFETIME_SECS))
+                        .map(sign)
                         .collect::<anyhow::Result<Vec<_>>>()
                 })
             })

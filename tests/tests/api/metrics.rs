@@ -118,6 +118,11 @@ async fn every_answer_of_the_check_is_counted_by_result_and_reason() {
     // The token cache was looked up for every candidate token; two lookups found the valid one.
     assert_eq!(scrape.counter("auth_token_cache_hits_total", &[]), 2.0);
     assert_eq!(scrape.get("auth_token_cache_entries", &[]), Some(1.0));
+    // One small token weighs its claims and the entry: a few hundred bytes to a few KiB.
+    let bytes = scrape
+        .get("auth_token_cache_bytes", &[])
+        .unwrap_or_default();
+    assert!((256.0..=8192.0).contains(&bytes), "{bytes}");
     assert!(scrape.counter("auth_token_cache_misses_total", &[]) >= 8.0);
     assert_eq!(
         scrape.types.get("auth_requests").map(String::as_str),
