@@ -304,21 +304,17 @@ impl Reply {
 
     /// Asserts a 401 with the bare `Bearer realm="api"` challenge and a JSON body.
     pub fn assert_bare_401(&self) {
-        assert_eq!(self.status, 401, "{self:?}");
-        let challenge = self.challenge();
-        assert!(
-            challenge.scheme.eq_ignore_ascii_case("bearer"),
-            "{challenge:?}"
-        );
-        assert_eq!(challenge.param("realm"), Some("api"));
-        assert_eq!(challenge.params.len(), 1, "{challenge:?}");
-        assert!(self.json()["message"].is_string());
-        assert!(self.json().get("error").is_none());
+        self.assert_401_with(&[]);
     }
 
     /// Asserts a 401 with no error code whose challenge names only the realm and the scopes
     /// the route requires (`scope="..."`), as MCP clients read it, and a JSON body.
     pub fn assert_scoped_401(&self, scope: &str) {
+        self.assert_401_with(&[("scope", scope)]);
+    }
+
+    /// Asserts a 401 with no error code whose challenge holds the realm and exactly `params`.
+    fn assert_401_with(&self, params: &[(&str, &str)]) {
         assert_eq!(self.status, 401, "{self:?}");
         let challenge = self.challenge();
         assert!(
@@ -326,8 +322,10 @@ impl Reply {
             "{challenge:?}"
         );
         assert_eq!(challenge.param("realm"), Some("api"));
-        assert_eq!(challenge.param("scope"), Some(scope), "{challenge:?}");
-        assert_eq!(challenge.params.len(), 2, "{challenge:?}");
+        for (name, value) in params {
+            assert_eq!(challenge.param(name), Some(*value), "{challenge:?}");
+        }
+        assert_eq!(challenge.params.len(), 1 + params.len(), "{challenge:?}");
         assert!(self.json()["message"].is_string());
         assert!(self.json().get("error").is_none());
     }

@@ -378,18 +378,21 @@ mod tests {
             .len()
     }
 
+    /// `jwk` with a zero octet put before the value of `field`.
+    fn with_leading_zero(jwk: &Value, field: &str) -> Value {
+        let mut jwk = jwk.clone();
+        let mut bytes = URL_SAFE_NO_PAD
+            .decode(jwk[field].as_str().unwrap())
+            .unwrap();
+        bytes.insert(0, 0);
+        jwk[field] = json!(URL_SAFE_NO_PAD.encode(bytes));
+        jwk
+    }
+
     #[test]
     fn ec_coordinates_must_have_the_curve_length() {
         let good = p256().jwk();
-        let pad = |field: &str| {
-            let mut jwk = good.clone();
-            let mut bytes = URL_SAFE_NO_PAD
-                .decode(jwk[field].as_str().unwrap())
-                .unwrap();
-            bytes.insert(0, 0);
-            jwk[field] = json!(URL_SAFE_NO_PAD.encode(bytes));
-            jwk
-        };
+        let pad = |field: &str| with_leading_zero(&good, field);
 
         assert_eq!(usable(&good, &[Algorithm::ES256]), 1);
         assert_eq!(usable(&pad("x"), &[Algorithm::ES256]), 0);
@@ -423,12 +426,7 @@ mod tests {
     fn rsa_components_with_leading_zero_octets_are_accepted_stripped() {
         let good = rsa().jwk();
         for field in ["n", "e"] {
-            let mut jwk = good.clone();
-            let mut bytes = URL_SAFE_NO_PAD
-                .decode(jwk[field].as_str().unwrap())
-                .unwrap();
-            bytes.insert(0, 0);
-            jwk[field] = json!(URL_SAFE_NO_PAD.encode(bytes));
+            let jwk = with_leading_zero(&good, field);
 
             assert_eq!(usable(&jwk, &[Algorithm::RS256]), 1, "{field}");
         }

@@ -61,6 +61,16 @@ async fn fetches_reach(server: &MockServer, count: usize) {
     panic!("the issuer never saw {count} fetches");
 }
 
+/// A discovery document at `at` on `server`, naming `issuer` and the JWKS at `jwks_path`.
+fn discovery(server: &MockServer, at: &str, issuer: impl AsRef<str>, jwks_path: &str) -> Mock {
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": issuer.as_ref(),
+            "jwks_uri": format!("{}{jwks_path}", server.uri()),
+        })))
+}
+
 fn ok(body: &serde_json::Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
@@ -350,15 +360,15 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
     let server = MockServer::start().await;
     let key = rsa(1, "k1");
     let issuer = format!("{}/tenant/", server.uri());
-    Mock::given(method("GET"))
-        .and(path("/tenant/.well-known/openid-configuration"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": issuer,
-            "jwks_uri": format!("{}{JWKS_PATH}", server.uri()),
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
+    discovery(
+        &server,
+        "/tenant/.well-known/openid-configuration",
+        &issuer,
+        JWKS_PATH,
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
     respond(&server, ok(&jwks(&[&key])), 1).await;
     let auth = Authenticator::builder()
         .issuer(&issuer)
@@ -377,15 +387,15 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
 #[actix_web::test]
 async fn discovery_with_another_issuer_is_refused() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/openid-configuration"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": "https://evil.example/",
-            "jwks_uri": format!("{}{JWKS_PATH}", server.uri()),
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
+    discovery(
+        &server,
+        "/.well-known/openid-configuration",
+        "https://evil.example/",
+        JWKS_PATH,
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
     respond(&server, ok(&jwks(&[&rsa(1, "k1")])), 0).await;
     let issuer = format!("{}/", server.uri());
     let auth = Authenticator::builder()
@@ -408,14 +418,14 @@ async fn the_discovered_issuer_is_the_one_exact_value_tokens_must_name() {
     let server = MockServer::start().await;
     let key = rsa(1, "k1");
     let slashed = format!("{}/", server.uri());
-    Mock::given(method("GET"))
-        .and(path("/.well-known/openid-configuration"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": slashed,
-            "jwks_uri": format!("{}{JWKS_PATH}", server.uri()),
-        })))
-        .mount(&server)
-        .await;
+    discovery(
+        &server,
+        "/.well-known/openid-configuration",
+        &slashed,
+        JWKS_PATH,
+    )
+    .mount(&server)
+    .await;
     respond(&server, ok(&jwks(&[&key])), 1..).await;
     let auth = Authenticator::builder()
         .issuer(server.uri())
@@ -438,17 +448,12 @@ async fn the_discovered_issuer_is_the_one_exact_value_tokens_must_name() {
 async fn a_moved_jwks_uri_is_discovered_again_once_fetches_keep_failing() {
     let server = MockServer::start().await;
     let (old, new) = (rsa(1, "old"), rsa(2, "new"));
-    let discovery = |jwks_path: &str| {
-        Mock::given(method("GET"))
-            .and(path("/.well-known/openid-configuration"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "issuer": format!("{}/", server.uri()),
-                "jwks_uri": format!("{}{jwks_path}", server.uri()),
-            })))
-    };
-    discovery(JWKS_PATH).mount(&server).await;
-    respond(&server, ok(&jwks(&[&old])), 1..).await;
     let issuer = format!("{}/", server.uri());
+    let at = "/.well-known/openid-configuration";
+    discovery(&server, at, &issuer, JWKS_PATH)
+        .mount(&server)
+        .await;
+    respond(&server, ok(&jwks(&[&old])), 1..).await;
     let auth = Authenticator::builder()
         .issuer(&issuer)
         .audiences([AUDIENCE])
@@ -461,7 +466,9 @@ async fn a_moved_jwks_uri_is_discovered_again_once_fetches_keep_failing() {
     ready(&auth).await;
     // The issuer moves its keys: the old URL is gone, and discovery names the new one.
     server.reset().await;
-    discovery("/keys/v2").mount(&server).await;
+    discovery(&server, at, &issuer, "/keys/v2")
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/keys/v2"))
         .respond_with(ok(&jwks(&[&new])))
