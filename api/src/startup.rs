@@ -175,6 +175,18 @@ fn resource_metadata(settings: &Settings) -> Option<(Location, ResourceMetadata)
     Some((location, document))
 }
 
+/// How the key sets are fetched and kept, from `[auth.jwks]`.
+fn jwks_config(settings: &settings::JwksSettings) -> JwksConfig {
+    let mut config = JwksConfig::default();
+    config.fetch_timeout = settings.fetch_timeout();
+    config.max_response_bytes = settings.max_response_bytes;
+    config.max_age = settings.max_age();
+    config.cooldown = settings.cooldown();
+    config.retry_max = settings.retry_max();
+    config.max_stale = settings.max_stale();
+    config
+}
+
 /// Step 2: the authenticator for the trusted issuers, with the rest of the auth settings;
 /// challenges name `metadata_url` when the API publishes its metadata at a public URL.
 fn authenticator(
@@ -190,14 +202,7 @@ fn authenticator(
         .token_cache_max_bytes(settings.token_cache_max_bytes)
         .require_at_jwt(settings.require_at_jwt)
         .max_token_bytes(settings.max_token_bytes)
-        .jwks(JwksConfig {
-            fetch_timeout: settings.jwks.fetch_timeout(),
-            max_response_bytes: settings.jwks.max_response_bytes,
-            max_age: settings.jwks.max_age(),
-            cooldown: settings.jwks.cooldown(),
-            retry_max: settings.jwks.retry_max(),
-            max_stale: settings.jwks.max_stale(),
-        });
+        .jwks(jwks_config(&settings.jwks));
     for one in trust {
         let mut trusted = TrustedIssuer::new(one.issuer).audiences(one.audiences);
         if let Some(jwks_uri) = one.jwks_uri {
@@ -236,6 +241,8 @@ fn authenticator(
                 kind: UrlKind::Resource,
                 ..
             } => "server.public_url",
+            // A rule a later `auth` adds: its message names what is wrong.
+            _ => "auth",
         };
         SettingsError::invalid(key, error)
     })

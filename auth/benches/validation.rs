@@ -31,16 +31,15 @@ fn setup(issuer_key: &SigningKey) -> (MockServer, Authenticator, Authenticator) 
             )
             .mount(&server)
             .await;
+        let mut jwks = JwksConfig::default();
+        jwks.cooldown = Duration::from_secs(3600);
         let build = |capacity| {
             Authenticator::builder()
                 .issuer(ISSUER)
                 .jwks_uri(format!("{}/jwks.json", server.uri()))
                 .audiences([AUDIENCE])
                 .token_cache_capacity(capacity)
-                .jwks(JwksConfig {
-                    cooldown: Duration::from_secs(3600),
-                    ..JwksConfig::default()
-                })
+                .jwks(jwks.clone())
                 .build()
                 .expect("authenticator builds")
         };

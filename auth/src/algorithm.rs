@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 /// A JWS signature algorithm that tokens may be verified with (RFC 7518 names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     RS256,

@@ -10,12 +10,23 @@ use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::keys::Selection;
 use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
 use crate::metrics::{FetchRecorder, Metrics};
+use crate::response::DEFAULT_REALM;
 use crate::validation::{Unverified, Validator, issuer_matches, now};
 
 /// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
 #[derive(Clone)]
 pub struct Authenticator {
     inner: Arc<Inner>,
+}
+
+/// The issuers and each one's readiness, and the token cache's size: never a token or a key.
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("issuers", &self.issuer_states())
+            .field("cached_tokens", &self.cached_tokens())
+            .finish_non_exhaustive()
+    }
 }
 
 struct Inner {
@@ -25,6 +36,7 @@ struct Inner {
     verified: TokenCache,
     metrics: Arc<Metrics>,
     resource_metadata: Option<Arc<str>>,
+    realm: Box<str>,
 }
 
 /// One trusted issuer: the claim rules for its tokens, and its keys.
@@ -109,6 +121,7 @@ pub struct AuthenticatorBuilder {
     algorithms: Vec<Algorithm>,
     leeway: Duration,
     scope_claims: Vec<ScopeClaim>,
+    permissions_as_scopes: bool,
     require_at_jwt: bool,
     jwks: JwksConfig,
     token_cache_capacity: usize,
@@ -116,6 +129,7 @@ pub struct AuthenticatorBuilder {
     max_token_bytes: usize,
     extra_roots_pem: Option<Vec<u8>>,
     resource_metadata: Option<String>,
+    realm: String,
 }
 
 /// The default number of verified tokens remembered.
@@ -137,6 +151,7 @@ impl Default for AuthenticatorBuilder {
             algorithms: vec![Algorithm::RS256],
             leeway: Duration::from_secs(5),
             scope_claims: vec![ScopeClaim::Scope, ScopeClaim::Permissions],
+            permissions_as_scopes: true,
             require_at_jwt: false,
             jwks: JwksConfig::default(),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
@@ -144,6 +159,7 @@ impl Default for AuthenticatorBuilder {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             extra_roots_pem: None,
             resource_metadata: None,
+            realm: DEFAULT_REALM.to_owned(),
         }
     }
 }
@@ -192,22 +208,20 @@ impl AuthenticatorBuilder {
         self
     }
 
-    /// The clock skew allowed on `exp` and `nbf`; default 5 s.
+    /// The clock skew allowed on `exp`, `nbf` and a future `auth_time`; default 5 s. Fractions
+    /// of a second count.
     #[must_use]
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
     }
 
-    /// Whether Auth0's RBAC `permissions` claim counts as scopes; default true. Adds or removes
-    /// [`ScopeClaim::Permissions`] in [`AuthenticatorBuilder::scope_claims`].
+    /// Whether Auth0's RBAC `permissions` claim may count as scopes; default true. False
+    /// leaves [`ScopeClaim::Permissions`] out whatever [`AuthenticatorBuilder::scope_claims`]
+    /// lists; true changes nothing, so that list decides. The call order does not matter.
     #[must_use]
     pub fn permissions_as_scopes(mut self, enabled: bool) -> Self {
-        self.scope_claims
-            .retain(|claim| *claim != ScopeClaim::Permissions);
-        if enabled {
-            self.scope_claims.push(ScopeClaim::Permissions);
-        }
+        self.permissions_as_scopes = enabled;
         self
     }
 
@@ -275,6 +289,14 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// The realm every challenge names (default `api`): 1 to 64 printable ASCII characters,
+    /// no `"` or `\\`.
+    #[must_use]
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
     /// Checks the configuration and starts the key cache, which fetches the keys at once in
     /// the background. A failed first fetch is logged, not fatal.
     ///
@@ -284,6 +306,10 @@ impl AuthenticatorBuilder {
     pub fn build(self) -> Result<Authenticator, ConfigError> {
         if self.algorithms.is_empty() {
             return Err(ConfigError::MissingAlgorithm);
+        }
+        let printable = |c: char| matches!(c, ' '..='~') && !matches!(c, '"' | '\\');
+        if !(1..=64).contains(&self.realm.len()) || !self.realm.chars().all(printable) {
+            return Err(ConfigError::BadRealm { realm: self.realm });
         }
         let shorthand = self.issuer.map(|issuer| TrustedIssuer {
             issuer,
@@ -304,6 +330,12 @@ impl AuthenticatorBuilder {
                 });
             }
         }
+        let granting: Vec<ScopeClaim> = self
+            .scope_claims
+            .iter()
+            .copied()
+            .filter(|claim| self.permissions_as_scopes || *claim != ScopeClaim::Permissions)
+            .collect();
         let tls = client_config(self.extra_roots_pem.as_deref())?;
         let metrics = Arc::new(Metrics::default());
         let mut issuers = Vec::with_capacity(trusted.len());
@@ -323,8 +355,8 @@ impl AuthenticatorBuilder {
             let validator = Validator {
                 audiences,
                 algorithms: self.algorithms.clone(),
-                leeway_secs: self.leeway.as_secs(),
-                scope_claims: self.scope_claims.clone(),
+                leeway: self.leeway.as_secs_f64(),
+                scope_claims: granting.clone(),
                 require_at_jwt: self.require_at_jwt,
             };
             issuers.push(Trusted {
@@ -341,6 +373,7 @@ impl AuthenticatorBuilder {
                 verified: TokenCache::new(self.token_cache_capacity, self.token_cache_max_bytes),
                 metrics,
                 resource_metadata: self.resource_metadata.map(Arc::from),
+                realm: self.realm.into_boxed_str(),
             }),
         })
     }
@@ -384,11 +417,18 @@ impl Authenticator {
     }
 
     /// The clock skew allowed on `exp`, `nbf` and, in [`crate::Policy::max_age`], `auth_time`.
-    pub(crate) fn leeway_secs(&self) -> u64 {
+    pub(crate) fn leeway(&self) -> Duration {
         self.inner
             .issuers
             .first()
-            .map_or(0, |trusted| trusted.validator.leeway_secs)
+            .map_or(Duration::ZERO, |trusted| {
+                Duration::from_secs_f64(trusted.validator.leeway)
+            })
+    }
+
+    /// The realm that challenges name.
+    pub(crate) fn realm(&self) -> &str {
+        &self.inner.realm
     }
 
     /// The RFC 9728 metadata URL that challenges name, when configured.
@@ -436,6 +476,7 @@ impl Authenticator {
             verified,
             metrics,
             resource_metadata: _,
+            realm: _,
         } = &*self.inner;
         if token.len() > *max_token_bytes {
             return Probe::Miss(None);
@@ -474,6 +515,7 @@ impl Authenticator {
             verified,
             metrics: _,
             resource_metadata: _,
+            realm: _,
         } = &*self.inner;
         if token.len() > *max_token_bytes {
             return Err(TokenError::TooLarge.into());

@@ -37,6 +37,7 @@ struct Inner {
 /// A claim that can grant scopes. Which ones count is the authenticator's setting
 /// ([`crate::AuthenticatorBuilder::scope_claims`]); by default `scope` and `permissions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ScopeClaim {
     /// `scope`: one space-separated string (RFC 8693, RFC 9068).
     Scope,

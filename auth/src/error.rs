@@ -6,6 +6,7 @@ use std::time::Duration;
 
 /// An authentication or authorization failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// No `Authorization` header. 401 with the bare challenge `Bearer realm="api"`.
     #[error("missing bearer token")]
@@ -57,6 +58,7 @@ pub enum AuthError {
 
 /// What is wrong with the request's credentials. Each message is the `error_description`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InvalidRequest {
     /// Two or more `Authorization` headers.
     #[error("more than one Authorization header")]
@@ -79,6 +81,7 @@ pub enum InvalidRequest {
 
 /// Which token check failed. Each message is the `error_description` sent to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TokenError {
     /// Longer than the configured maximum; refused before any decoding.
     #[error("token too large")]
@@ -136,6 +139,7 @@ pub enum TokenError {
 
 /// A NumericDate claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DateClaim {
     /// Expiry.
     Exp,
@@ -157,6 +161,7 @@ impl fmt::Display for DateClaim {
 
 /// Why the authenticator could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// No issuer was given.
     #[error("an issuer is required")]
@@ -174,6 +179,13 @@ pub enum ConfigError {
     /// No algorithm was allowed.
     #[error("at least one algorithm is required")]
     MissingAlgorithm,
+    /// The realm is empty, longer than 64 characters, or holds a character a challenge's
+    /// quoted value cannot carry.
+    #[error("the realm {realm:?} must be 1 to 64 printable ASCII characters, without \" or \\")]
+    BadRealm {
+        /// The realm as given.
+        realm: String,
+    },
     /// The extra root certificates cannot be used.
     #[error("the extra root certificates are unusable: {reason}")]
     BadRootCertificates {
@@ -194,6 +206,7 @@ pub enum ConfigError {
 
 /// Which configured URL an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UrlKind {
     /// The issuer, which `iss` must equal and discovery starts from.
     Issuer,
@@ -215,6 +228,7 @@ impl fmt::Display for UrlKind {
 
 /// What makes a URL unfit to trust or fetch keys from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UrlProblem {
     /// It does not parse as an absolute URL with a host.
     #[error("is not an absolute URL with a host")]

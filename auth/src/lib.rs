@@ -47,7 +47,7 @@
 //! - [`Authenticator::register_metrics`] exposes Prometheus metrics.
 //! - `examples/custom_route.rs` protects a route of its own and reads typed claims.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod algorithm;
 mod authenticator;
@@ -72,7 +72,7 @@ mod tests;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use authenticator::{
     Authenticator, AuthenticatorBuilder, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TOKEN_CACHE_CAPACITY,
-    TrustedIssuer,
+    DEFAULT_TOKEN_CACHE_MAX_BYTES, TrustedIssuer,
 };
 pub use claims::{Claims, ScopeClaim, UnknownScopeClaim};
 pub use credentials::bearer_token;
@@ -80,7 +80,7 @@ pub use error::{
     AuthError, ConfigError, DateClaim, InvalidRequest, TokenError, UrlKind, UrlProblem,
 };
 pub use jwks::{JwksConfig, Readiness, check_url};
-pub use middleware::{Checked, RequireAuth, RequireScope};
+pub use middleware::{Checked, RequireAuth};
 pub use policy::Policy;
-pub use response::REALM;
+pub use response::{ChallengeParams, DEFAULT_REALM};
 pub use validation::issuer_matches;

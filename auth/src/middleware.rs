@@ -1,5 +1,5 @@
-//! The actix glue: [`RequireAuth`] authenticates a request and stores its claims;
-//! [`RequireScope`] checks those claims for one scope.
+//! The actix glue: [`RequireAuth`] authenticates a request, checks the route's [`Policy`], and
+//! stores the claims for the handler.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -19,12 +19,13 @@ use crate::credentials::{
 };
 use crate::error::{AuthError, InvalidRequest};
 use crate::policy::Policy;
+use crate::response::ChallengeParams;
 use crate::throttle::Throttle;
 
 /// Middleware that lets through only requests with a valid bearer token that meets the route's
 /// [`Policy`], and hands their [`Claims`] to the handler. With [`RequireAuth::optional`], a
 /// request without an `Authorization` header passes on as anonymous.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RequireAuth {
     authenticator: Authenticator,
     // `Arc`, not `Rc`: a `RequireAuth` built outside `HttpServer::new`'s factory must be `Send`.
@@ -40,13 +41,6 @@ impl RequireAuth {
             policy: None,
             optional: false,
         }
-    }
-
-    /// Also requires `scope`: a valid token without it gets 403 `insufficient_scope`. The same
-    /// as `.policy(Policy::scope(scope))`.
-    #[must_use]
-    pub fn scope(self, scope: impl Into<String>) -> Self {
-        self.policy(Policy::scope(scope))
     }
 
     /// Also requires `policy` (added to any policy already given): see [`Policy`] for the
@@ -79,7 +73,7 @@ impl RequireAuth {
                 .check(
                     &claims,
                     crate::validation::now(),
-                    self.authenticator.leeway_secs(),
+                    self.authenticator.leeway(),
                 )
                 .map(|()| claims),
             None => Ok(claims),
@@ -87,42 +81,16 @@ impl RequireAuth {
     }
 }
 
-/// The scope rule of [`RequireScope`].
-fn grants(claims: &Claims, scope: &str) -> Result<(), AuthError> {
-    if claims.has_scope(scope) {
-        Ok(())
-    } else {
-        Err(AuthError::InsufficientScope {
-            scope: scope.to_owned(),
-            one_of: false,
-        })
-    }
-}
-
-/// Middleware that lets through only requests whose claims grant one scope; others get 403
-/// `insufficient_scope`. Wrap it inside [`RequireAuth`] (actix runs the last `wrap` first):
-/// without authenticated claims it answers 401, so a mistake fails closed.
-#[derive(Clone)]
-pub struct RequireScope {
-    scope: Rc<str>,
-}
-
-impl RequireScope {
-    /// Requires `scope`, compared exactly against `scope` (and `permissions`).
-    pub fn new(scope: impl Into<String>) -> Self {
-        Self {
-            scope: Rc::from(scope.into()),
-        }
-    }
-}
-
 /// One check run before the wrapped service.
 trait Check: Clone + 'static {
-    /// The check's answer: a boxed future for the token check, a ready one for the scope check.
+    /// The check's answer.
     type Outcome: Future<Output = Result<Option<Claims>, AuthError>> + 'static;
 
     /// Ok with claims to store for the handler, or Ok(None) to pass the request on as it is.
     fn check(&self, req: &ServiceRequest) -> Self::Outcome;
+
+    /// The realm that refusals' challenges name; read when the middleware is built.
+    fn realm(&self) -> &str;
 
     /// The RFC 9728 metadata URL that refusals' challenges name; read when the middleware is
     /// built, not per request.
@@ -187,6 +155,10 @@ impl Check for RequireAuth {
         })
     }
 
+    fn realm(&self) -> &str {
+        self.authenticator.realm()
+    }
+
     fn resource_metadata(&self) -> Option<Arc<str>> {
         self.authenticator.resource_metadata()
     }
@@ -217,18 +189,6 @@ impl RequireAuth {
     }
 }
 
-impl Check for RequireScope {
-    type Outcome = Ready<Result<Option<Claims>, AuthError>>;
-
-    fn check(&self, req: &ServiceRequest) -> Self::Outcome {
-        let outcome = match req.extensions().get::<Claims>() {
-            None => Err(AuthError::MissingToken),
-            Some(claims) => grants(claims, &self.scope).map(|()| None),
-        };
-        ready(outcome)
-    }
-}
-
 macro_rules! transform_for {
     ($check:ty) => {
         impl<S, B> Transform<S, ServiceRequest> for $check
@@ -246,6 +206,7 @@ macro_rules! transform_for {
                 ready(Ok(Checked {
                     service: Rc::new(service),
                     check: self.clone(),
+                    realm: Rc::from(self.realm()),
                     metadata: self.resource_metadata().map(|url| Rc::from(&*url)),
                     scopes: self.route_scopes().map(Rc::from),
                 }))
@@ -255,13 +216,15 @@ macro_rules! transform_for {
 }
 
 transform_for!(RequireAuth);
-transform_for!(RequireScope);
 
-/// The service that [`RequireAuth`] and [`RequireScope`] wrap around a route: it runs their
-/// check first, then the route, or answers the refusal.
+/// The service that [`RequireAuth`] wraps around a route: it runs the check first, then the
+/// route, or answers the refusal.
+#[derive(Debug)]
 pub struct Checked<S, C> {
     service: Rc<S>,
     check: C,
+    /// The realm of refusals' challenges.
+    realm: Rc<str>,
     /// The RFC 9728 metadata URL for refusals' challenges, read once per worker.
     metadata: Option<Rc<str>>,
     /// The scopes the route requires, for 401 challenges.
@@ -282,6 +245,7 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let check = self.check.check(&req);
+        let realm = Rc::clone(&self.realm);
         let metadata = self.metadata.clone();
         let scopes = self.scopes.clone();
         let service = Rc::clone(&self.service);
@@ -295,7 +259,10 @@ where
                 }
                 Err(error) => {
                     log_refusal(&req, &error);
-                    let response = error.response(metadata.as_deref(), scopes.as_deref());
+                    let params = ChallengeParams::new(&realm)
+                        .resource_metadata(metadata.as_deref())
+                        .route_scopes(scopes.as_deref());
+                    let response = error.response(&params);
                     Ok(req.into_response(response).map_into_right_body())
                 }
             }

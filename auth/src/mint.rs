@@ -14,6 +14,7 @@ use crate::validation::now;
 
 /// Why a key could not be loaded or a token not signed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MintError {
     /// The PEM text is not a PKCS#8 private key of the expected type.
     #[error("not a PKCS#8 {0} private key")]
@@ -34,6 +35,22 @@ enum Pair {
 pub struct SigningKey {
     kid: String,
     pair: Pair,
+}
+
+/// Names the key, never its material.
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.pair {
+            Pair::Rsa(_) => "RSA",
+            Pair::P256(_) => "P-256",
+            Pair::P384(_) => "P-384",
+            Pair::Ed25519(_) => "Ed25519",
+        };
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("kind", &kind)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SigningKey {
@@ -233,6 +250,7 @@ impl SigningKey {
 }
 
 /// Builds a token; any header field or claim can be set or removed, to make bad tokens too.
+#[derive(Debug)]
 pub struct TokenBuilder<'k> {
     key: &'k SigningKey,
     header: Map<String, Value>,

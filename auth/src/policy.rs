@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -47,8 +48,8 @@ enum AuthenticationRule {
 
 impl AuthenticationRule {
     /// The refusal when `claims` do not meet the rule at time `now`. An `auth_time` later than
-    /// `now + leeway_secs` fails too: an authentication in the future is no evidence.
-    fn unmet(&self, claims: &Claims, now: f64, leeway_secs: u64) -> Option<AuthError> {
+    /// `now + leeway` fails too: an authentication in the future is no evidence.
+    fn unmet(&self, claims: &Claims, now: f64, leeway: Duration) -> Option<AuthError> {
         let all = claims.all();
         match self {
             Self::Acr(values) => {
@@ -63,7 +64,7 @@ impl AuthenticationRule {
             }
             Self::MaxAge(max_age) => {
                 #[allow(clippy::cast_precision_loss)]
-                let (limit, leeway) = (*max_age as f64, leeway_secs as f64);
+                let (limit, leeway) = (*max_age as f64, leeway.as_secs_f64());
                 let met = all
                     .get("auth_time")
                     .and_then(Value::as_f64)
@@ -226,7 +227,7 @@ impl Policy {
         }
     }
 
-    /// Checks `claims` at time `now` (a NumericDate), with `leeway_secs` of clock skew:
+    /// Checks `claims` at time `now` (a NumericDate), with `leeway` of clock skew:
     /// issuer rules first, then scope rules, then authentication rules, then claim rules, each
     /// in the order they were added.
     ///
@@ -236,7 +237,7 @@ impl Policy {
     /// [`AuthError::Forbidden`] for one that names no scope), else
     /// [`AuthError::InsufficientUserAuthentication`] for the first authentication rule, else
     /// [`AuthError::Forbidden`] for the first claim rule that fails.
-    pub fn check(&self, claims: &Claims, now: f64, leeway_secs: u64) -> Result<(), AuthError> {
+    pub fn check(&self, claims: &Claims, now: f64, leeway: Duration) -> Result<(), AuthError> {
         let issuer = claims.issuer();
         if !self
             .issuers
@@ -269,7 +270,7 @@ impl Policy {
         if let Some(refusal) = self
             .authentication
             .iter()
-            .find_map(|rule| rule.unmet(claims, now, leeway_secs))
+            .find_map(|rule| rule.unmet(claims, now, leeway))
         {
             return Err(refusal);
         }
@@ -308,6 +309,7 @@ mod tests {
     use crate::claims::ScopeClaim;
 
     const NOW: f64 = 1_000_000.0;
+    const LEEWAY: Duration = Duration::from_secs(5);
 
     fn claims(payload: &Value) -> Claims {
         let Value::Object(map) = payload.clone() else {
@@ -326,7 +328,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    policy.check(&token, NOW, 5),
+                    policy.check(&token, NOW, LEEWAY),
                     Err(AuthError::Forbidden { .. })
                 ),
                 "{policy:?}"
@@ -339,18 +341,18 @@ mod tests {
         let policy = Policy::max_age(300);
         let at = |auth_time: f64| claims(&json!({ "iss": "https://a/", "auth_time": auth_time }));
 
-        assert!(policy.check(&at(NOW - 300.0), NOW, 5).is_ok());
-        assert!(policy.check(&at(NOW + 5.0), NOW, 5).is_ok());
+        assert!(policy.check(&at(NOW - 300.0), NOW, LEEWAY).is_ok());
+        assert!(policy.check(&at(NOW + 5.0), NOW, LEEWAY).is_ok());
         for late in [NOW + 6.0, NOW + 86_400.0] {
             assert_eq!(
-                policy.check(&at(late), NOW, 5),
+                policy.check(&at(late), NOW, LEEWAY),
                 Err(AuthError::InsufficientUserAuthentication {
                     acr_values: None,
                     max_age: Some(300)
                 })
             );
         }
-        assert!(policy.check(&at(NOW - 301.0), NOW, 5).is_err());
+        assert!(policy.check(&at(NOW - 301.0), NOW, LEEWAY).is_err());
     }
 
     #[test]
@@ -358,14 +360,25 @@ mod tests {
         let policy = Policy::issuers(["https://a.example", "https://b.example/"]);
         let from = |iss: &str| claims(&json!({ "iss": iss }));
 
-        assert!(policy.check(&from("https://a.example/"), NOW, 5).is_ok());
-        assert!(policy.check(&from("https://b.example/"), NOW, 5).is_ok());
+        assert!(
+            policy
+                .check(&from("https://a.example/"), NOW, LEEWAY)
+                .is_ok()
+        );
+        assert!(
+            policy
+                .check(&from("https://b.example/"), NOW, LEEWAY)
+                .is_ok()
+        );
         assert_eq!(
-            policy.check(&from("https://c.example/"), NOW, 5),
+            policy.check(&from("https://c.example/"), NOW, LEEWAY),
             Err(AuthError::InvalidToken(TokenError::Issuer))
         );
         let both = policy.and(Policy::issuers(["https://b.example/"]));
-        assert!(both.check(&from("https://a.example/"), NOW, 5).is_err());
-        assert!(both.check(&from("https://b.example/"), NOW, 5).is_ok());
+        assert!(
+            both.check(&from("https://a.example/"), NOW, LEEWAY)
+                .is_err()
+        );
+        assert!(both.check(&from("https://b.example/"), NOW, LEEWAY).is_ok());
     }
 }

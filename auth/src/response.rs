@@ -8,8 +8,49 @@ use serde_json::json;
 
 use crate::error::AuthError;
 
-/// The realm named in every challenge.
-pub const REALM: &str = "api";
+/// The realm challenges name unless [`crate::AuthenticatorBuilder::realm`] sets another.
+pub const DEFAULT_REALM: &str = "api";
+
+/// What a refusal's challenge names beside its error: the realm, the protected resource's
+/// RFC 9728 metadata URL, and the scopes the route requires.
+#[derive(Debug, Clone, Copy)]
+pub struct ChallengeParams<'a> {
+    realm: &'a str,
+    resource_metadata: Option<&'a str>,
+    route_scopes: Option<&'a str>,
+}
+
+impl Default for ChallengeParams<'_> {
+    fn default() -> Self {
+        Self::new(DEFAULT_REALM)
+    }
+}
+
+impl<'a> ChallengeParams<'a> {
+    /// Challenges in `realm`, with nothing else named.
+    pub fn new(realm: &'a str) -> Self {
+        Self {
+            realm,
+            resource_metadata: None,
+            route_scopes: None,
+        }
+    }
+
+    /// Names the metadata URL as `resource_metadata="..."` (RFC 9728 §5.1) on every challenge.
+    #[must_use]
+    pub fn resource_metadata(mut self, url: Option<&'a str>) -> Self {
+        self.resource_metadata = url;
+        self
+    }
+
+    /// Names the scopes the route requires, space-separated, as `scope="..."` on a 401, so
+    /// that a client knows what to ask for (as MCP asks).
+    #[must_use]
+    pub fn route_scopes(mut self, scopes: Option<&'a str>) -> Self {
+        self.route_scopes = scopes.filter(|scopes| !scopes.is_empty());
+        self
+    }
+}
 
 impl AuthError {
     /// The RFC 6750 error code, if the answer carries one.
@@ -24,22 +65,16 @@ impl AuthError {
         }
     }
 
-    /// The `WWW-Authenticate` value, for the answers that carry a challenge.
+    /// The `WWW-Authenticate` value in the default realm, for the answers that carry a
+    /// challenge.
     pub fn challenge(&self) -> Option<String> {
-        self.challenge_with(None, None)
+        self.challenge_with(&ChallengeParams::default())
     }
 
-    /// The `WWW-Authenticate` value, with `scope="..."` on a 401 when the route requires
-    /// `route_scopes` (so that a client knows what to ask for, as MCP asks), and
-    /// `resource_metadata="..."` (RFC 9728 §5.1) when the protected resource publishes its
-    /// metadata at `resource_metadata`.
-    pub fn challenge_with(
-        &self,
-        resource_metadata: Option<&str>,
-        route_scopes: Option<&str>,
-    ) -> Option<String> {
-        let mut challenge = Challenge::new();
-        let scope_hint = route_scopes.filter(|scopes| !scopes.is_empty());
+    /// The `WWW-Authenticate` value, naming what `params` hold.
+    pub fn challenge_with(&self, params: &ChallengeParams<'_>) -> Option<String> {
+        let mut challenge = Challenge::new(params.realm);
+        let scope_hint = params.route_scopes;
         match self {
             Self::MissingToken | Self::OtherScheme => {
                 if let Some(scopes) = scope_hint {
@@ -71,7 +106,7 @@ impl AuthError {
             }
             Self::Forbidden { .. } | Self::KeysUnavailable { .. } => return None,
         }
-        if let Some(url) = resource_metadata {
+        if let Some(url) = params.resource_metadata {
             challenge.param("resource_metadata", url);
         }
         Some(challenge.0)
@@ -79,13 +114,9 @@ impl AuthError {
 
     /// The whole answer: status, challenge (see [`AuthError::challenge_with`]), `Retry-After`
     /// for a 503, and the JSON body.
-    pub fn response(
-        &self,
-        resource_metadata: Option<&str>,
-        route_scopes: Option<&str>,
-    ) -> HttpResponse {
+    pub fn response(&self, params: &ChallengeParams<'_>) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if let Some(challenge) = self.challenge_with(resource_metadata, route_scopes) {
+        if let Some(challenge) = self.challenge_with(params) {
             response.insert_header((WWW_AUTHENTICATE, challenge));
         }
         if let Self::KeysUnavailable { retry_after } = self {
@@ -113,7 +144,7 @@ impl ResponseError for AuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        self.response(None, None)
+        self.response(&ChallengeParams::default())
     }
 }
 
@@ -121,8 +152,10 @@ impl ResponseError for AuthError {
 struct Challenge(String);
 
 impl Challenge {
-    fn new() -> Self {
-        Self(format!("Bearer realm=\"{REALM}\""))
+    fn new(realm: &str) -> Self {
+        let mut challenge = Self("Bearer".to_owned());
+        challenge.push(" ", "realm", realm);
+        challenge
     }
 
     fn error(&mut self, code: &str, description: &str) {
@@ -133,11 +166,16 @@ impl Challenge {
     /// Appends `, name="value"`, dropping characters that RFC 6750 does not allow in a
     /// quoted value (`"`, `\` and anything outside printable ASCII).
     fn param(&mut self, name: &str, value: &str) {
+        self.push(", ", name, value);
+    }
+
+    /// Appends `{separator}name="value"`, the value filtered as [`Challenge::param`] says.
+    fn push(&mut self, separator: &str, name: &str, value: &str) {
         let value: String = value
             .chars()
             .filter(|c| matches!(c, ' '..='~') && !matches!(c, '"' | '\\'))
             .collect();
-        self.0.push_str(", ");
+        self.0.push_str(separator);
         self.0.push_str(name);
         self.0.push_str("=\"");
         self.0.push_str(&value);
@@ -296,7 +334,8 @@ mod tests {
     #[test]
     fn resource_metadata_joins_every_challenge() {
         let url = "https://api.example.com/.well-known/oauth-protected-resource";
-        let with = |error: &AuthError| error.challenge_with(Some(url), None);
+        let params = ChallengeParams::default().resource_metadata(Some(url));
+        let with = |error: &AuthError| error.challenge_with(&params);
 
         assert_eq!(
             with(&AuthError::MissingToken).as_deref(),
@@ -319,12 +358,12 @@ mod tests {
 
     #[test]
     fn a_401_on_a_scoped_route_names_the_scopes_to_ask_for() {
-        let scopes = Some("read:messages");
         let url = Some("https://api.example.com/.well-known/oauth-protected-resource");
+        let scoped = ChallengeParams::default().route_scopes(Some("read:messages"));
 
         assert_eq!(
             AuthError::MissingToken
-                .challenge_with(url, scopes)
+                .challenge_with(&scoped.resource_metadata(url))
                 .as_deref(),
             Some(
                 r#"Bearer realm="api", scope="read:messages", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource""#
@@ -332,7 +371,7 @@ mod tests {
         );
         assert_eq!(
             AuthError::InvalidToken(TokenError::Expired)
-                .challenge_with(None, scopes)
+                .challenge_with(&scoped)
                 .as_deref(),
             Some(
                 r#"Bearer realm="api", error="invalid_token", error_description="token expired", scope="read:messages""#
@@ -340,16 +379,30 @@ mod tests {
         );
         assert_eq!(
             AuthError::MissingToken
-                .challenge_with(None, Some(""))
+                .challenge_with(&ChallengeParams::default().route_scopes(Some("")))
                 .as_deref(),
             Some(r#"Bearer realm="api""#)
         );
         let bad_request = AuthError::InvalidRequest(crate::error::InvalidRequest::MalformedToken);
         assert!(
             !bad_request
-                .challenge_with(None, scopes)
+                .challenge_with(&scoped)
                 .unwrap()
                 .contains("scope=")
+        );
+    }
+
+    #[test]
+    fn the_realm_is_whatever_the_authenticator_names() {
+        let params = ChallengeParams::new("orders");
+
+        assert_eq!(
+            AuthError::InvalidToken(TokenError::Expired)
+                .challenge_with(&params)
+                .as_deref(),
+            Some(
+                r#"Bearer realm="orders", error="invalid_token", error_description="token expired""#
+            )
         );
     }
 

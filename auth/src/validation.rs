@@ -31,13 +31,13 @@ const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
 const BINDING_MEMBERS: [&str; 2] = ["jkt", "x5t#S256"];
 
 /// The longest `kid` looked up; longer ones are refused before any lookup.
-pub const MAX_KID_BYTES: usize = 256;
+pub(crate) const MAX_KID_BYTES: usize = 256;
 
 /// A token whose shape and header passed, ready for the key lookup. Only the header is decoded:
 /// the payload and signature stay borrowed base64url text until a key is found, so a request
 /// waiting on a JWKS fetch holds nothing request-sized beyond the token itself.
 #[derive(Debug)]
-pub struct Unverified<'a> {
+pub(crate) struct Unverified<'a> {
     /// The header's `alg`, already in the allow-list.
     pub alg: Algorithm,
     /// The header's `kid`.
@@ -51,7 +51,7 @@ impl Unverified<'_> {
     /// The payload's `iss`, read before any signature check only to pick which issuer's keys
     /// to try; the full claim check later compares it again. `None` when the payload is not
     /// JSON or `iss` is missing or not a string.
-    pub fn issuer(&self) -> Option<String> {
+    pub(crate) fn issuer(&self) -> Option<String> {
         #[derive(serde::Deserialize)]
         struct Peek {
             iss: Option<String>,
@@ -63,7 +63,7 @@ impl Unverified<'_> {
 
 /// A verified token's time window.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Validity {
+pub(crate) struct Validity {
     exp: f64,
     nbf: Option<f64>,
 }
@@ -71,10 +71,11 @@ pub struct Validity {
 /// The claim rules: audiences, leeway and how scopes are read. The issuer is passed to each
 /// check, since discovery may settle its exact form after the validator is built.
 #[derive(Debug, Clone)]
-pub struct Validator {
+pub(crate) struct Validator {
     pub(crate) audiences: Vec<String>,
     pub(crate) algorithms: Vec<Algorithm>,
-    pub(crate) leeway_secs: u64,
+    /// The clock skew allowed, in seconds (fractions kept).
+    pub(crate) leeway: f64,
     /// The claims that grant scopes.
     pub(crate) scope_claims: Vec<ScopeClaim>,
     /// Whether `typ` must name an RFC 9068 access token (`at+jwt`).
@@ -86,7 +87,7 @@ impl Validator {
     ///
     /// # Errors
     /// The first check that fails.
-    pub fn parse<'a>(&self, token: &'a str) -> Result<Unverified<'a>, TokenError> {
+    pub(crate) fn parse<'a>(&self, token: &'a str) -> Result<Unverified<'a>, TokenError> {
         let mut segments = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) = (
             segments.next(),
@@ -147,7 +148,7 @@ impl Validator {
     /// # Errors
     /// [`TokenError::BadSignature`] when no key verifies, [`TokenError::Malformed`] when the
     /// signed payload is not a JSON object, else the first claim check that fails.
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         token: &Unverified<'_>,
         keys: &[&Key],
@@ -214,9 +215,8 @@ impl Validator {
     /// [`TokenError::Expired`] when `now >= exp + leeway`, [`TokenError::NotYetValid`] when
     /// `now + leeway < nbf`.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
-    pub fn check_time(&self, validity: Validity, now: f64) -> Result<(), TokenError> {
-        #[allow(clippy::cast_precision_loss)]
-        let leeway = self.leeway_secs as f64;
+    pub(crate) fn check_time(&self, validity: Validity, now: f64) -> Result<(), TokenError> {
+        let leeway = self.leeway;
         // `!(now < ..)` rather than `now >= ..`, so that a NaN clock counts as expired too.
         if !(now < validity.exp + leeway) {
             return Err(TokenError::Expired);
@@ -253,7 +253,7 @@ fn trim_slash(s: &str) -> &str {
 }
 
 /// The current time as a NumericDate.
-pub fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     numeric_date(SystemTime::now())
 }
 
@@ -333,11 +333,11 @@ mod tests {
 
     use super::*;
 
-    fn validator(leeway_secs: u64) -> Validator {
+    fn validator(leeway: f64) -> Validator {
         Validator {
             audiences: vec!["https://api".into()],
             algorithms: vec![Algorithm::RS256],
-            leeway_secs,
+            leeway,
             scope_claims: vec![ScopeClaim::Scope, ScopeClaim::Permissions],
             require_at_jwt: false,
         }
@@ -350,14 +350,28 @@ mod tests {
             nbf: None,
         };
 
-        assert_eq!(validator(5).check_time(validity, 104.5), Ok(()));
+        assert_eq!(validator(5.0).check_time(validity, 104.5), Ok(()));
         assert_eq!(
-            validator(5).check_time(validity, 105.0),
+            validator(5.0).check_time(validity, 105.0),
             Err(TokenError::Expired)
         );
-        assert_eq!(validator(0).check_time(validity, 99.5), Ok(()));
+        assert_eq!(validator(0.0).check_time(validity, 99.5), Ok(()));
         assert_eq!(
-            validator(0).check_time(validity, 100.0),
+            validator(0.0).check_time(validity, 100.0),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_leeway_keeps_its_fractions_of_a_second() {
+        let validity = Validity {
+            exp: 100.0,
+            nbf: None,
+        };
+
+        assert_eq!(validator(0.5).check_time(validity, 100.4), Ok(()));
+        assert_eq!(
+            validator(0.5).check_time(validity, 100.5),
             Err(TokenError::Expired)
         );
     }
@@ -373,11 +387,11 @@ mod tests {
         let now = numeric_date(before_epoch);
 
         assert_eq!(
-            validator(300).check_time(validity, now),
+            validator(300.0).check_time(validity, now),
             Err(TokenError::Expired)
         );
         assert_eq!(
-            validator(0).check_time(validity, f64::NAN),
+            validator(0.0).check_time(validity, f64::NAN),
             Err(TokenError::Expired)
         );
     }
@@ -389,11 +403,11 @@ mod tests {
             nbf: Some(110.0),
         };
 
-        assert_eq!(validator(5).check_time(validity, 105.0), Ok(()));
+        assert_eq!(validator(5.0).check_time(validity, 105.0), Ok(()));
         assert_eq!(
-            validator(5).check_time(validity, 104.5),
+            validator(5.0).check_time(validity, 104.5),
             Err(TokenError::NotYetValid)
         );
-        assert_eq!(validator(0).check_time(validity, 110.0), Ok(()));
+        assert_eq!(validator(0.0).check_time(validity, 110.0), Ok(()));
     }
 }

@@ -72,7 +72,8 @@ fn state_fields(readiness: &Readiness) -> Map<String, Value> {
         Readiness::NotLoaded { last_error } => {
             field("last_error", json!(last_error.as_deref()));
         }
-        Readiness::FetcherDown => {}
+        // A key fetcher restarting, or a state a later `auth` adds: its `status` says it.
+        _ => {}
     }
     fields
 }

@@ -21,7 +21,7 @@ const MAX_RSA_EXPONENT_BYTES: usize = 4;
 
 /// One usable verification key, parsed once per allowed algorithm it fits, so that verifying
 /// never rebuilds the key.
-pub struct Key {
+pub(crate) struct Key {
     kid: Option<String>,
     verifiers: Vec<(Algorithm, ParsedPublicKey)>,
 }
@@ -29,32 +29,32 @@ pub struct Key {
 impl Key {
     /// The parsed key for `alg`, if this key may verify such tokens: the key type fits the
     /// algorithm, the JWK's own `alg` (if any) is the same, and the algorithm is allowed.
-    pub fn verifier(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {
+    pub(crate) fn verifier(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {
         self.verifiers
             .iter()
             .find_map(|(own, parsed)| (*own == alg).then_some(parsed))
     }
 
     /// Whether this key may verify a token signed with `alg`.
-    pub fn fits(&self, alg: Algorithm) -> bool {
+    pub(crate) fn fits(&self, alg: Algorithm) -> bool {
         self.verifier(alg).is_some()
     }
 
     /// The key's `kid`, if it has one.
-    pub fn kid(&self) -> Option<&str> {
+    pub(crate) fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
     }
 }
 
 /// The usable keys of one JWKS document.
 #[derive(Default)]
-pub struct KeySet {
+pub(crate) struct KeySet {
     keys: Vec<Key>,
     published: usize,
 }
 
 /// What a token's `kid` and `alg` select.
-pub enum Selection<'a> {
+pub(crate) enum Selection<'a> {
     /// The keys to try, in order: one, or several that share a `kid`.
     Keys(Vec<&'a Key>),
     /// No key has this `kid`: the issuer may have rotated keys.
@@ -66,7 +66,7 @@ pub enum Selection<'a> {
 /// Why a JWKS document was refused: it is not one. (A JWKS whose keys are all unusable is not
 /// refused: it is the issuer's word that no key is valid, and it replaces the key set.)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeySetError {
+pub(crate) enum KeySetError {
     /// Not JSON, or not an object with a `keys` array.
     #[error("not a JWKS document: {0}")]
     NotJwks(String),
@@ -78,7 +78,7 @@ impl KeySet {
     ///
     /// # Errors
     /// When the body is not a JWKS document.
-    pub fn from_json(body: &[u8], allowed: &[Algorithm]) -> Result<Self, KeySetError> {
+    pub(crate) fn from_json(body: &[u8], allowed: &[Algorithm]) -> Result<Self, KeySetError> {
         let document: Value =
             serde_json::from_slice(body).map_err(|e| KeySetError::NotJwks(e.to_string()))?;
         let entries = document
@@ -105,34 +105,34 @@ impl KeySet {
     }
 
     /// The number of usable keys.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }
 
     /// Whether no key is usable.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
     /// How many keys the document listed, usable or not.
-    pub fn published(&self) -> usize {
+    pub(crate) fn published(&self) -> usize {
         self.published
     }
 
     /// The distinct `kid`s, for logging.
-    pub fn kids(&self) -> Vec<&str> {
+    pub(crate) fn kids(&self) -> Vec<&str> {
         let kids: BTreeSet<&str> = self.keys.iter().filter_map(Key::kid).collect();
         kids.into_iter().collect()
     }
 
     /// Whether some key has this `kid`.
-    pub fn has_kid(&self, kid: &str) -> bool {
+    pub(crate) fn has_kid(&self, kid: &str) -> bool {
         self.keys.iter().any(|key| key.kid() == Some(kid))
     }
 
     /// The keys a token may be verified with. With a `kid`, the keys of that `kid` that fit
     /// `alg`; without one, the only key that fits `alg`, if exactly one does.
-    pub fn select(&self, kid: Option<&str>, alg: Algorithm) -> Selection<'_> {
+    pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Selection<'_> {
         let Some(kid) = kid else {
             let mut fitting = self.keys.iter().filter(|key| key.fits(alg));
             return match (fitting.next(), fitting.next()) {

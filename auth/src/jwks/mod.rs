@@ -3,7 +3,7 @@
 //! that thread for a refetch only when a token names an unknown `kid` or no keys are loaded.
 
 mod fetch;
-pub mod keys;
+pub(crate) mod keys;
 mod tls;
 
 use std::sync::Arc;
@@ -20,6 +20,7 @@ pub(crate) use tls::client_config;
 
 /// How the key set is fetched and kept.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct JwksConfig {
     /// The time limit of one fetch, body included. Default 5 s.
     pub fetch_timeout: Duration,
@@ -114,6 +115,7 @@ pub fn check_url(kind: UrlKind, url: &str) -> Result<Url, ConfigError> {
 
 /// Whether the key cache can verify tokens, and if not, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Readiness {
     /// Usable keys are loaded, and the last fetch succeeded.
     Ready {

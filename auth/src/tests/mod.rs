@@ -17,11 +17,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::mint::{SigningKey, TokenBuilder};
 use crate::{Algorithm, AuthError, Authenticator, JwksConfig, TokenError};
 
-pub const ISSUER: &str = "https://issuer.example/";
-pub const AUDIENCE: &str = "https://api.example";
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+pub(crate) const ISSUER: &str = "https://issuer.example/";
+pub(crate) const AUDIENCE: &str = "https://api.example";
+pub(crate) const JWKS_PATH: &str = "/.well-known/jwks.json";
 
-pub fn rsa(n: u8, kid: &str) -> SigningKey {
+pub(crate) fn rsa(n: u8, kid: &str) -> SigningKey {
     let pem = match n {
         1 => include_str!("../../../tests/fixtures/rsa1.pem"),
         2 => include_str!("../../../tests/fixtures/rsa2.pem"),
@@ -30,20 +30,20 @@ pub fn rsa(n: u8, kid: &str) -> SigningKey {
     SigningKey::rsa_from_pem(kid, pem).unwrap()
 }
 
-pub fn p256(kid: &str) -> SigningKey {
+pub(crate) fn p256(kid: &str) -> SigningKey {
     SigningKey::p256_from_pem(kid, include_str!("../../../tests/fixtures/ec-p256.pem")).unwrap()
 }
 
-pub fn ed25519(kid: &str) -> SigningKey {
+pub(crate) fn ed25519(kid: &str) -> SigningKey {
     SigningKey::ed25519_from_pem(kid, include_str!("../../../tests/fixtures/ed25519.pem")).unwrap()
 }
 
-pub fn jwks(keys: &[&SigningKey]) -> Value {
+pub(crate) fn jwks(keys: &[&SigningKey]) -> Value {
     json!({ "keys": keys.iter().map(|k| k.jwk()).collect::<Vec<_>>() })
 }
 
 /// A token with valid claims for [`ISSUER`] and [`AUDIENCE`], an hour to live.
-pub fn valid(key: &SigningKey) -> TokenBuilder<'_> {
+pub(crate) fn valid(key: &SigningKey) -> TokenBuilder<'_> {
     key.token()
         .claim("iss", ISSUER)
         .claim("aud", AUDIENCE)
@@ -52,7 +52,7 @@ pub fn valid(key: &SigningKey) -> TokenBuilder<'_> {
 }
 
 /// How many cases each generated-input test runs: `FUZZ_CASES`, or a CI-sized default.
-pub fn fuzz_cases(default: usize) -> usize {
+pub(crate) fn fuzz_cases(default: usize) -> usize {
     std::env::var("FUZZ_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -62,7 +62,10 @@ pub fn fuzz_cases(default: usize) -> usize {
 /// `count` values drawn from `strategy` (proptest's generators, with a random seed). The tests
 /// that use them are async, which proptest's runner is not, so they loop over the samples and
 /// name the failing input in their assertion.
-pub fn samples<S: proptest::strategy::Strategy>(strategy: &S, count: usize) -> Vec<S::Value> {
+pub(crate) fn samples<S: proptest::strategy::Strategy>(
+    strategy: &S,
+    count: usize,
+) -> Vec<S::Value> {
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::default();
     (0..count)
@@ -76,7 +79,7 @@ pub fn samples<S: proptest::strategy::Strategy>(strategy: &S, count: usize) -> V
 }
 
 /// Fast cache timings, so that no test waits long.
-pub fn fast_jwks() -> JwksConfig {
+pub(crate) fn fast_jwks() -> JwksConfig {
     JwksConfig {
         fetch_timeout: Duration::from_millis(500),
         max_response_bytes: 64 * 1024,
@@ -87,7 +90,11 @@ pub fn fast_jwks() -> JwksConfig {
     }
 }
 
-pub async fn serve_jwks(server: &MockServer, body: &Value, times: impl Into<wiremock::Times>) {
+pub(crate) async fn serve_jwks(
+    server: &MockServer,
+    body: &Value,
+    times: impl Into<wiremock::Times>,
+) {
     Mock::given(method("GET"))
         .and(path(JWKS_PATH))
         .respond_with(ResponseTemplate::new(200).set_body_json(body))
@@ -96,7 +103,7 @@ pub async fn serve_jwks(server: &MockServer, body: &Value, times: impl Into<wire
         .await;
 }
 
-pub fn authenticator(server: &MockServer, jwks: JwksConfig) -> Authenticator {
+pub(crate) fn authenticator(server: &MockServer, jwks: JwksConfig) -> Authenticator {
     Authenticator::builder()
         .issuer(ISSUER)
         .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
@@ -113,7 +120,7 @@ pub fn authenticator(server: &MockServer, jwks: JwksConfig) -> Authenticator {
 }
 
 /// Waits until the first fetch has loaded keys.
-pub async fn ready(auth: &Authenticator) {
+pub(crate) async fn ready(auth: &Authenticator) {
     for _ in 0..100 {
         if auth.is_ready() {
             return;
@@ -123,7 +130,7 @@ pub async fn ready(auth: &Authenticator) {
     panic!("keys never loaded");
 }
 
-pub fn token_error(result: Result<crate::Claims, AuthError>) -> TokenError {
+pub(crate) fn token_error(result: Result<crate::Claims, AuthError>) -> TokenError {
     match result {
         Err(AuthError::InvalidToken(error)) => error,
         other => panic!("expected an invalid token, got {other:?}"),
@@ -132,7 +139,7 @@ pub fn token_error(result: Result<crate::Claims, AuthError>) -> TokenError {
 
 /// Verifies `token` until it is refused, as it must be once a background refresh has run, and
 /// returns why. Polling keeps the test independent of how fast the machine is.
-pub async fn eventually_refused(auth: &Authenticator, token: &str) -> TokenError {
+pub(crate) async fn eventually_refused(auth: &Authenticator, token: &str) -> TokenError {
     for _ in 0..250 {
         if let Err(error) = auth.verify(token).await {
             return token_error(Err(error));
