@@ -13,7 +13,7 @@ use actix_web::dev::Server;
 use actix_web::http::header::HOST;
 use actix_web::{App, HttpResponse, HttpServer, guard, web};
 use anyhow::Context;
-use auth::mint::SigningKey;
+use auth::testing::SigningKey;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -43,7 +43,7 @@ impl Minter {
             .claim("iss", self.issuer.as_str())
             .claim("aud", self.audience.as_str())
             .claim("sub", sub)
-            .claim("iat", auth::mint::now_secs())
+            .claim("iat", auth::testing::now_secs())
             .expires_in(expires_in);
         if let Some(scope) = scope {
             token = token.claim("scope", scope);

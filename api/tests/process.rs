@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use auth::mint::SigningKey;
+use auth::testing::SigningKey;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -95,7 +95,7 @@ impl Process {
 }
 
 fn key() -> SigningKey {
-    SigningKey::rsa_from_pem("k1", include_str!("../../tests/fixtures/rsa1.pem")).unwrap()
+    SigningKey::rsa_from_pem("k1", include_str!("../../auth/fixtures/rsa1.pem")).unwrap()
 }
 
 async fn issuer(key: &SigningKey, delay: Duration) -> MockServer {

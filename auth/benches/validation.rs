@@ -6,10 +6,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use auth::mint::SigningKey;
-use auth::{Authenticator, JwksConfig};
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::FutureExt;
+use oauth2_jwt_bearer::testing::SigningKey;
+use oauth2_jwt_bearer::{Authenticator, JwksConfig};
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -60,8 +60,8 @@ fn verify(auth: &Authenticator, token: &str) -> bool {
 }
 
 fn benchmarks(c: &mut Criterion) {
-    let issuer_key = key("k1", include_str!("../../tests/fixtures/rsa1.pem"));
-    let rogue_key = key("k1", include_str!("../../tests/fixtures/rsa3.pem"));
+    let issuer_key = key("k1", include_str!("../fixtures/rsa1.pem"));
+    let rogue_key = key("k1", include_str!("../fixtures/rsa3.pem"));
     let (_server, cold, warm) = setup(&issuer_key);
     let claims = |key: &SigningKey| {
         key.token()

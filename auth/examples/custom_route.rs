@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! ISSUER=https://dev-abc123.us.auth0.com/ AUDIENCE=https://my-api ORG_ID=org_123 \
-//!   cargo run -p auth --example custom_route
+//!   cargo run -p oauth2-jwt-bearer --example custom_route
 //! curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/reports
 //! ```
 //!
@@ -11,7 +11,7 @@
 //! `Claims::deserialize`.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use auth::{Authenticator, Claims, Policy, RequireAuth};
+use oauth2_jwt_bearer::{Authenticator, Claims, Policy, RequireAuth};
 use serde::Deserialize;
 use serde_json::json;
 

@@ -1,11 +1,12 @@
-//! Bearer-token authentication for actix-web: verifies Auth0/OIDC access tokens (JWTs) against
-//! each trusted issuer's JWKS, and checks each route's policy.
+#![doc = include_str!("../README.md")]
+//!
+//! ## More: several issuers, optional authentication
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, web};
-//! use auth::{Authenticator, Claims, Policy, RequireAuth, TrustedIssuer};
+//! use oauth2_jwt_bearer::{Authenticator, Claims, Policy, RequireAuth, TrustedIssuer};
 //!
-//! # fn app() -> Result<(), auth::ConfigError> {
+//! # fn app() -> Result<(), oauth2_jwt_bearer::ConfigError> {
 //! let authenticator = Authenticator::builder()
 //!     .issuer("https://dev-abc123.us.auth0.com/")
 //!     .jwks_uri("https://dev-abc123.us.auth0.com/.well-known/jwks.json")
@@ -63,8 +64,8 @@ mod response;
 mod throttle;
 mod validation;
 
-#[cfg(any(test, feature = "mint"))]
-pub mod mint;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 #[cfg(test)]
 mod tests;

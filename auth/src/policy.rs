@@ -20,7 +20,7 @@ use crate::validation::issuer_matches;
 /// [`Policy::and`]:
 ///
 /// ```
-/// use auth::Policy;
+/// use oauth2_jwt_bearer::Policy;
 ///
 /// let policy = Policy::any_scope(["read:messages", "admin"])
 ///     .and(Policy::claim_equals("org_id", "org_123"))

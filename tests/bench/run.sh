@@ -34,10 +34,10 @@ if [ "$EXPRESS" = 1 ] && ! need npm; then
   install_debian nodejs npm
 fi
 build_release
-cargo bench --quiet -p auth --bench validation --no-run 2>/dev/null
+cargo bench --quiet -p oauth2-jwt-bearer --features testing --bench validation --no-run 2>/dev/null
 
 echo "== criterion: one full validation (pinned to core $SERVER_CORE)"
-taskset -c "$SERVER_CORE" cargo bench --quiet -p auth --bench validation -- \
+taskset -c "$SERVER_CORE" cargo bench --quiet -p oauth2-jwt-bearer --features testing --bench validation -- \
   "full validation" --warm-up-time 2 --measurement-time 5 >/dev/null 2>&1
 estimates=$(ls target/criterion/verify/full*/new/estimates.json)
 full_ns=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean"]["point_estimate"])' "$estimates")

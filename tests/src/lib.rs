@@ -1,5 +1,5 @@
 //! The integration-test harness: starts the real server on port 0 against a mock issuer, mints
-//! tokens with the keys in `tests/fixtures`, and reads answers whole.
+//! tokens with the keys in `auth/fixtures`, and reads answers whole.
 
 // A test harness: its helpers panic on failure by design, like `assert!`.
 #![allow(clippy::missing_panics_doc)]
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 use api::Application;
-use auth::mint::{SigningKey, TokenBuilder};
+use auth::testing::{SigningKey, TokenBuilder};
 use auth::{Algorithm, ScopeClaim};
 use settings::Settings;
 
@@ -81,13 +81,16 @@ impl Keys {
     pub fn load() -> Self {
         let rsa = |kid: &str, pem| SigningKey::rsa_from_pem(kid, pem).expect("fixture key");
         Self {
-            rsa: rsa("rsa-1", include_str!("../fixtures/rsa1.pem")),
-            next: rsa("rsa-2", include_str!("../fixtures/rsa2.pem")),
-            rogue: rsa("rsa-1", include_str!("../fixtures/rsa3.pem")),
-            ec: SigningKey::p256_from_pem("ec-1", include_str!("../fixtures/ec-p256.pem"))
+            rsa: rsa("rsa-1", include_str!("../../auth/fixtures/rsa1.pem")),
+            next: rsa("rsa-2", include_str!("../../auth/fixtures/rsa2.pem")),
+            rogue: rsa("rsa-1", include_str!("../../auth/fixtures/rsa3.pem")),
+            ec: SigningKey::p256_from_pem("ec-1", include_str!("../../auth/fixtures/ec-p256.pem"))
                 .expect("fixture key"),
-            ed: SigningKey::ed25519_from_pem("ed-1", include_str!("../fixtures/ed25519.pem"))
-                .expect("fixture key"),
+            ed: SigningKey::ed25519_from_pem(
+                "ed-1",
+                include_str!("../../auth/fixtures/ed25519.pem"),
+            )
+            .expect("fixture key"),
         }
     }
 }

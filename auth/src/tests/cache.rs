@@ -5,7 +5,7 @@ use std::time::Duration;
 use wiremock::MockServer;
 
 use super::*;
-use crate::mint::now_secs;
+use crate::testing::now_secs;
 
 async fn issuer_with(
     keys: &[&SigningKey],
@@ -98,7 +98,7 @@ async fn a_tampered_copy_of_a_cached_token_is_rejected() {
     let token = valid(&key).sign().unwrap();
     assert!(auth.verify(&token).await.is_ok());
     let (input, signature) = token.rsplit_once('.').unwrap();
-    let forged_payload = crate::mint::encode_json(&serde_json::json!({
+    let forged_payload = crate::testing::encode_json(&serde_json::json!({
         "iss": ISSUER, "aud": AUDIENCE, "sub": "admin", "exp": now_secs() + 3600,
     }));
     let header = input.split('.').next().unwrap();

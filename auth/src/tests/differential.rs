@@ -51,11 +51,7 @@ impl Case {
 /// (key, algorithm) pairs covering every supported algorithm.
 fn signers() -> Vec<(SigningKey, Algorithm)> {
     let p384 = || {
-        SigningKey::p384_from_pem(
-            "k-es384",
-            include_str!("../../../tests/fixtures/ec-p384.pem"),
-        )
-        .unwrap()
+        SigningKey::p384_from_pem("k-es384", include_str!("../../fixtures/ec-p384.pem")).unwrap()
     };
     let mut signers: Vec<(SigningKey, Algorithm)> = Algorithm::ALL
         .into_iter()
@@ -125,7 +121,7 @@ fn case(signers: usize) -> impl Strategy<Value = Case> {
 }
 
 fn mint(case: &Case, key: &SigningKey, alg: Algorithm) -> String {
-    let now = crate::mint::now_secs();
+    let now = crate::testing::now_secs();
     let at = |time: Time| match time {
         Time::Absent => None,
         Time::Past => Some(now - FAR),

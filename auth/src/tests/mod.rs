@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::mint::{SigningKey, TokenBuilder};
+use crate::testing::{SigningKey, TokenBuilder};
 use crate::{Algorithm, AuthError, Authenticator, JwksConfig, TokenError};
 
 pub(crate) const ISSUER: &str = "https://issuer.example/";
@@ -23,19 +23,19 @@ pub(crate) const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 pub(crate) fn rsa(n: u8, kid: &str) -> SigningKey {
     let pem = match n {
-        1 => include_str!("../../../tests/fixtures/rsa1.pem"),
-        2 => include_str!("../../../tests/fixtures/rsa2.pem"),
-        _ => include_str!("../../../tests/fixtures/rsa3.pem"),
+        1 => include_str!("../../fixtures/rsa1.pem"),
+        2 => include_str!("../../fixtures/rsa2.pem"),
+        _ => include_str!("../../fixtures/rsa3.pem"),
     };
     SigningKey::rsa_from_pem(kid, pem).unwrap()
 }
 
 pub(crate) fn p256(kid: &str) -> SigningKey {
-    SigningKey::p256_from_pem(kid, include_str!("../../../tests/fixtures/ec-p256.pem")).unwrap()
+    SigningKey::p256_from_pem(kid, include_str!("../../fixtures/ec-p256.pem")).unwrap()
 }
 
 pub(crate) fn ed25519(kid: &str) -> SigningKey {
-    SigningKey::ed25519_from_pem(kid, include_str!("../../../tests/fixtures/ed25519.pem")).unwrap()
+    SigningKey::ed25519_from_pem(kid, include_str!("../../fixtures/ed25519.pem")).unwrap()
 }
 
 pub(crate) fn jwks(keys: &[&SigningKey]) -> Value {

@@ -7,7 +7,7 @@ use serde_json::json;
 use wiremock::MockServer;
 
 use super::*;
-use crate::mint::{encode_json, now_secs};
+use crate::testing::{encode_json, now_secs};
 
 /// An issuer publishing RSA `k1` (RS256), RSA `ps1` (PS256), P-256 `ec1` and Ed25519 `ed1`,
 /// already loaded.
@@ -624,8 +624,7 @@ async fn every_algorithm_verifies_with_a_jwk_that_names_it() {
     let server = MockServer::start().await;
     let rsa_key = rsa(1, "k1");
     let p384 =
-        SigningKey::p384_from_pem("p384", include_str!("../../../tests/fixtures/ec-p384.pem"))
-            .unwrap();
+        SigningKey::p384_from_pem("p384", include_str!("../../fixtures/ec-p384.pem")).unwrap();
     let mut keys = vec![p256("ec1").jwk(), p384.jwk(), ed25519("ed1").jwk()];
     for alg in ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] {
         let mut jwk = rsa_key.jwk();

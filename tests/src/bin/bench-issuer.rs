@@ -11,7 +11,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use api::dev_issuer::DevIssuer;
-use auth::mint::SigningKey;
+use auth::testing::SigningKey;
 
 /// Tokens outlive any benchmark run.
 const LIFETIME_SECS: i64 = 24 * 3600;
@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
         );
     };
     let count: usize = count.parse().context("COUNT must be a number")?;
-    let pem = include_str!("../../fixtures/rsa1.pem");
+    let pem = include_str!("../../../auth/fixtures/rsa1.pem");
     let key = SigningKey::rsa_from_pem("bench-1", pem)?;
     actix_web::rt::System::new().block_on(async {
         let (issuer, server) = DevIssuer::start_with_key(key, audience)?;

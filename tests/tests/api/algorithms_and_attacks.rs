@@ -331,9 +331,11 @@ async fn token_without_kid_needs_exactly_one_fitting_key() {
 #[actix_web::test]
 async fn duplicate_kids_accept_either_published_key_only() {
     let app = spawn_app().await;
-    let twin =
-        auth::mint::SigningKey::rsa_from_pem("rsa-1", include_str!("../../fixtures/rsa2.pem"))
-            .unwrap();
+    let twin = auth::testing::SigningKey::rsa_from_pem(
+        "rsa-1",
+        include_str!("../../../auth/fixtures/rsa2.pem"),
+    )
+    .unwrap();
     app.issuer.publish(&twin);
     // Load the new document through an unknown-kid refetch.
     app.issuer.publish(&app.keys.next);

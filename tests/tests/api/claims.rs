@@ -1,6 +1,6 @@
 //! `iss`, `aud`, and the dates, around the 5 s leeway.
 
-use auth::mint::now_secs;
+use auth::testing::now_secs;
 use serde_json::{Value, json};
 use tests::bodies::PRIVATE;
 use tests::{AUDIENCE, TestApp, TestConfig, spawn_app, spawn_app_with};

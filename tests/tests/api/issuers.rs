@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use auth::mint::SigningKey;
+use auth::testing::SigningKey;
 use awc::Client;
 use serde_json::json;
 use settings::IssuerSettings;

@@ -214,7 +214,7 @@ async fn a_closure_rule_decides_and_its_description_is_the_message() {
 async fn step_up_rules_answer_rfc_9470_insufficient_user_authentication() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
-    let now = auth::mint::now_secs();
+    let now = auth::testing::now_secs();
 
     assert_eq!(
         get(&base, "/mfa", &token(&app, &json!({ "acr": MFA })))

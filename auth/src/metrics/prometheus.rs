@@ -1,6 +1,6 @@
-//! What the authenticator counts, in the Prometheus model (the `prometheus-client` crate): the
-//! answer to each request's check, each key fetch's outcome and duration, and gauges read at
-//! scrape time. Counting is an atomic add per request; the gauges cost nothing until a scrape.
+//! The counters in the Prometheus model (the `prometheus-client` crate): the answer to each
+//! request's check, each key fetch's outcome and duration, and gauges read at scrape time.
+//! Counting is an atomic add per request; the gauges cost nothing until a scrape.
 //! [`Authenticator::register_metrics`] puts them in a registry.
 
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
+use super::{Document, FetchOutcome};
 use crate::authenticator::Authenticator;
 use crate::error::{AuthError, InvalidRequest, TokenError};
 use crate::jwks::Readiness;
@@ -48,57 +49,6 @@ impl EncodeLabelSet for CheckLabels {
             ("reason", reason).encode(encoder.encode_label())?;
         }
         Ok(())
-    }
-}
-
-/// Which document a fetch was for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Document {
-    /// The OIDC discovery document, read for its `jwks_uri`.
-    Discovery,
-    /// The JWKS itself.
-    Jwks,
-}
-
-impl Document {
-    fn label(self) -> &'static str {
-        match self {
-            Self::Discovery => "discovery",
-            Self::Jwks => "jwks",
-        }
-    }
-}
-
-/// How a fetch ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum FetchOutcome {
-    /// A usable document (unchanged ones included).
-    Ok,
-    /// The request failed before an answer: connection, TLS, or a broken body.
-    RequestFailed,
-    /// An answer other than 200.
-    Status,
-    /// No answer within the fetch timeout.
-    Timeout,
-    /// A body over the size limit.
-    TooLarge,
-    /// Not a usable discovery document or JWKS.
-    ParseError,
-    /// A JWKS that parsed but holds no usable key.
-    NoUsableKeys,
-}
-
-impl FetchOutcome {
-    fn label(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::RequestFailed => "request_failed",
-            Self::Status => "status",
-            Self::Timeout => "timeout",
-            Self::TooLarge => "too_large",
-            Self::ParseError => "parse_error",
-            Self::NoUsableKeys => "no_usable_keys",
-        }
     }
 }
 

@@ -1,7 +1,8 @@
-//! Token minting, for tests and the development issuer: one home for signing keys, their public
-//! JWKs, and a token builder that can also build deliberately bad tokens.
+//! The testing kit, for your tests and a development issuer: signing keys, their public JWKs,
+//! and a token builder that can also build deliberately bad tokens.
 //!
-//! Built with the `mint` feature (and in this crate's own tests). Verification never uses it.
+//! Built with the `testing` feature (and in this crate's own tests). Verification never uses
+//! it; leave it out of deployment builds.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
