@@ -18,7 +18,7 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
 use crate::claims::Claims;
-use crate::jwks::keys::KeySet;
+use crate::keys::KeySet;
 use crate::validation::Validity;
 
 /// The SHA-256 of a token.

@@ -56,7 +56,10 @@ mod cache;
 mod claims;
 mod credentials;
 mod error;
+#[cfg(feature = "metrics")]
+mod exposition;
 mod jwks;
+mod keys;
 mod metrics;
 mod middleware;
 mod policy;

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::algorithm::Algorithm;
 use crate::claims::{Claims, ScopeClaim};
 use crate::error::{DateClaim, TokenError};
-use crate::jwks::keys::Key;
+use crate::keys::Key;
 
 /// The `typ` values of an access token (RFC 9068) or a plain JWT; compared case-insensitively.
 const ACCEPTED_TYPES: [&str; 3] = ["jwt", "at+jwt", "application/at+jwt"];

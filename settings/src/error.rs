@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use config::ConfigError;
 
-use crate::load::{ENVIRONMENT_VAR, env_vars};
+use crate::env::{ENVIRONMENT_VAR, env_vars};
 
 /// Why the settings could not be loaded, or a setting cannot be used.
 #[derive(thiserror::Error)]

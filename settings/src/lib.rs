@@ -10,13 +10,14 @@
 //! The crate knows nothing about HTTP: `api` maps these values onto the `auth` builder. It uses
 //! `auth`'s vocabulary (algorithms, URL rules) so that both crates agree on what is valid.
 
+mod env;
 mod error;
 mod load;
 mod model;
 mod validate;
 
+pub use env::{CONFIG_DIR_VAR, ENVIRONMENT_VAR, env_vars};
 pub use error::SettingsError;
-pub use load::{CONFIG_DIR_VAR, ENVIRONMENT_VAR, env_vars};
 pub use model::{
     AuthSettings, Environment, IssuerSettings, JwksSettings, LogFormat, LogSettings,
     ServerSettings, Settings, Trusted,

@@ -5,45 +5,9 @@ use std::path::{Path, PathBuf};
 
 use config::{Config, ConfigError, File, FileFormat};
 
+use crate::env::{ALIASES, CONFIG_DIR_VAR, ENVIRONMENT_VAR, LIST_KEYS, app_var};
 use crate::error::{SettingsError, value_error};
 use crate::model::{Environment, Settings};
-
-/// The variable that selects the environment file.
-pub const ENVIRONMENT_VAR: &str = "APP_ENVIRONMENT";
-/// The variable that overrides where the TOML files are read from.
-pub const CONFIG_DIR_VAR: &str = "APP_CONFIG_DIR";
-
-/// Quickstart-style aliases: (alias, key). The `APP__` form of the key wins over its alias.
-const ALIASES: [(&str, &str); 3] = [
-    ("AUTH0_DOMAIN", "auth.domain"),
-    ("AUTH0_AUDIENCE", "auth.audience"),
-    ("PORT", "server.port"),
-];
-
-/// Keys whose env var value is a comma-separated list.
-const LIST_KEYS: [&str; 4] = [
-    "server.cors_allowed_origins",
-    "auth.audience",
-    "auth.algorithms",
-    "auth.scope_claims",
-];
-
-/// The `APP__` env var that sets a dotted key.
-fn app_var(key: &str) -> String {
-    format!("APP__{}", key.to_ascii_uppercase().replace('.', "__"))
-}
-
-/// The env var (and its quickstart alias, if any) that sets a dotted key.
-pub fn env_vars(key: &str) -> String {
-    if key.starts_with("auth.issuers") {
-        return "none: `[[auth.issuers]]` is set in a TOML file".to_owned();
-    }
-    let main = app_var(key);
-    match ALIASES.iter().find(|(_, k)| *k == key) {
-        Some((alias, _)) => format!("{main} or {alias}"),
-        None => main,
-    }
-}
 
 impl Settings {
     /// Loads the settings from `APP_CONFIG_DIR` (or this workspace's `config/`) and the process

@@ -6,8 +6,8 @@ use std::ops::RangeInclusive;
 use auth::{Algorithm, UrlKind, check_url, issuer_matches};
 use url::Url;
 
+use crate::env::env_vars;
 use crate::error::SettingsError;
-use crate::load::env_vars;
 use crate::model::{AuthSettings, Environment, JwksSettings, ServerSettings, Settings, resolve};
 
 /// `server.workers`: 0 means one per physical core.

@@ -13,10 +13,10 @@ use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use url::Url;
 
-use super::keys::KeySet;
 use super::{Demand, Failure, JwksConfig, Snapshot, Source, check_url, deadline};
 use crate::algorithm::Algorithm;
 use crate::error::UrlKind;
+use crate::keys::KeySet;
 use crate::metrics::{Document, FetchOutcome, FetchRecorder};
 use crate::validation::issuer_matches;
 
@@ -44,7 +44,7 @@ enum FetchError {
     #[error("JWKS at {url} is unusable: {source}")]
     KeySet {
         url: Url,
-        source: super::keys::KeySetError,
+        source: crate::keys::KeySetError,
     },
 }
 

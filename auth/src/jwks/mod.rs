@@ -3,7 +3,6 @@
 //! that thread for a refetch only when a token names an unknown `kid` or no keys are loaded.
 
 mod fetch;
-pub(crate) mod keys;
 mod tls;
 
 use std::sync::Arc;
@@ -14,8 +13,8 @@ use url::Url;
 
 use crate::algorithm::Algorithm;
 use crate::error::{AuthError, ConfigError, UrlKind, UrlProblem};
+use crate::keys::KeySet;
 use crate::metrics::FetchRecorder;
-use keys::KeySet;
 pub(crate) use tls::client_config;
 
 /// How the key set is fetched and kept.

@@ -363,11 +363,11 @@ mod tests {
     use crate::testing::SigningKey;
 
     fn p256() -> SigningKey {
-        SigningKey::p256_from_pem("ec", include_str!("../../fixtures/ec-p256.pem")).unwrap()
+        SigningKey::p256_from_pem("ec", include_str!("../fixtures/ec-p256.pem")).unwrap()
     }
 
     fn rsa() -> SigningKey {
-        SigningKey::rsa_from_pem("rsa", include_str!("../../fixtures/rsa1.pem")).unwrap()
+        SigningKey::rsa_from_pem("rsa", include_str!("../fixtures/rsa1.pem")).unwrap()
     }
 
     fn usable(jwk: &Value, allowed: &[Algorithm]) -> usize {
@@ -462,8 +462,7 @@ mod tests {
 
     #[test]
     fn counts_keys_and_lists_distinct_kids_for_the_log() {
-        let key =
-            SigningKey::p256_from_pem("b", include_str!("../../fixtures/ec-p256.pem")).unwrap();
+        let key = SigningKey::p256_from_pem("b", include_str!("../fixtures/ec-p256.pem")).unwrap();
         let mut twin = key.jwk();
         twin["kid"] = json!("a");
         let document = json!({ "keys": [key.jwk(), twin.clone(), twin] });
