@@ -27,7 +27,7 @@ pub struct Application {
     /// The port and server of `/metrics`, when it has a listener of its own.
     metrics: Option<(u16, Server)>,
     #[cfg(feature = "dev-issuer")]
-    dev_issuer: Option<(DevIssuer, Server)>,
+    dev_issuer: Option<DevIssuer>,
 }
 
 impl Application {
@@ -107,7 +107,7 @@ impl Application {
     /// The development issuer, when one was started.
     #[cfg(feature = "dev-issuer")]
     pub fn dev_issuer(&self) -> Option<&DevIssuer> {
-        self.dev_issuer.as_ref().map(|(issuer, _)| issuer)
+        self.dev_issuer.as_ref()
     }
 
     /// Serves until the process is stopped.
@@ -115,10 +115,7 @@ impl Application {
     /// # Errors
     /// Fails when the server stops on an I/O error.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        #[cfg(feature = "dev-issuer")]
-        if let Some((_, dev_server)) = self.dev_issuer {
-            actix_web::rt::spawn(dev_server);
-        }
+        // The development issuer serves on this runtime already; it stops with it.
         let Some((_, metrics)) = self.metrics else {
             return self.server.await;
         };
@@ -136,18 +133,18 @@ impl Application {
 /// Step 1, with no issuer configured. Validation allows that only in development on a loopback
 /// host, so the development issuer serves this machine alone.
 #[cfg(feature = "dev-issuer")]
-fn development_issuer(settings: &AuthSettings) -> anyhow::Result<(Trusted, (DevIssuer, Server))> {
+fn development_issuer(settings: &AuthSettings) -> anyhow::Result<(Trusted, DevIssuer)> {
     let audience = settings
         .audience
         .first()
         .map_or(crate::dev_issuer::DEFAULT_AUDIENCE, String::as_str);
-    let (issuer, server) = DevIssuer::start(audience)?;
+    let issuer = DevIssuer::start(audience)?;
     let trust = Trusted {
         issuer: issuer.issuer().to_owned(),
         jwks_uri: None,
         audiences: vec![issuer.audience().to_owned()],
     };
-    Ok((trust, (issuer, server)))
+    Ok((trust, issuer))
 }
 
 #[cfg(not(feature = "dev-issuer"))]

@@ -44,8 +44,10 @@ fn setup(issuer_key: &SigningKey) -> (MockServer, Authenticator, Authenticator) 
                 .expect("authenticator builds")
         };
         let (cold, warm) = (build(0), build(10_000));
-        while !(cold.is_ready() && warm.is_ready()) {
-            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        for auth in [&cold, &warm] {
+            auth.wait_ready(Duration::from_secs(10))
+                .await
+                .expect("keys load");
         }
         (server, cold, warm)
     })

@@ -396,6 +396,23 @@ impl Authenticator {
             .any(|trusted| trusted.keys.readiness().is_ready())
     }
 
+    /// Waits until [`Authenticator::is_ready`], for at most `timeout`: for tests, and for a
+    /// server that wants its keys before it takes traffic.
+    ///
+    /// # Errors
+    /// Each issuer's state, when none became ready in time.
+    pub async fn wait_ready(&self, timeout: Duration) -> Result<(), Vec<(String, Readiness)>> {
+        // A timeout too long to add is no limit at all.
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
+        while !self.is_ready() {
+            if deadline.is_some_and(|at| tokio::time::Instant::now() >= at) {
+                return Err(self.issuer_states());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(())
+    }
+
     /// Each trusted issuer, in configuration order, with whether its keys can verify tokens and
     /// if not, why. Each is named by its exact value: as discovery states it, once read.
     pub fn issuer_states(&self) -> Vec<(String, Readiness)> {

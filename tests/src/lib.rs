@@ -1,11 +1,10 @@
-//! The integration-test harness: starts the real server on port 0 against a mock issuer, mints
+//! The integration-test harness: starts the real server on port 0 against a test issuer (`auth::testing::TestIssuer`), mints
 //! tokens with the keys in `auth/fixtures`, and reads answers whole.
 
 // A test harness: its helpers panic on failure by design, like `assert!`.
 #![allow(clippy::missing_panics_doc)]
 
 mod challenge;
-mod issuer;
 mod metrics;
 mod tls;
 
@@ -20,8 +19,8 @@ use auth::testing::{SigningKey, TokenBuilder};
 use auth::{Algorithm, ScopeClaim};
 use settings::Settings;
 
+pub use auth::testing::{JWKS_PATH, Mode, TestIssuer};
 pub use challenge::Challenge;
-pub use issuer::{JWKS_PATH, MockIssuer, Mode};
 pub use metrics::{Sample, Scrape};
 pub use tls::{CertifiedName, TlsIssuer};
 
@@ -140,7 +139,7 @@ impl Default for TestConfig {
     }
 }
 
-/// A running server, its mock issuer, keys, and a client.
+/// A running server, its test issuer (`auth::testing::TestIssuer`), keys, and a client.
 pub struct TestApp {
     /// `http://127.0.0.1:{port}`.
     pub address: String,
@@ -149,29 +148,30 @@ pub struct TestApp {
     /// A client for the server.
     pub client: awc::Client,
     /// The issuer the server trusts.
-    pub issuer: MockIssuer,
+    pub issuer: TestIssuer,
     /// The fixture keys.
     pub keys: Keys,
 }
 
-/// Starts the API against a fresh mock issuer, with default test settings, and waits until
+/// Starts the API against a fresh test issuer (`auth::testing::TestIssuer`), with default test settings, and waits until
 /// its keys are loaded.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestConfig::default()).await
 }
 
-/// Starts the API against a fresh mock issuer with the given settings.
+/// Starts the API against a fresh test issuer (`auth::testing::TestIssuer`) with the given settings.
 ///
 /// # Panics
 /// When the server cannot start, or (with `wait_ready`) never becomes ready.
 pub async fn spawn_app_with(config: TestConfig) -> TestApp {
     init_logging();
     let keys = Keys::load();
-    let issuer = MockIssuer::start(&[&keys.rsa, &keys.ec, &keys.ed]).await;
+    let issuer =
+        TestIssuer::start(&[&keys.rsa, &keys.ec, &keys.ed]).expect("the test issuer starts");
     issuer.set_mode(config.initial_mode);
     let mut settings = settings_with(&[]);
     settings.server.port = 0;
-    settings.auth.issuer = Some(issuer.issuer());
+    settings.auth.issuer = Some(issuer.issuer().to_owned());
     settings.auth.audience = vec![AUDIENCE.to_owned()];
     settings.auth.algorithms = vec![
         Algorithm::RS256,

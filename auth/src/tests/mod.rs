@@ -121,13 +121,9 @@ pub(crate) fn authenticator(server: &MockServer, jwks: JwksConfig) -> Authentica
 
 /// Waits until the first fetch has loaded keys.
 pub(crate) async fn ready(auth: &Authenticator) {
-    for _ in 0..100 {
-        if auth.is_ready() {
-            return;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("keys never loaded");
+    auth.wait_ready(Duration::from_secs(2))
+        .await
+        .expect("keys never loaded");
 }
 
 pub(crate) fn token_error(result: Result<crate::Claims, AuthError>) -> TokenError {

@@ -28,7 +28,7 @@ fn main() -> anyhow::Result<()> {
     let pem = include_str!("../../../auth/fixtures/rsa1.pem");
     let key = SigningKey::rsa_from_pem("bench-1", pem)?;
     actix_web::rt::System::new().block_on(async {
-        let (issuer, server) = DevIssuer::start_with_key(key, audience)?;
+        let issuer = DevIssuer::start_with_key(key, audience)?;
         let sign = |i: usize| issuer.mint_for(&format!("user-{i}"), Some(scope), LIFETIME_SECS);
         mint(sign, count, tokens_file)?;
         let padder = SigningKey::rsa_from_pem("bench-1", pem)?;
@@ -45,7 +45,8 @@ fn main() -> anyhow::Result<()> {
         }
         println!("{}", issuer.issuer());
         std::io::stdout().flush()?;
-        server.await?;
+        // Serve until killed.
+        std::future::pending::<()>().await;
         Ok(())
     })
 }

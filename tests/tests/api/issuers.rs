@@ -8,10 +8,10 @@ use awc::Client;
 use serde_json::json;
 use settings::IssuerSettings;
 use tests::bodies::PRIVATE;
-use tests::{AUDIENCE, Keys, MockIssuer, Mode, Reply, send_to, settings_with, start};
+use tests::{AUDIENCE, Keys, Mode, Reply, TestIssuer, send_to, settings_with, start};
 
 /// The API trusting `a_issuer` and issuer `b` (with `b`'s own audience), and its base URL.
-fn api_trusting(b: &MockIssuer, a_issuer: String) -> String {
+fn api_trusting(b: &TestIssuer, a_issuer: String) -> String {
     let mut settings = settings_with(&[]);
     settings.server.port = 0;
     settings.server.public_url = Some("https://api.example.com".to_owned());
@@ -24,7 +24,7 @@ fn api_trusting(b: &MockIssuer, a_issuer: String) -> String {
     };
     settings.auth.issuers = vec![
         entry(a_issuer, Vec::new()),
-        entry(b.issuer(), vec!["https://b-api".to_owned()]),
+        entry(b.issuer().to_owned(), vec!["https://b-api".to_owned()]),
     ];
     format!("http://127.0.0.1:{}", start(&settings).port())
 }
@@ -51,18 +51,18 @@ async fn readyz_until(base: &str, done: impl Fn(&Reply) -> bool) -> Reply {
 
 struct Two {
     keys: Keys,
-    a: MockIssuer,
-    b: MockIssuer,
+    a: TestIssuer,
+    b: TestIssuer,
     base: String,
 }
 
 /// Issuer `a` publishes `rsa-1`, issuer `b` publishes `rsa-2`; `b` starts in `b_mode`.
-async fn two_issuers(b_mode: Mode) -> Two {
+fn two_issuers(b_mode: Mode) -> Two {
     let keys = Keys::load();
-    let a = MockIssuer::start(&[&keys.rsa]).await;
-    let b = MockIssuer::start(&[&keys.next]).await;
+    let a = TestIssuer::start(&[&keys.rsa]).expect("the test issuer starts");
+    let b = TestIssuer::start(&[&keys.next]).expect("the test issuer starts");
     b.set_mode(b_mode);
-    let base = api_trusting(&b, a.issuer());
+    let base = api_trusting(&b, a.issuer().to_owned());
     Two { keys, a, b, base }
 }
 
@@ -89,7 +89,7 @@ impl Two {
 
 #[actix_web::test]
 async fn each_issuer_verifies_its_own_tokens_with_its_own_keys_and_audiences() {
-    let two = two_issuers(Mode::Healthy).await;
+    let two = two_issuers(Mode::Healthy);
     readyz_until(&two.base, |r| r.json()["status"] == "ready").await;
 
     get(&two.base, "/api/private", Some(&two.token_a()))
@@ -113,7 +113,7 @@ async fn each_issuer_verifies_its_own_tokens_with_its_own_keys_and_audiences() {
 
 #[actix_web::test]
 async fn an_outage_of_one_issuer_leaves_the_other_serving_and_readyz_degraded() {
-    let two = two_issuers(Mode::Status(503)).await;
+    let two = two_issuers(Mode::Status(503));
 
     let ready = readyz_until(&two.base, |r| r.json()["status"] == "degraded").await;
 
@@ -138,11 +138,11 @@ async fn an_outage_of_one_issuer_leaves_the_other_serving_and_readyz_degraded() 
 #[actix_web::test]
 async fn readyz_is_503_only_when_no_issuer_can_verify() {
     let keys = Keys::load();
-    let a = MockIssuer::start(&[&keys.rsa]).await;
-    let b = MockIssuer::start(&[&keys.next]).await;
+    let a = TestIssuer::start(&[&keys.rsa]).expect("the test issuer starts");
+    let b = TestIssuer::start(&[&keys.next]).expect("the test issuer starts");
     a.set_mode(Mode::Status(500));
     b.set_mode(Mode::Status(503));
-    let base = api_trusting(&b, a.issuer());
+    let base = api_trusting(&b, a.issuer().to_owned());
 
     let reply = readyz_until(&base, |r| {
         r.json()["issuers"][1]["last_error"] == "answered 503"
@@ -156,7 +156,7 @@ async fn readyz_is_503_only_when_no_issuer_can_verify() {
 
 #[actix_web::test]
 async fn an_unlisted_iss_is_refused_with_no_fetch_at_all() {
-    let two = two_issuers(Mode::Healthy).await;
+    let two = two_issuers(Mode::Healthy);
     readyz_until(&two.base, |r| r.json()["status"] == "ready").await;
     let before = (
         two.a.jwks_fetches() + two.a.discovery_fetches(),
@@ -228,8 +228,8 @@ async fn with_one_issuer_too_an_unlisted_iss_never_causes_a_fetch() {
 #[actix_web::test]
 async fn an_issuer_configured_without_its_slash_becomes_exactly_the_discovered_one() {
     let keys = Keys::load();
-    let a = MockIssuer::start(&[&keys.rsa]).await;
-    let b = MockIssuer::start(&[&keys.next]).await;
+    let a = TestIssuer::start(&[&keys.rsa]).expect("the test issuer starts");
+    let b = TestIssuer::start(&[&keys.next]).expect("the test issuer starts");
     // Configured without the slash; the mock's discovery document carries it.
     let unslashed = a.issuer().trim_end_matches('/').to_owned();
     let base = api_trusting(&b, unslashed.clone());
@@ -253,8 +253,7 @@ async fn an_issuer_configured_without_its_slash_becomes_exactly_the_discovered_o
     let metadata = get(&base, "/.well-known/oauth-protected-resource", None).await;
     assert_eq!(metadata.json()["authorization_servers"][0], a.issuer());
     let scrape = tests::scrape(&get(&base, "/metrics", None).await);
-    let exact = a.issuer();
-    let issuer = ("issuer", exact.as_str());
+    let issuer = ("issuer", a.issuer());
     assert_eq!(scrape.get("auth_jwks_ready", &[issuer]), Some(1.0));
     let fetched = [issuer, ("document", "jwks"), ("outcome", "ok")];
     assert_eq!(scrape.get("auth_jwks_fetches_total", &fetched), Some(1.0));
@@ -262,7 +261,7 @@ async fn an_issuer_configured_without_its_slash_becomes_exactly_the_discovered_o
 
 #[actix_web::test]
 async fn metrics_and_the_metadata_name_every_issuer() {
-    let two = two_issuers(Mode::Healthy).await;
+    let two = two_issuers(Mode::Healthy);
     readyz_until(&two.base, |r| r.json()["status"] == "ready").await;
 
     let scrape = tests::scrape(&get(&two.base, "/metrics", None).await);
@@ -272,7 +271,7 @@ async fn metrics_and_the_metadata_name_every_issuer() {
 
     for issuer in [two.a.issuer(), two.b.issuer()] {
         assert_eq!(
-            scrape.get("auth_jwks_ready", &[("issuer", issuer.as_str())]),
+            scrape.get("auth_jwks_ready", &[("issuer", issuer)]),
             Some(1.0),
             "{issuer}"
         );

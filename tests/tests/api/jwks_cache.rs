@@ -221,7 +221,7 @@ async fn oversized_jwks_is_refused_and_the_server_stays_up() {
 async fn removed_key_is_refused_after_the_next_refresh() {
     let (app, token) = app_refreshing_every_second_with_a_working_token().await;
 
-    app.issuer.drop_kid("rsa-1");
+    app.issuer.withdraw("rsa-1");
     fetches_reach(&app, 2).await;
 
     eventually_refused(&app, &token)
@@ -258,7 +258,7 @@ async fn a_jwks_without_usable_keys_revokes_them_and_readiness_says_why() {
     let (app, token) = app_refreshing_every_second_with_a_working_token().await;
 
     for kid in ["rsa-1", "ec-1", "ed-1"] {
-        app.issuer.drop_kid(kid);
+        app.issuer.withdraw(kid);
     }
     let refused = eventually_refused(&app, &token).await;
     let ready = app.get("/readyz").await;

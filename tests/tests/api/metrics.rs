@@ -179,7 +179,7 @@ async fn http_requests_are_counted_by_route_pattern_method_and_status() {
 async fn key_fetches_and_gauges_report_a_healthy_issuer() {
     let app = spawn_app().await;
     let issuer = app.issuer.issuer();
-    let labels = [("issuer", issuer.as_str())];
+    let labels = [("issuer", issuer)];
 
     let scrape = app.metrics().await;
 
@@ -187,7 +187,7 @@ async fn key_fetches_and_gauges_report_a_healthy_issuer() {
         scrape.counter(
             "auth_jwks_fetches_total",
             &[
-                ("issuer", issuer.as_str()),
+                ("issuer", issuer),
                 ("document", document),
                 ("outcome", outcome),
             ],
@@ -195,7 +195,7 @@ async fn key_fetches_and_gauges_report_a_healthy_issuer() {
     };
     assert_eq!(fetches("discovery", "ok"), 1.0);
     assert_eq!(fetches("jwks", "ok"), 1.0);
-    let duration = [("issuer", issuer.as_str()), ("document", "jwks")];
+    let duration = [("issuer", issuer), ("document", "jwks")];
     assert_eq!(
         scrape.get("auth_jwks_fetch_duration_seconds_count", &duration),
         Some(1.0)
@@ -227,18 +227,18 @@ async fn an_outage_shows_as_unavailable_answers_failed_fetches_and_not_ready() {
         scrape.counter(
             "auth_jwks_fetches_total",
             &[
-                ("issuer", issuer.as_str()),
+                ("issuer", issuer),
                 ("document", "jwks"),
                 ("outcome", "status"),
             ],
         ) >= 1.0
     );
     assert_eq!(
-        scrape.get("auth_jwks_ready", &[("issuer", issuer.as_str())]),
+        scrape.get("auth_jwks_ready", &[("issuer", issuer)]),
         Some(0.0)
     );
     assert_eq!(
-        scrape.get("auth_jwks_usable_keys", &[("issuer", issuer.as_str())]),
+        scrape.get("auth_jwks_usable_keys", &[("issuer", issuer)]),
         Some(0.0)
     );
 }
@@ -251,7 +251,7 @@ async fn failed_refreshes_show_as_stale_keys_still_serving() {
     })
     .await;
     let issuer = app.issuer.issuer();
-    let labels = [("issuer", issuer.as_str())];
+    let labels = [("issuer", issuer)];
     app.issuer.set_mode(Mode::Garbage);
 
     let scrape = scrape_until(&app, |s| s.get("auth_jwks_stale", &labels) == Some(1.0)).await;
@@ -262,7 +262,7 @@ async fn failed_refreshes_show_as_stale_keys_still_serving() {
         scrape.counter(
             "auth_jwks_fetches_total",
             &[
-                ("issuer", issuer.as_str()),
+                ("issuer", issuer),
                 ("document", "jwks"),
                 ("outcome", "parse_error"),
             ],
@@ -273,11 +273,12 @@ async fn failed_refreshes_show_as_stale_keys_still_serving() {
 
 #[actix_web::test]
 async fn a_metrics_port_keeps_metrics_off_the_public_listener() {
-    let issuer = tests::MockIssuer::start(&[&tests::Keys::load().rsa]).await;
+    let issuer =
+        tests::TestIssuer::start(&[&tests::Keys::load().rsa]).expect("the test issuer starts");
     let mut settings = settings_with(&[]);
     settings.server.port = 0;
     settings.server.metrics_port = Some(0);
-    settings.auth.issuer = Some(issuer.issuer());
+    settings.auth.issuer = Some(issuer.issuer().to_owned());
     settings.auth.audience = vec![tests::AUDIENCE.to_owned()];
     let started = tests::start(&settings);
     let client = awc::Client::default();
@@ -297,10 +298,11 @@ async fn a_metrics_port_keeps_metrics_off_the_public_listener() {
 
 #[actix_web::test]
 async fn metrics_can_be_turned_off() {
-    let issuer = tests::MockIssuer::start(&[&tests::Keys::load().rsa]).await;
+    let issuer =
+        tests::TestIssuer::start(&[&tests::Keys::load().rsa]).expect("the test issuer starts");
     let mut settings = settings_with(&[("APP__SERVER__METRICS_ENABLED", "false")]);
     settings.server.port = 0;
-    settings.auth.issuer = Some(issuer.issuer());
+    settings.auth.issuer = Some(issuer.issuer().to_owned());
     settings.auth.audience = vec![tests::AUDIENCE.to_owned()];
     let started = tests::start(&settings);
     let client = awc::Client::default();

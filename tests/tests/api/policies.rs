@@ -18,13 +18,11 @@ async fn policy_routes(app: &TestApp) -> String {
         .audiences([AUDIENCE])
         .build()
         .unwrap();
-    for _ in 0..100 {
-        if authenticator.is_ready() {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let issuer = app.issuer.issuer();
+    authenticator
+        .wait_ready(std::time::Duration::from_secs(5))
+        .await
+        .expect("the keys load");
+    let issuer = app.issuer.issuer().to_owned();
     serve_routes(move |cfg| {
         let guarded = |path: &str, policy: Policy| {
             web::resource(path)

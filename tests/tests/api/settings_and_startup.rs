@@ -186,7 +186,7 @@ async fn a_padded_audience_list_loads_and_each_audience_is_accepted() {
     let app = tests::spawn_app().await;
     let settings = settings_with(&[
         ("APP__SERVER__PORT", "0"),
-        ("APP__AUTH__ISSUER", &app.issuer.issuer()),
+        ("APP__AUTH__ISSUER", app.issuer.issuer()),
         (
             "APP__AUTH__AUDIENCE",
             " https://first.example , https://second.example ",
