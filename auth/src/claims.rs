@@ -1,16 +1,13 @@
-//! The verified claims that handlers receive, and their actix extractor.
+//! The verified claims that handlers receive.
 
 use std::fmt;
-use std::future::{Ready, ready};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::{AuthError, TokenError};
+use crate::error::TokenError;
 
 /// The claims of a verified access token.
 ///
@@ -257,20 +254,6 @@ impl fmt::Debug for Claims {
             .field("sub", &self.0.sub)
             .field("scopes", &self.granted_scopes())
             .finish_non_exhaustive()
-    }
-}
-
-impl FromRequest for Claims {
-    type Error = AuthError;
-    type Future = Ready<Result<Self, AuthError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            req.extensions()
-                .get::<Claims>()
-                .cloned()
-                .ok_or(AuthError::MissingToken),
-        )
     }
 }
 

@@ -7,28 +7,13 @@
 
 use std::ops::Range;
 
-use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-
 use crate::error::{AuthError, InvalidRequest};
 
-/// The token of the request's single `Authorization: Bearer <token>` header.
-///
-/// # Errors
-/// - [`AuthError::MissingToken`]: no `Authorization` header;
-/// - [`AuthError::OtherScheme`]: a scheme other than Bearer;
-/// - [`AuthError::InvalidRequest`]: several headers, no token, a token outside the b64token
-///   syntax, or a separator other than spaces.
-pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
-    let (value, range) = single_value(headers)?;
-    token_text(value, range)
-}
-
-/// The request's single `Authorization` value.
+/// The one `Authorization` value of a request, among all it sent.
 ///
 /// # Errors
 /// [`AuthError::MissingToken`] without one, `invalid_request` with several.
-pub(crate) fn authorization(headers: &HeaderMap) -> Result<&HeaderValue, AuthError> {
-    let mut values = headers.get_all(AUTHORIZATION);
+pub(crate) fn single<T>(mut values: impl Iterator<Item = T>) -> Result<T, AuthError> {
     let value = values.next().ok_or(AuthError::MissingToken)?;
     if values.next().is_some() {
         return Err(AuthError::InvalidRequest(InvalidRequest::SeveralHeaders));
@@ -55,21 +40,18 @@ pub(crate) fn token_candidate(value: &[u8]) -> Option<Range<usize>> {
 /// The full check of one `Authorization` value: where its token lies.
 ///
 /// # Errors
-/// As [`bearer_token`], for a value that is not a well-formed `Bearer <b64token>`.
-pub(crate) fn parse_token(value: &HeaderValue) -> Result<Range<usize>, AuthError> {
-    parse(value.as_bytes())
+/// - [`AuthError::OtherScheme`]: a scheme other than Bearer;
+/// - [`AuthError::InvalidRequest`]: no token, a token outside the b64token syntax, a separator
+///   other than spaces, or bytes a header value may not hold.
+pub(crate) fn parse_token(value: &[u8]) -> Result<Range<usize>, AuthError> {
+    parse(value)
 }
 
 /// The token text at `range` of `value`.
-pub(crate) fn token_text(value: &HeaderValue, range: Range<usize>) -> Result<&str, AuthError> {
+pub(crate) fn token_text(value: &[u8], range: Range<usize>) -> Result<&str, AuthError> {
     // The range holds only b64token characters (ASCII), so this cannot fail.
-    std::str::from_utf8(&value.as_bytes()[range])
+    std::str::from_utf8(&value[range])
         .map_err(|_| AuthError::InvalidRequest(InvalidRequest::MalformedHeader))
-}
-
-fn single_value(headers: &HeaderMap) -> Result<(&HeaderValue, Range<usize>), AuthError> {
-    let value = authorization(headers)?;
-    Ok((value, parse(value.as_bytes())?))
 }
 
 /// Whether the query string carries an `access_token` parameter (RFC 6750 §2.3). Such a
@@ -168,9 +150,10 @@ fn parse(value: &[u8]) -> Result<Range<usize>, AuthError> {
 
 #[cfg(test)]
 mod tests {
-    use actix_web::http::header::{HeaderMap, HeaderValue};
+    use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
     use super::*;
+    use crate::actix::bearer_token;
 
     fn headers(values: &[&[u8]]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -50,6 +50,7 @@
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+mod actix;
 mod algorithm;
 mod authenticator;
 mod cache;
@@ -61,7 +62,6 @@ mod exposition;
 mod jwks;
 mod keys;
 mod metrics;
-mod middleware;
 mod policy;
 mod response;
 mod throttle;
@@ -73,18 +73,17 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
+pub use actix::{Checked, RequireAuth, bearer_token};
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use authenticator::{
     Authenticator, AuthenticatorBuilder, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TOKEN_CACHE_CAPACITY,
     DEFAULT_TOKEN_CACHE_MAX_BYTES, TrustedIssuer,
 };
 pub use claims::{Claims, ScopeClaim, UnknownScopeClaim};
-pub use credentials::bearer_token;
 pub use error::{
     AuthError, ConfigError, DateClaim, InvalidRequest, TokenError, UrlKind, UrlProblem,
 };
 pub use jwks::{JwksConfig, Readiness, check_url};
-pub use middleware::{Checked, RequireAuth};
 pub use policy::Policy;
 pub use response::{ChallengeParams, DEFAULT_REALM};
 pub use validation::issuer_matches;

@@ -1,10 +1,5 @@
-//! The one place where an [`AuthError`] becomes an HTTP answer: status, `WWW-Authenticate`
-//! challenge (RFC 6750 §3) and JSON body.
-
-use actix_web::http::StatusCode;
-use actix_web::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
-use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+//! What an [`AuthError`] answers, framework aside: its status, its RFC 6750 §3
+//! `WWW-Authenticate` challenge and its error code. `actix/` turns that into a response.
 
 use crate::error::AuthError;
 
@@ -112,39 +107,17 @@ impl AuthError {
         Some(challenge.0)
     }
 
-    /// The whole answer: status, challenge (see [`AuthError::challenge_with`]), `Retry-After`
-    /// for a 503, and the JSON body.
-    pub fn response(&self, params: &ChallengeParams<'_>) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code());
-        if let Some(challenge) = self.challenge_with(params) {
-            response.insert_header((WWW_AUTHENTICATE, challenge));
-        }
-        if let Self::KeysUnavailable { retry_after } = self {
-            response.insert_header((RETRY_AFTER, retry_after.as_secs().max(1).to_string()));
-        }
-        let body = match self.code() {
-            Some(code) => json!({ "message": self.to_string(), "error": code }),
-            None => json!({ "message": self.to_string() }),
-        };
-        response.json(body)
-    }
-}
-
-impl ResponseError for AuthError {
-    fn status_code(&self) -> StatusCode {
+    /// The HTTP status of the answer.
+    pub(crate) fn http_status(&self) -> u16 {
         match self {
             Self::MissingToken
             | Self::OtherScheme
             | Self::InvalidToken(_)
-            | Self::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
-            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::InsufficientScope { .. } | Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            | Self::InsufficientUserAuthentication { .. } => 401,
+            Self::InvalidRequest(_) => 400,
+            Self::InsufficientScope { .. } | Self::Forbidden { .. } => 403,
+            Self::KeysUnavailable { .. } => 503,
         }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        self.response(&ChallengeParams::default())
     }
 }
 
@@ -187,7 +160,10 @@ impl Challenge {
 mod tests {
     use std::time::Duration;
 
+    use actix_web::ResponseError;
     use actix_web::body::MessageBody;
+    use actix_web::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+    use serde_json::json;
 
     use super::*;
     use crate::error::TokenError;

@@ -11,12 +11,11 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::{Error, HttpMessage};
 use futures_util::future::LocalBoxFuture;
 
+use super::authorization;
 use crate::authenticator::Authenticator;
 use crate::authenticator::Probe;
 use crate::claims::Claims;
-use crate::credentials::{
-    authorization, parse_token, query_has_token, token_candidate, token_text,
-};
+use crate::credentials::{parse_token, query_has_token, token_candidate, token_text};
 use crate::error::{AuthError, InvalidRequest};
 use crate::policy::Policy;
 use crate::response::ChallengeParams;
@@ -137,7 +136,7 @@ impl Check for RequireAuth {
             None => None,
         };
         // Keep only the header value (its bytes are shared, not copied) and the token's place.
-        let token = parse_token(value).map(|range| {
+        let token = parse_token(value.as_bytes()).map(|range| {
             // The digest is the cache key of the candidate: use it only for that same token.
             let digest = digest.filter(|_| candidate.as_ref() == Some(&range));
             (value.clone(), range, digest)
@@ -147,7 +146,7 @@ impl Check for RequireAuth {
             let verdict = async {
                 let (value, range, digest) = token?;
                 this.authenticator
-                    .verify_uncached(token_text(&value, range)?, digest)
+                    .verify_uncached(token_text(value.as_bytes(), range)?, digest)
                     .await
             }
             .await;

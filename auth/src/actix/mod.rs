@@ -1,0 +1,86 @@
+//! The actix-web glue, all of it: the [`RequireAuth`] middleware, the [`Claims`] extractor, the
+//! [`AuthError`] response, and reading the `Authorization` header. The rules elsewhere in the
+//! crate know no web framework; another framework's adapter would be one more module like this.
+
+mod middleware;
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{
+    AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use serde_json::json;
+
+pub use middleware::{Checked, RequireAuth};
+
+use crate::claims::Claims;
+use crate::credentials::{parse_token, single, token_text};
+use crate::error::AuthError;
+use crate::response::ChallengeParams;
+
+/// The token of the request's single `Authorization: Bearer <token>` header.
+///
+/// # Errors
+/// - [`AuthError::MissingToken`]: no `Authorization` header;
+/// - [`AuthError::OtherScheme`]: a scheme other than Bearer;
+/// - [`AuthError::InvalidRequest`]: several headers, no token, a token outside the b64token
+///   syntax, or a separator other than spaces.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = authorization(headers)?.as_bytes();
+    token_text(value, parse_token(value)?)
+}
+
+/// The request's single `Authorization` value.
+///
+/// # Errors
+/// [`AuthError::MissingToken`] without one, `invalid_request` with several.
+pub(crate) fn authorization(headers: &HeaderMap) -> Result<&HeaderValue, AuthError> {
+    single(headers.get_all(AUTHORIZATION))
+}
+
+/// The claims that [`RequireAuth`] stored; on a route without it, a 401 (fail closed).
+impl FromRequest for Claims {
+    type Error = AuthError;
+    type Future = Ready<Result<Self, AuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Claims>()
+                .cloned()
+                .ok_or(AuthError::MissingToken),
+        )
+    }
+}
+
+impl AuthError {
+    /// The whole answer: status, challenge (see [`AuthError::challenge_with`]), `Retry-After`
+    /// for a 503, and the JSON body.
+    pub fn response(&self, params: &ChallengeParams<'_>) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(challenge) = self.challenge_with(params) {
+            response.insert_header((WWW_AUTHENTICATE, challenge));
+        }
+        if let Self::KeysUnavailable { retry_after } = self {
+            response.insert_header((RETRY_AFTER, retry_after.as_secs().max(1).to_string()));
+        }
+        let body = match self.code() {
+            Some(code) => json!({ "message": self.to_string(), "error": code }),
+            None => json!({ "message": self.to_string() }),
+        };
+        response.json(body)
+    }
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.http_status()).unwrap_or(StatusCode::UNAUTHORIZED)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.response(&ChallengeParams::default())
+    }
+}
