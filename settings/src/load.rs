@@ -20,17 +20,29 @@ impl Settings {
         let dir = env
             .get(CONFIG_DIR_VAR)
             .map_or_else(default_config_dir, PathBuf::from);
-        Self::load_with(&dir, &env)
+        Self::load_with(&dir, env)
     }
 
-    /// Loads the settings from the files in `dir` and the given variables, in place of the
-    /// process environment.
+    /// Loads the settings from the files in `dir` and the given variables (name, value), in
+    /// place of the process environment.
     ///
     /// # Errors
     /// Fails when `APP_ENVIRONMENT` is unknown, a file is unreadable or malformed, a key is
     /// unknown, or a value has the wrong type, is out of range or makes no sense (see
     /// [`Settings::validate`]).
-    pub fn load_with(dir: &Path, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
+    pub fn load_with<K, V>(
+        dir: &Path,
+        env: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, SettingsError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let env: HashMap<String, String> = env
+            .into_iter()
+            .map(|(name, value)| (name.into(), value.into()))
+            .collect();
+        let env = &env;
         let environment: Environment = match env.get(ENVIRONMENT_VAR) {
             Some(value) => value.parse()?,
             None => Environment::default(),

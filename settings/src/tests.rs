@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -29,11 +28,7 @@ impl ConfigDir {
     }
 
     fn load(&self, vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let env: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Settings::load_with(&self.0, &env)
+        Settings::load_with(&self.0, vars.iter().copied())
     }
 }
 

@@ -8,7 +8,6 @@ mod challenge;
 mod metrics;
 mod tls;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::Duration;
@@ -51,11 +50,7 @@ pub fn init_logging() {
 /// # Panics
 /// When the settings do not load.
 pub fn settings_with(vars: &[(&str, &str)]) -> Settings {
-    let env: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Settings::load_with(&config_dir(), &env).expect("test settings load")
+    Settings::load_with(&config_dir(), vars.iter().copied()).expect("test settings load")
 }
 
 /// The fixture keys. `rogue` is never published.

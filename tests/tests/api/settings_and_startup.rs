@@ -1,19 +1,13 @@
 //! Startup: bad configuration stops it with a message naming the key and the env var (`main`
 //! prints exactly this error, `{:#}`, and exits non-zero), and the development issuer.
 
-use std::collections::HashMap;
-
 use api::Application;
 use settings::Settings;
 use tests::bodies::{PRIVATE, PRIVATE_SCOPED};
 use tests::{config_dir, settings_with, start};
 
 fn startup_error(vars: &[(&str, &str)]) -> String {
-    let env: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    match Settings::load_with(&config_dir(), &env) {
+    match Settings::load_with(&config_dir(), vars.iter().copied()) {
         Err(error) => format!("{error:?}"),
         Ok(settings) => match Application::build(&settings) {
             Err(error) => format!("{error:#}"),
@@ -246,7 +240,8 @@ fn unknown_key_in_local_toml_stops_startup() {
     )
     .unwrap();
 
-    let error = Settings::load_with(&dir, &HashMap::new()).expect_err("startup must fail");
+    let error =
+        Settings::load_with(&dir, Vec::<(String, String)>::new()).expect_err("startup must fail");
     std::fs::remove_dir_all(&dir).unwrap();
 
     let message = format!("{error:?}");
