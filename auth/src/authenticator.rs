@@ -11,7 +11,7 @@ use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
 use crate::keys::Selection;
 use crate::metrics::{FetchRecorder, Metrics};
 use crate::response::DEFAULT_REALM;
-use crate::validation::{Unverified, Validator, issuer_matches, now};
+use crate::validation::{HeaderRules, Unverified, Validator, issuer_matches, now};
 
 /// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
 #[derive(Clone)]
@@ -31,6 +31,8 @@ impl std::fmt::Debug for Authenticator {
 
 struct Inner {
     max_token_bytes: usize,
+    /// The shape, `alg` and header rules, checked before any issuer is picked.
+    header_rules: HeaderRules,
     /// Each trusted issuer with its own claim rules and key cache. A token's `iss` picks one.
     issuers: Vec<Trusted>,
     verified: TokenCache,
@@ -354,10 +356,8 @@ impl AuthenticatorBuilder {
             );
             let validator = Validator {
                 audiences,
-                algorithms: self.algorithms.clone(),
                 leeway: self.leeway.as_secs_f64(),
                 scope_claims: granting.clone(),
-                require_at_jwt: self.require_at_jwt,
             };
             issuers.push(Trusted {
                 configured: Arc::from(one.issuer),
@@ -369,6 +369,10 @@ impl AuthenticatorBuilder {
         Ok(Authenticator {
             inner: Arc::new(Inner {
                 max_token_bytes: self.max_token_bytes,
+                header_rules: HeaderRules {
+                    algorithms: self.algorithms,
+                    require_at_jwt: self.require_at_jwt,
+                },
                 issuers,
                 verified: TokenCache::new(self.token_cache_capacity, self.token_cache_max_bytes),
                 metrics,
@@ -489,6 +493,7 @@ impl Authenticator {
     pub(crate) fn probe(&self, token: &[u8]) -> Probe {
         let Inner {
             max_token_bytes,
+            header_rules: _,
             issuers,
             verified,
             metrics,
@@ -528,7 +533,8 @@ impl Authenticator {
     ) -> Result<Claims, AuthError> {
         let Inner {
             max_token_bytes,
-            issuers,
+            header_rules,
+            issuers: _,
             verified,
             metrics: _,
             resource_metadata: _,
@@ -537,8 +543,7 @@ impl Authenticator {
         if token.len() > *max_token_bytes {
             return Err(TokenError::TooLarge.into());
         }
-        // Every issuer shares the algorithm allow-list, so any one parses the header.
-        let unverified = issuers[0].validator.parse(token)?;
+        let unverified = header_rules.parse(token)?;
         let (index, trusted) = self.select(&unverified)?;
         let key_set = trusted.keys.key_set(unverified.kid.as_deref()).await?;
         let candidates = match key_set.select(unverified.kid.as_deref(), unverified.alg) {

@@ -68,21 +68,28 @@ pub(crate) struct Validity {
     nbf: Option<f64>,
 }
 
-/// The claim rules: audiences, leeway and how scopes are read. The issuer is passed to each
-/// check, since discovery may settle its exact form after the validator is built.
+/// The rules every token meets before any issuer is picked: its shape, the `alg` allow-list,
+/// `crit` and `typ`. One for the authenticator, shared by every issuer.
 #[derive(Debug, Clone)]
-pub(crate) struct Validator {
-    pub(crate) audiences: Vec<String>,
+pub(crate) struct HeaderRules {
     pub(crate) algorithms: Vec<Algorithm>,
-    /// The clock skew allowed, in seconds (fractions kept).
-    pub(crate) leeway: f64,
-    /// The claims that grant scopes.
-    pub(crate) scope_claims: Vec<ScopeClaim>,
     /// Whether `typ` must name an RFC 9068 access token (`at+jwt`).
     pub(crate) require_at_jwt: bool,
 }
 
-impl Validator {
+/// The claim rules of one issuer's tokens: audiences, leeway and how scopes are read. The
+/// issuer is passed to each check, since discovery may settle its exact form after the
+/// validator is built.
+#[derive(Debug, Clone)]
+pub(crate) struct Validator {
+    pub(crate) audiences: Vec<String>,
+    /// The clock skew allowed, in seconds (fractions kept).
+    pub(crate) leeway: f64,
+    /// The claims that grant scopes.
+    pub(crate) scope_claims: Vec<ScopeClaim>,
+}
+
+impl HeaderRules {
     /// Steps 1–3: the compact-JWS shape, `alg` against the allow-list, then `crit` and `typ`.
     ///
     /// # Errors
@@ -140,7 +147,9 @@ impl Validator {
             signature,
         })
     }
+}
 
+impl Validator {
     /// Steps 5–6: the signature against one of `keys`, then the claims at time `now`, with `iss`
     /// compared exactly to `issuer`. The payload is parsed only once the signature holds, so no
     /// unauthenticated JSON is built.
@@ -336,10 +345,8 @@ mod tests {
     fn validator(leeway: f64) -> Validator {
         Validator {
             audiences: vec!["https://api".into()],
-            algorithms: vec![Algorithm::RS256],
             leeway,
             scope_claims: vec![ScopeClaim::Scope, ScopeClaim::Permissions],
-            require_at_jwt: false,
         }
     }
 
