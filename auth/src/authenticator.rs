@@ -134,6 +134,15 @@ pub struct AuthenticatorBuilder {
     realm: String,
 }
 
+/// The default accepted algorithms: Auth0 signs with RS256.
+pub const DEFAULT_ALGORITHMS: [Algorithm; 1] = [Algorithm::RS256];
+
+/// The default clock skew allowed on `exp`, `nbf` and a future `auth_time`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
+
+/// The default claims that grant scopes: `scope` and Auth0's `permissions`.
+pub const DEFAULT_SCOPE_CLAIMS: [ScopeClaim; 2] = [ScopeClaim::Scope, ScopeClaim::Permissions];
+
 /// The default number of verified tokens remembered.
 pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
 
@@ -150,9 +159,9 @@ impl Default for AuthenticatorBuilder {
             jwks_uri: None,
             also_trusted: Vec::new(),
             audiences: Vec::new(),
-            algorithms: vec![Algorithm::RS256],
-            leeway: Duration::from_secs(5),
-            scope_claims: vec![ScopeClaim::Scope, ScopeClaim::Permissions],
+            algorithms: DEFAULT_ALGORITHMS.to_vec(),
+            leeway: DEFAULT_LEEWAY,
+            scope_claims: DEFAULT_SCOPE_CLAIMS.to_vec(),
             permissions_as_scopes: true,
             require_at_jwt: false,
             jwks: JwksConfig::default(),

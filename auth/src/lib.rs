@@ -76,7 +76,8 @@ mod tests;
 pub use actix::{Checked, RequireAuth, bearer_token};
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use authenticator::{
-    Authenticator, AuthenticatorBuilder, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TOKEN_CACHE_CAPACITY,
+    Authenticator, AuthenticatorBuilder, DEFAULT_ALGORITHMS, DEFAULT_LEEWAY,
+    DEFAULT_MAX_TOKEN_BYTES, DEFAULT_SCOPE_CLAIMS, DEFAULT_TOKEN_CACHE_CAPACITY,
     DEFAULT_TOKEN_CACHE_MAX_BYTES, TrustedIssuer,
 };
 pub use claims::{Claims, ScopeClaim, UnknownScopeClaim};

@@ -846,3 +846,33 @@ fn warnings_name_a_shared_audience_and_a_resource_that_no_token_could_name() {
         "{elsewhere:?}"
     );
 }
+
+/// `config/default.toml` says what the code does when a key is left out: the `auth` library's
+/// defaults, which it owns (its builder uses them), and no copy of them.
+#[test]
+fn default_toml_holds_the_auth_librarys_defaults() {
+    let auth = ConfigDir::new(None).load(&[]).unwrap().auth;
+    let jwks = auth::JwksConfig::default();
+    let secs = |d: std::time::Duration| d.as_secs();
+
+    assert_eq!(auth.algorithms, auth::DEFAULT_ALGORITHMS);
+    assert_eq!(auth.leeway(), auth::DEFAULT_LEEWAY);
+    assert_eq!(auth.scope_claims, auth::DEFAULT_SCOPE_CLAIMS);
+    assert!(auth.permissions_as_scopes);
+    assert!(!auth.require_at_jwt);
+    assert_eq!(
+        auth.token_cache_capacity,
+        auth::DEFAULT_TOKEN_CACHE_CAPACITY
+    );
+    assert_eq!(
+        auth.token_cache_max_bytes,
+        auth::DEFAULT_TOKEN_CACHE_MAX_BYTES
+    );
+    assert_eq!(auth.max_token_bytes, auth::DEFAULT_MAX_TOKEN_BYTES);
+    assert_eq!(auth.jwks.fetch_timeout_secs, secs(jwks.fetch_timeout));
+    assert_eq!(auth.jwks.max_response_bytes, jwks.max_response_bytes);
+    assert_eq!(auth.jwks.max_age_secs, secs(jwks.max_age));
+    assert_eq!(auth.jwks.cooldown_secs, secs(jwks.cooldown));
+    assert_eq!(auth.jwks.retry_max_secs, secs(jwks.retry_max));
+    assert_eq!(auth.jwks.max_stale_secs, secs(jwks.max_stale));
+}

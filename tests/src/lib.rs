@@ -117,14 +117,17 @@ pub struct TestConfig {
 }
 
 impl Default for TestConfig {
+    /// The library's own defaults (which `config/default.toml` holds too), but a one-second
+    /// fetch timeout, so that no test waits long on an issuer that fails.
     fn default() -> Self {
+        let jwks = auth::JwksConfig::default();
         Self {
-            cooldown_secs: 30,
-            max_age_secs: 600,
-            max_stale_secs: 86_400,
+            cooldown_secs: jwks.cooldown.as_secs(),
+            max_age_secs: jwks.max_age.as_secs(),
+            max_stale_secs: jwks.max_stale.as_secs(),
             fetch_timeout_secs: 1,
             permissions_as_scopes: true,
-            leeway_secs: 5,
+            leeway_secs: auth::DEFAULT_LEEWAY.as_secs(),
             wait_ready: true,
             initial_mode: Mode::Healthy,
             scope_claims: None,
