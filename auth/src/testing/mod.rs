@@ -49,8 +49,10 @@ use serde_json::{Map, Value, json};
 use crate::algorithm::Algorithm;
 use crate::validation::now;
 
+mod attacks;
 mod issuer;
 
+pub use attacks::{Attack, attacks};
 pub use issuer::{DISCOVERY_PATH, JWKS_PATH, Mode, TestIssuer, TestIssuerBuilder};
 
 /// Why a key could not be loaded or a token not signed.
