@@ -48,6 +48,16 @@ impl ScopeClaim {
     /// Every scope claim, in the order scopes are gathered.
     pub const ALL: [Self; 3] = [Self::Scope, Self::Permissions, Self::Scp];
 
+    /// Every claim's name, as a message lists the choices: `scope, permissions or scp`.
+    pub fn names() -> String {
+        let names = Self::ALL.map(Self::name);
+        match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+
     /// The claim's name in the token.
     pub fn name(self) -> &'static str {
         match self {
@@ -66,7 +76,7 @@ impl fmt::Display for ScopeClaim {
 
 /// A scope claim name that is none of [`ScopeClaim::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope claim {0:?}: expected scope, permissions or scp")]
+#[error("unknown scope claim {0:?}: expected {choices}", choices = ScopeClaim::names())]
 pub struct UnknownScopeClaim(pub String);
 
 impl FromStr for ScopeClaim {

@@ -137,6 +137,44 @@ pub enum TokenError {
     SenderConstrained,
 }
 
+impl InvalidRequest {
+    /// Its name in snake case: the `reason` label of its refusals in the metrics.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::SeveralHeaders => "several_headers",
+            Self::MalformedHeader => "malformed_header",
+            Self::MissingToken => "missing_token",
+            Self::MalformedToken => "malformed_token",
+            Self::TokenInQuery => "token_in_query",
+        }
+    }
+}
+
+impl TokenError {
+    /// Its name in snake case: the `reason` label of its refusals in the metrics.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::TooLarge => "too_large",
+            Self::Malformed => "malformed",
+            Self::OversizedKid => "kid_too_long",
+            Self::UnsupportedAlgorithm => "algorithm",
+            Self::UnsupportedType => "type",
+            Self::UnsupportedCritical => "critical_header",
+            Self::UnknownKid => "unknown_kid",
+            Self::NoFittingKey => "no_fitting_key",
+            Self::BadSignature => "signature",
+            Self::Issuer => "issuer",
+            Self::Audience => "audience",
+            Self::MissingExpiry => "missing_exp",
+            Self::InvalidDate(_) => "invalid_date",
+            Self::InvalidScopes => "invalid_scopes",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::SenderConstrained => "sender_constrained",
+        }
+    }
+}
+
 /// A NumericDate claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use auth::{Algorithm, UrlKind, check_url, issuer_matches};
+use auth::{Algorithm, ScopeClaim, UrlKind, check_url, issuer_matches};
 use url::Url;
 
 use crate::env::env_vars;
@@ -322,9 +322,12 @@ impl AuthSettings {
         if self.granting_claims().is_empty() {
             return Err(SettingsError::invalid(
                 "auth.scope_claims",
-                "no claim grants scopes, so every scoped route would refuse every token: list at \
-                 least one of scope, permissions, scp (and keep permissions_as_scopes true if \
-                 permissions is the only one)",
+                format!(
+                    "no claim grants scopes, so every scoped route would refuse every token: \
+                     list at least one of {} (and keep permissions_as_scopes true if \
+                     permissions is the only one)",
+                    ScopeClaim::names()
+                ),
             ));
         }
         within("auth.leeway_secs", self.leeway_secs, &LEEWAY_SECS)?;

@@ -12,7 +12,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 
 use super::{Document, FetchOutcome};
-use crate::error::{AuthError, InvalidRequest, TokenError};
+use crate::error::AuthError;
 
 /// The counters one authenticator and its fetchers share.
 #[derive(Debug)]
@@ -176,8 +176,8 @@ fn refused(error: &AuthError) -> CheckLabels {
     let (result, reason) = match error {
         AuthError::MissingToken => ("no_credentials", Some("missing_header")),
         AuthError::OtherScheme => ("no_credentials", Some("other_scheme")),
-        AuthError::InvalidRequest(why) => ("invalid_request", Some(request_reason(*why))),
-        AuthError::InvalidToken(why) => ("invalid_token", Some(token_reason(*why))),
+        AuthError::InvalidRequest(why) => ("invalid_request", Some(why.reason())),
+        AuthError::InvalidToken(why) => ("invalid_token", Some(why.reason())),
         AuthError::InsufficientScope { .. } => ("insufficient_scope", None),
         AuthError::InsufficientUserAuthentication { .. } => {
             ("insufficient_user_authentication", None)
@@ -186,36 +186,4 @@ fn refused(error: &AuthError) -> CheckLabels {
         AuthError::KeysUnavailable { .. } => ("unavailable", None),
     };
     CheckLabels { result, reason }
-}
-
-fn request_reason(why: InvalidRequest) -> &'static str {
-    match why {
-        InvalidRequest::SeveralHeaders => "several_headers",
-        InvalidRequest::MalformedHeader => "malformed_header",
-        InvalidRequest::MissingToken => "missing_token",
-        InvalidRequest::MalformedToken => "malformed_token",
-        InvalidRequest::TokenInQuery => "token_in_query",
-    }
-}
-
-fn token_reason(why: TokenError) -> &'static str {
-    match why {
-        TokenError::TooLarge => "too_large",
-        TokenError::Malformed => "malformed",
-        TokenError::OversizedKid => "kid_too_long",
-        TokenError::UnsupportedAlgorithm => "algorithm",
-        TokenError::UnsupportedType => "type",
-        TokenError::UnsupportedCritical => "critical_header",
-        TokenError::UnknownKid => "unknown_kid",
-        TokenError::NoFittingKey => "no_fitting_key",
-        TokenError::BadSignature => "signature",
-        TokenError::Issuer => "issuer",
-        TokenError::Audience => "audience",
-        TokenError::MissingExpiry => "missing_exp",
-        TokenError::InvalidDate(_) => "invalid_date",
-        TokenError::InvalidScopes => "invalid_scopes",
-        TokenError::Expired => "expired",
-        TokenError::NotYetValid => "not_yet_valid",
-        TokenError::SenderConstrained => "sender_constrained",
-    }
 }
