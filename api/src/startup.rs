@@ -9,9 +9,10 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use auth::{Authenticator, ConfigError, JwksConfig, TrustedIssuer, UrlKind};
+use auth::config::AuthConfig;
+use auth::{Authenticator, ConfigError, UrlKind};
 use prometheus_client::registry::Registry;
-use settings::{AuthSettings, Settings, SettingsError, Trusted};
+use settings::{Settings, SettingsError};
 
 #[cfg(feature = "dev-issuer")]
 use crate::dev_issuer::DevIssuer;
@@ -42,22 +43,21 @@ impl Application {
         // The fields are public, so settings may have changed since they loaded.
         settings.validate()?;
 
-        let configured = settings.auth.trusted();
         #[cfg(feature = "dev-issuer")]
-        let (trust, dev_issuer) = if configured.is_empty() {
-            let (trust, issuer) = development_issuer(&settings.auth)?;
-            (vec![trust], Some(issuer))
+        let (auth_config, dev_issuer) = if settings.auth.trusted().is_empty() {
+            let (config, issuer) = development_issuer(&settings.auth)?;
+            (config, Some(issuer))
         } else {
-            (configured, None)
+            (settings.auth.clone(), None)
         };
         #[cfg(not(feature = "dev-issuer"))]
-        let trust = Some(configured)
-            .filter(|trust| !trust.is_empty())
+        let auth_config = Some(settings.auth.clone())
+            .filter(|config| !config.trusted().is_empty())
             .ok_or_else(no_issuer_built_in)?;
 
         let metadata = resource_metadata(settings);
         let metadata_url = metadata.as_ref().map(|(location, _)| location.url.clone());
-        let authenticator = authenticator(&settings.auth, trust, metadata_url)?;
+        let authenticator = authenticator(&auth_config, metadata_url)?;
         let metadata =
             metadata.map(|(location, document)| (location.path, web::Data::new(document)));
 
@@ -130,21 +130,20 @@ impl Application {
     }
 }
 
-/// Step 1, with no issuer configured. Validation allows that only in development on a loopback
-/// host, so the development issuer serves this machine alone.
+/// Step 1, with no issuer configured: the configuration with the development issuer in its
+/// place. Validation allows that only in development on a loopback host, so the development
+/// issuer serves this machine alone.
 #[cfg(feature = "dev-issuer")]
-fn development_issuer(settings: &AuthSettings) -> anyhow::Result<(Trusted, DevIssuer)> {
-    let audience = settings
+fn development_issuer(config: &AuthConfig) -> anyhow::Result<(AuthConfig, DevIssuer)> {
+    let audience = config
         .audience
         .first()
         .map_or(crate::dev_issuer::DEFAULT_AUDIENCE, String::as_str);
     let issuer = DevIssuer::start(audience)?;
-    let trust = Trusted {
-        issuer: issuer.issuer().to_owned(),
-        jwks_uri: None,
-        audiences: vec![issuer.audience().to_owned()],
-    };
-    Ok((trust, issuer))
+    let mut config = config.clone();
+    config.issuer = Some(issuer.issuer().to_owned());
+    config.audience = vec![issuer.audience().to_owned()];
+    Ok((config, issuer))
 }
 
 #[cfg(not(feature = "dev-issuer"))]
@@ -172,45 +171,18 @@ fn resource_metadata(settings: &Settings) -> Option<(Location, ResourceMetadata)
     Some((location, document))
 }
 
-/// How the key sets are fetched and kept, from `[auth.jwks]`.
-fn jwks_config(settings: &settings::JwksSettings) -> JwksConfig {
-    let mut config = JwksConfig::default();
-    config.fetch_timeout = settings.fetch_timeout();
-    config.max_response_bytes = settings.max_response_bytes;
-    config.max_age = settings.max_age();
-    config.cooldown = settings.cooldown();
-    config.retry_max = settings.retry_max();
-    config.max_stale = settings.max_stale();
-    config
-}
-
-/// Step 2: the authenticator for the trusted issuers, with the rest of the auth settings;
-/// challenges name `metadata_url` when the API publishes its metadata at a public URL.
+/// Step 2: the authenticator, from the `auth` library's own configuration in one call, with
+/// what is the API's own: the RFC 9728 metadata URL that challenges name, and the extra CA
+/// certificates read from `auth.jwks.ca_file`.
 fn authenticator(
-    settings: &AuthSettings,
-    trust: Vec<Trusted>,
+    config: &AuthConfig,
     metadata_url: Option<String>,
 ) -> Result<Authenticator, SettingsError> {
-    let mut builder = Authenticator::builder()
-        .algorithms(settings.algorithms.iter().copied())
-        .leeway(settings.leeway())
-        .scope_claims(settings.granting_claims())
-        .token_cache_capacity(settings.token_cache_capacity)
-        .token_cache_max_bytes(settings.token_cache_max_bytes)
-        .require_at_jwt(settings.require_at_jwt)
-        .max_token_bytes(settings.max_token_bytes)
-        .jwks(jwks_config(&settings.jwks));
-    for one in trust {
-        let mut trusted = TrustedIssuer::new(one.issuer).audiences(one.audiences);
-        if let Some(jwks_uri) = one.jwks_uri {
-            trusted = trusted.jwks_uri(jwks_uri);
-        }
-        builder = builder.trust(trusted);
-    }
+    let mut builder = config.builder().map_err(settings::auth_error)?;
     if let Some(url) = metadata_url {
         builder = builder.resource_metadata(url);
     }
-    if let Some(path) = &settings.jwks.ca_file {
+    if let Some(path) = &config.jwks.ca_file {
         let pem = std::fs::read(path).map_err(|error| {
             SettingsError::invalid(
                 "auth.jwks.ca_file",
@@ -221,24 +193,15 @@ fn authenticator(
     }
     builder.build().map_err(|error| {
         let key = match &error {
-            ConfigError::MissingIssuer => "auth.domain",
-            ConfigError::MissingAudience => "auth.audience",
-            ConfigError::DuplicateIssuer { .. } => "auth.issuers",
-            ConfigError::MissingAlgorithm => "auth.algorithms",
+            ConfigError::Invalid { path, .. } => {
+                return SettingsError::invalid(&format!("auth.{path}"), error);
+            }
             ConfigError::BadRootCertificates { .. } => "auth.jwks.ca_file",
-            ConfigError::BadUrl {
-                kind: UrlKind::Issuer,
-                ..
-            } => "auth.issuer",
-            ConfigError::BadUrl {
-                kind: UrlKind::JwksUri,
-                ..
-            } => "auth.jwks_uri",
             ConfigError::BadUrl {
                 kind: UrlKind::Resource,
                 ..
             } => "server.public_url",
-            // A rule a later `auth` adds: its message names what is wrong.
+            // The configuration passed validation: what is left names itself.
             _ => "auth",
         };
         SettingsError::invalid(key, error)

@@ -312,12 +312,14 @@ impl AuthenticatorBuilder {
     /// the background. A failed first fetch is logged, not fatal.
     ///
     /// # Errors
-    /// When the issuer, an audience or an algorithm is missing, a key URL is neither https
-    /// nor loopback http, or the extra root certificates are unusable.
+    /// When the issuer, an audience or an algorithm is missing, a setting is outside its range
+    /// ([`crate::limits`]), a key URL is neither https nor loopback http, or the extra
+    /// root certificates are unusable.
     pub fn build(self) -> Result<Authenticator, ConfigError> {
         if self.algorithms.is_empty() {
             return Err(ConfigError::MissingAlgorithm);
         }
+        self.check_ranges()?;
         let printable = |c: char| matches!(c, ' '..='~') && !matches!(c, '"' | '\\');
         if !(1..=64).contains(&self.realm.len()) || !self.realm.chars().all(printable) {
             return Err(ConfigError::BadRealm { realm: self.realm });
@@ -389,6 +391,50 @@ impl AuthenticatorBuilder {
                 realm: self.realm.into_boxed_str(),
             }),
         })
+    }
+}
+
+impl AuthenticatorBuilder {
+    /// Every bounded setting within its range ([`crate::limits`]).
+    fn check_ranges(&self) -> Result<(), ConfigError> {
+        use crate::limits::{self, within, within_duration};
+        let jwks = &self.jwks;
+        within_duration("leeway", self.leeway, &limits::LEEWAY)?;
+        within_duration(
+            "jwks.fetch_timeout",
+            jwks.fetch_timeout,
+            &limits::FETCH_TIMEOUT,
+        )?;
+        within_duration("jwks.max_age", jwks.max_age, &limits::MAX_AGE)?;
+        within_duration("jwks.cooldown", jwks.cooldown, &limits::COOLDOWN)?;
+        within_duration("jwks.retry_max", jwks.retry_max, &limits::RETRY_MAX)?;
+        within_duration("jwks.max_stale", jwks.max_stale, &limits::MAX_STALE)?;
+        if jwks.max_stale < jwks.max_age {
+            return Err(ConfigError::invalid(
+                "jwks.max_stale",
+                "must be at least jwks.max_age",
+            ));
+        }
+        within(
+            "jwks.max_response_bytes",
+            jwks.max_response_bytes,
+            &limits::MAX_RESPONSE_BYTES,
+        )?;
+        within(
+            "token_cache_capacity",
+            self.token_cache_capacity,
+            &limits::TOKEN_CACHE_CAPACITY,
+        )?;
+        within(
+            "token_cache_max_bytes",
+            self.token_cache_max_bytes,
+            &limits::TOKEN_CACHE_MAX_BYTES,
+        )?;
+        within(
+            "max_token_bytes",
+            self.max_token_bytes,
+            &limits::MAX_TOKEN_BYTES,
+        )
     }
 }
 

@@ -201,6 +201,16 @@ impl fmt::Display for DateClaim {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// A setting is out of its range or not of its form; `path` names it as
+    /// [`crate::config::AuthConfig`] does, such as `jwks.cooldown_secs` or
+    /// `issuers[2].jwks_uri`.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// Where the setting is.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// No issuer was given.
     #[error("an issuer is required")]
     MissingIssuer,
@@ -240,6 +250,16 @@ pub enum ConfigError {
         /// What is wrong with it.
         problem: UrlProblem,
     },
+}
+
+impl ConfigError {
+    /// A [`ConfigError::Invalid`] for the setting at `path`.
+    pub(crate) fn invalid(path: &str, reason: impl std::fmt::Display) -> Self {
+        Self::Invalid {
+            path: path.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// Which configured URL an error is about.

@@ -55,12 +55,14 @@ mod algorithm;
 mod authenticator;
 mod cache;
 mod claims;
+pub mod config;
 mod credentials;
 mod error;
 #[cfg(feature = "metrics")]
 mod exposition;
 mod jwks;
 mod keys;
+pub mod limits;
 mod metrics;
 mod policy;
 mod response;

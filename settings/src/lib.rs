@@ -7,8 +7,10 @@
 //! 4. the Auth0 quickstart names `AUTH0_DOMAIN`, `AUTH0_AUDIENCE` and `PORT`
 //! 5. `APP__SECTION__KEY` environment variables
 //!
-//! The crate knows nothing about HTTP: `api` maps these values onto the `auth` builder. It uses
-//! `auth`'s vocabulary (algorithms, URL rules) so that both crates agree on what is valid.
+//! The crate knows nothing about HTTP. Its `[auth]` section is the `auth` library's own
+//! configuration type, with that library's defaults, ranges and rules; this crate adds only what
+//! is its own: the layers, the env vars, the `server` and `log` sections, and an error message
+//! that names the key and the env var.
 
 mod env;
 mod error;
@@ -18,14 +20,8 @@ mod validate;
 
 pub use env::{CONFIG_DIR_VAR, ENVIRONMENT_VAR, env_vars};
 pub use error::SettingsError;
-pub use model::{
-    AuthSettings, Environment, IssuerSettings, JwksSettings, LogFormat, LogSettings,
-    ServerSettings, Settings, Trusted,
-};
-pub use validate::{
-    COOLDOWN_SECS, FETCH_TIMEOUT_SECS, LEEWAY_SECS, MAX_AGE_SECS, MAX_RESPONSE_BYTES,
-    MAX_STALE_SECS, MAX_TOKEN_BYTES, SHUTDOWN_TIMEOUT_SECS, TOKEN_CACHE_CAPACITY, WORKERS,
-};
+pub use model::{Environment, LogFormat, LogSettings, ServerSettings, Settings};
+pub use validate::{SHUTDOWN_TIMEOUT_SECS, WORKERS, auth_error};
 
 #[cfg(test)]
 mod tests;

@@ -61,7 +61,7 @@ fn defaults_match_the_auth0_sample() {
     assert_eq!(settings.auth.jwks.fetch_timeout().as_secs(), 5);
     assert_eq!(settings.auth.jwks.max_response_bytes, 1_048_576);
     assert_eq!(settings.auth.token_cache_capacity, 10_000);
-    assert!(settings.auth.issuer().is_none());
+    assert!(settings.auth.resolved_issuer().is_none());
 }
 
 #[test]
@@ -106,11 +106,11 @@ fn domain_derives_issuer_and_jwks_uri() {
         .unwrap();
 
     assert_eq!(
-        settings.auth.issuer().as_deref(),
+        settings.auth.resolved_issuer().as_deref(),
         Some("https://dev-abc123.us.auth0.com/")
     );
     assert_eq!(
-        settings.auth.jwks_uri().as_deref(),
+        settings.auth.resolved_jwks_uri().as_deref(),
         Some("https://dev-abc123.us.auth0.com/.well-known/jwks.json")
     );
 }
@@ -125,10 +125,10 @@ fn explicit_issuer_without_jwks_uri_means_discovery() {
         .unwrap();
 
     assert_eq!(
-        settings.auth.issuer().as_deref(),
+        settings.auth.resolved_issuer().as_deref(),
         Some("https://login.example.com/realms/x")
     );
-    assert_eq!(settings.auth.jwks_uri(), None);
+    assert_eq!(settings.auth.resolved_jwks_uri(), None);
 }
 
 #[test]
@@ -677,19 +677,25 @@ audience = ["https://other-api"]
 
     let settings = dir.load(&[]).unwrap();
 
+    let trusted: Vec<_> = settings
+        .auth
+        .trusted()
+        .into_iter()
+        .map(|one| (one.issuer, one.jwks_uri, one.audiences))
+        .collect();
     assert_eq!(
-        settings.auth.trusted(),
+        trusted,
         [
-            crate::Trusted {
-                issuer: "https://tenant-a.auth0.com/".to_owned(),
-                jwks_uri: Some("https://tenant-a.auth0.com/.well-known/jwks.json".to_owned()),
-                audiences: vec!["https://my-api".to_owned()],
-            },
-            crate::Trusted {
-                issuer: "https://idp.example.com".to_owned(),
-                jwks_uri: None,
-                audiences: vec!["https://other-api".to_owned()],
-            },
+            (
+                "https://tenant-a.auth0.com/".to_owned(),
+                Some("https://tenant-a.auth0.com/.well-known/jwks.json".to_owned()),
+                vec!["https://my-api".to_owned()],
+            ),
+            (
+                "https://idp.example.com".to_owned(),
+                None,
+                vec!["https://other-api".to_owned()],
+            ),
         ]
     );
 }
@@ -848,31 +854,16 @@ fn warnings_name_a_shared_audience_and_a_resource_that_no_token_could_name() {
 }
 
 /// `config/default.toml` says what the code does when a key is left out: the `auth` library's
-/// defaults, which it owns (its builder uses them), and no copy of them.
+/// own defaults, which it owns, and no copy of them.
 #[test]
 fn default_toml_holds_the_auth_librarys_defaults() {
-    let auth = ConfigDir::new(None).load(&[]).unwrap().auth;
-    let jwks = auth::JwksConfig::default();
-    let secs = |d: std::time::Duration| d.as_secs();
+    let loaded = ConfigDir::new(None).load(&[]).unwrap().auth;
 
-    assert_eq!(auth.algorithms, auth::DEFAULT_ALGORITHMS);
-    assert_eq!(auth.leeway(), auth::DEFAULT_LEEWAY);
-    assert_eq!(auth.scope_claims, auth::DEFAULT_SCOPE_CLAIMS);
-    assert!(auth.permissions_as_scopes);
-    assert!(!auth.require_at_jwt);
+    assert_eq!(loaded, auth::config::AuthConfig::default());
+    assert_eq!(loaded.algorithms, auth::DEFAULT_ALGORITHMS);
+    assert_eq!(loaded.leeway(), auth::DEFAULT_LEEWAY);
     assert_eq!(
-        auth.token_cache_capacity,
-        auth::DEFAULT_TOKEN_CACHE_CAPACITY
+        loaded.jwks.to_jwks_config().cooldown,
+        auth::JwksConfig::default().cooldown
     );
-    assert_eq!(
-        auth.token_cache_max_bytes,
-        auth::DEFAULT_TOKEN_CACHE_MAX_BYTES
-    );
-    assert_eq!(auth.max_token_bytes, auth::DEFAULT_MAX_TOKEN_BYTES);
-    assert_eq!(auth.jwks.fetch_timeout_secs, secs(jwks.fetch_timeout));
-    assert_eq!(auth.jwks.max_response_bytes, jwks.max_response_bytes);
-    assert_eq!(auth.jwks.max_age_secs, secs(jwks.max_age));
-    assert_eq!(auth.jwks.cooldown_secs, secs(jwks.cooldown));
-    assert_eq!(auth.jwks.retry_max_secs, secs(jwks.retry_max));
-    assert_eq!(auth.jwks.max_stale_secs, secs(jwks.max_stale));
 }

@@ -3,39 +3,17 @@
 
 use std::ops::RangeInclusive;
 
-use auth::{Algorithm, ScopeClaim, UrlKind, check_url, issuer_matches};
+use auth::{UrlKind, check_url};
 use url::Url;
 
 use crate::env::env_vars;
 use crate::error::SettingsError;
-use crate::model::{AuthSettings, Environment, JwksSettings, ServerSettings, Settings, resolve};
+use crate::model::{Environment, ServerSettings, Settings};
 
 /// `server.workers`: 0 means one per physical core.
 pub const WORKERS: RangeInclusive<u64> = 0..=256;
 /// `server.shutdown_timeout_secs`: in-flight requests get up to this long after SIGTERM.
 pub const SHUTDOWN_TIMEOUT_SECS: RangeInclusive<u64> = 1..=300;
-/// `auth.leeway_secs`: at most five minutes of clock skew; more would quietly disable `exp`.
-pub const LEEWAY_SECS: RangeInclusive<u64> = 0..=300;
-/// `auth.token_cache_capacity`: 0 turns the cache off.
-pub const TOKEN_CACHE_CAPACITY: RangeInclusive<u64> = 0..=1_000_000;
-/// `auth.token_cache_max_bytes`: 1 MiB to 1 GiB.
-pub const TOKEN_CACHE_MAX_BYTES: RangeInclusive<u64> = 1024 * 1024..=1024 * 1024 * 1024;
-/// `auth.max_token_bytes`: 1 KiB to 64 KiB (actix refuses larger headers anyway).
-pub const MAX_TOKEN_BYTES: RangeInclusive<u64> = 1024..=64 * 1024;
-/// `auth.jwks.fetch_timeout_secs`.
-pub const FETCH_TIMEOUT_SECS: RangeInclusive<u64> = 1..=60;
-/// `auth.jwks.max_response_bytes`: 1 KiB to 4 MiB.
-pub const MAX_RESPONSE_BYTES: RangeInclusive<u64> = 1024..=4 * 1024 * 1024;
-/// `auth.jwks.max_age_secs`: up to a week.
-pub const MAX_AGE_SECS: RangeInclusive<u64> = 1..=7 * 86_400;
-/// `auth.jwks.cooldown_secs`: at least a second, so an unknown `kid` cannot drive every request
-/// to the issuer; up to a day.
-pub const COOLDOWN_SECS: RangeInclusive<u64> = 1..=86_400;
-/// `auth.jwks.retry_max_secs`: at least a second, so that failures never spin; at most an
-/// hour, so that recovery after an outage never lags long.
-pub const RETRY_MAX_SECS: RangeInclusive<u64> = 1..=3600;
-/// `auth.jwks.max_stale_secs`: up to a week, and at least `max_age_secs`.
-pub const MAX_STALE_SECS: RangeInclusive<u64> = 1..=7 * 86_400;
 
 impl Settings {
     /// Checks every value: ranges, forms, and that the environment has an issuer it may trust.
@@ -45,7 +23,7 @@ impl Settings {
     /// The first rule broken, naming the key and its env var.
     pub fn validate(&self) -> Result<(), SettingsError> {
         self.server.validate()?;
-        self.auth.validate()?;
+        self.auth.validate().map_err(auth_error)?;
         self.validate_trust()
     }
 
@@ -96,15 +74,7 @@ impl Settings {
             env_vars("auth.domain"),
             env_vars("auth.issuer")
         );
-        let trusted = self.auth.trusted();
-        if !trusted.is_empty() {
-            if trusted.iter().any(|one| one.audiences.is_empty()) {
-                return Err(SettingsError::invalid(
-                    "auth.audience",
-                    "at least one audience is required, such as https://my-api (the API's \
-                     identifier in the Auth0 dashboard)",
-                ));
-            }
+        if !self.auth.trusted().is_empty() {
             return Ok(());
         }
         if self.environment == Environment::Production {
@@ -210,184 +180,13 @@ impl ServerSettings {
     }
 }
 
-fn validate_audiences(key: &str, audiences: &[String]) -> Result<(), SettingsError> {
-    for audience in audiences {
-        if audience.trim().is_empty() || audience.trim() != audience {
-            return Err(SettingsError::invalid(
-                key,
-                format!("{audience:?}: an audience must not be empty or padded with spaces"),
-            ));
+/// An `auth` setting's error, named by its key (`auth.` and the library's path) and env var.
+pub fn auth_error(error: auth::ConfigError) -> SettingsError {
+    match error {
+        auth::ConfigError::Invalid { path, reason } => {
+            SettingsError::invalid(&format!("auth.{path}"), reason)
         }
-    }
-    Ok(())
-}
-
-/// Checks one `domain`/`issuer`/`jwks_uri` triple, whose keys start with `prefix`.
-fn validate_issuer(
-    prefix: &str,
-    domain: Option<&String>,
-    issuer: Option<&String>,
-    jwks_uri: Option<&String>,
-) -> Result<(), SettingsError> {
-    if let Some(domain) = domain
-        && !is_host_with_port(domain)
-    {
-        return Err(SettingsError::invalid(
-            &format!("{prefix}domain"),
-            format!(
-                "{domain:?} is not a bare host name such as dev-abc123.us.auth0.com, with an \
-                 optional :port (no scheme, user, path, query, fragment or backslash)"
-            ),
-        ));
-    }
-    let urls = [
-        ("issuer", UrlKind::Issuer, issuer),
-        ("jwks_uri", UrlKind::JwksUri, jwks_uri),
-    ];
-    for (key, kind, value) in urls {
-        if let Some(value) = value {
-            check_url(kind, value)
-                .map_err(|error| SettingsError::invalid(&format!("{prefix}{key}"), error))?;
-        }
-    }
-    Ok(())
-}
-
-impl AuthSettings {
-    /// The `[[auth.issuers]]` rules: one form of issuer at a time, each entry naming one
-    /// issuer, and no issuer twice.
-    fn validate_issuers(&self) -> Result<(), SettingsError> {
-        if self.issuers.is_empty() {
-            return Ok(());
-        }
-        if self.domain.is_some() || self.issuer.is_some() || self.jwks_uri.is_some() {
-            return Err(SettingsError::invalid(
-                "auth.issuers",
-                "is set together with `auth.domain`, `auth.issuer` or `auth.jwks_uri`: use \
-                 the one-issuer shorthand or the list, not both",
-            ));
-        }
-        let mut seen: Vec<String> = Vec::new();
-        for (i, entry) in self.issuers.iter().enumerate() {
-            let prefix = format!("auth.issuers[{i}].");
-            if entry.domain.is_some() == entry.issuer.is_some() {
-                return Err(SettingsError::invalid(
-                    &format!("{prefix}domain"),
-                    "each issuer needs exactly one of `domain` and `issuer`",
-                ));
-            }
-            validate_issuer(
-                &prefix,
-                entry.domain.as_ref(),
-                entry.issuer.as_ref(),
-                entry.jwks_uri.as_ref(),
-            )?;
-            validate_audiences(&format!("{prefix}audience"), &entry.audience)?;
-            let (issuer, _) = resolve(
-                entry.domain.as_ref(),
-                entry.issuer.as_ref(),
-                entry.jwks_uri.as_ref(),
-            )
-            .unwrap_or_default();
-            // Compared as tokens' `iss` is, so that a trailing slash does not make two.
-            if seen.iter().any(|other| issuer_matches(other, &issuer)) {
-                return Err(SettingsError::invalid(
-                    &format!("{prefix}issuer"),
-                    format!("{issuer:?} is listed twice"),
-                ));
-            }
-            seen.push(issuer);
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<(), SettingsError> {
-        validate_issuer(
-            "auth.",
-            self.domain.as_ref(),
-            self.issuer.as_ref(),
-            self.jwks_uri.as_ref(),
-        )?;
-        self.validate_issuers()?;
-        validate_audiences("auth.audience", &self.audience)?;
-        if self.algorithms.is_empty() {
-            return Err(SettingsError::invalid(
-                "auth.algorithms",
-                format!(
-                    "list at least one of {}",
-                    Algorithm::ALL.map(Algorithm::as_str).join(", ")
-                ),
-            ));
-        }
-        if self.granting_claims().is_empty() {
-            return Err(SettingsError::invalid(
-                "auth.scope_claims",
-                format!(
-                    "no claim grants scopes, so every scoped route would refuse every token: \
-                     list at least one of {} (and keep permissions_as_scopes true if \
-                     permissions is the only one)",
-                    ScopeClaim::names()
-                ),
-            ));
-        }
-        within("auth.leeway_secs", self.leeway_secs, &LEEWAY_SECS)?;
-        within(
-            "auth.token_cache_capacity",
-            saturating_u64(self.token_cache_capacity),
-            &TOKEN_CACHE_CAPACITY,
-        )?;
-        within(
-            "auth.token_cache_max_bytes",
-            saturating_u64(self.token_cache_max_bytes),
-            &TOKEN_CACHE_MAX_BYTES,
-        )?;
-        within(
-            "auth.max_token_bytes",
-            saturating_u64(self.max_token_bytes),
-            &MAX_TOKEN_BYTES,
-        )?;
-        self.jwks.validate()
-    }
-}
-
-impl JwksSettings {
-    fn validate(&self) -> Result<(), SettingsError> {
-        within(
-            "auth.jwks.fetch_timeout_secs",
-            self.fetch_timeout_secs,
-            &FETCH_TIMEOUT_SECS,
-        )?;
-        within(
-            "auth.jwks.max_response_bytes",
-            saturating_u64(self.max_response_bytes),
-            &MAX_RESPONSE_BYTES,
-        )?;
-        within("auth.jwks.max_age_secs", self.max_age_secs, &MAX_AGE_SECS)?;
-        within(
-            "auth.jwks.cooldown_secs",
-            self.cooldown_secs,
-            &COOLDOWN_SECS,
-        )?;
-        within(
-            "auth.jwks.retry_max_secs",
-            self.retry_max_secs,
-            &RETRY_MAX_SECS,
-        )?;
-        within(
-            "auth.jwks.max_stale_secs",
-            self.max_stale_secs,
-            &MAX_STALE_SECS,
-        )?;
-        if self.max_stale_secs < self.max_age_secs {
-            return Err(SettingsError::invalid(
-                "auth.jwks.max_stale_secs",
-                format!(
-                    "must be at least auth.jwks.max_age_secs ({})",
-                    self.max_age_secs
-                ),
-            ));
-        }
-        Ok(())
+        other => SettingsError::invalid("auth", other),
     }
 }
 
@@ -407,65 +206,4 @@ fn within(key: &str, value: u64, range: &RangeInclusive<u64>) -> Result<(), Sett
 
 fn saturating_u64(value: usize) -> u64 {
     u64::try_from(value).unwrap_or(u64::MAX)
-}
-
-/// `host[:port]`, where host is a DNS name or dotted IPv4 address: letters, digits and hyphens
-/// in dot-separated labels. Anything a URL parser could read as a scheme, user, path, query or
-/// fragment (`/`, `\`, `@`, `?`, `#`, a second `:`) is refused.
-fn is_host_with_port(value: &str) -> bool {
-    let (host, port) = match value.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (value, None),
-    };
-    let port_ok = port.is_none_or(|port| {
-        port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0)
-    });
-    let label_ok = |label: &str| {
-        (1..=63).contains(&label.len())
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    };
-    port_ok && host.len() <= 253 && host.split('.').all(label_ok)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_host_with_port;
-
-    #[test]
-    fn a_domain_is_a_bare_host_with_an_optional_port() {
-        for ok in [
-            "dev-abc123.us.auth0.com",
-            "login.example.com:8443",
-            "localhost",
-            "127.0.0.1:9000",
-        ] {
-            assert!(is_host_with_port(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "https://tenant.auth0.com",
-            "tenant.auth0.com/",
-            "tenant.auth0.com/path",
-            "user:pass@tenant.auth0.com",
-            "evil.example\\@tenant.auth0.com",
-            "evil.example@tenant.auth0.com",
-            "tenant.auth0.com?x=1",
-            "tenant.auth0.com#x",
-            "tenant.auth0.com:",
-            "tenant.auth0.com:0",
-            "tenant.auth0.com:99999",
-            "tenant.auth0.com:80:80",
-            "tenant..auth0.com",
-            "-tenant.auth0.com",
-            "tenant.auth0.com.",
-            " tenant.auth0.com",
-            "[::1]",
-        ] {
-            assert!(!is_host_with_port(bad), "{bad}");
-        }
-    }
 }

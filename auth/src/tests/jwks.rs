@@ -307,7 +307,7 @@ async fn background_refresh_does_not_hold_requests() {
     serve_first(&server, ok(&jwks(&[&key])), 1).await;
     respond(
         &server,
-        ok(&jwks(&[&key])).set_delay(Duration::from_secs(60)),
+        ok(&jwks(&[&key])).set_delay(Duration::from_secs(30)),
         1,
     )
     .await;
@@ -315,7 +315,7 @@ async fn background_refresh_does_not_hold_requests() {
         &server,
         JwksConfig {
             max_age: Duration::from_millis(100),
-            fetch_timeout: Duration::from_secs(120),
+            fetch_timeout: Duration::from_secs(60),
             ..fast_jwks()
         },
     );
@@ -590,11 +590,12 @@ async fn a_requester_that_has_gone_away_causes_no_fetch() {
         2,
     )
     .await;
-    // No cooldown to speak of, so that only the fix, not the cooldown, spares the third fetch.
+    // The shortest cooldown allowed, so that only the fix, not the cooldown, spares the third
+    // fetch.
     let auth = authenticator(
         &server,
         JwksConfig {
-            cooldown: Duration::from_millis(1),
+            cooldown: *crate::limits::COOLDOWN.start(),
             ..patient_jwks()
         },
     );

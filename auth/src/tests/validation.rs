@@ -671,3 +671,45 @@ async fn require_at_jwt_accepts_only_rfc_9068_access_tokens() {
         );
     }
 }
+
+#[test]
+fn the_builder_keeps_every_setting_within_its_range() {
+    let build = |change: fn(crate::AuthenticatorBuilder) -> crate::AuthenticatorBuilder| {
+        change(
+            Authenticator::builder()
+                .issuer(ISSUER)
+                .jwks_uri("https://issuer.example/jwks.json")
+                .audiences([AUDIENCE]),
+        )
+        .build()
+        .map(|_| ())
+    };
+    let path = |result: Result<(), crate::ConfigError>| match result {
+        Err(crate::ConfigError::Invalid { path, .. }) => path,
+        other => panic!("expected a setting out of range, got {other:?}"),
+    };
+
+    assert_eq!(
+        path(build(|b| b.leeway(Duration::from_secs(365 * 86_400)))),
+        "leeway"
+    );
+    assert_eq!(
+        path(build(|b| b.jwks(JwksConfig {
+            cooldown: Duration::ZERO,
+            ..JwksConfig::default()
+        }))),
+        "jwks.cooldown"
+    );
+    assert_eq!(
+        path(build(|b| b.jwks(JwksConfig {
+            max_stale: Duration::from_secs(1),
+            ..JwksConfig::default()
+        }))),
+        "jwks.max_stale"
+    );
+    assert_eq!(path(build(|b| b.max_token_bytes(10))), "max_token_bytes");
+    assert_eq!(
+        path(build(|b| b.token_cache_max_bytes(1))),
+        "token_cache_max_bytes"
+    );
+}

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use auth::config::IssuerConfig;
 use auth::testing::SigningKey;
 use awc::Client;
 use serde_json::json;
-use settings::IssuerSettings;
 use tests::bodies::PRIVATE;
 use tests::{AUDIENCE, Keys, Mode, Reply, TestIssuer, send_to, settings_with, start};
 
@@ -16,11 +16,11 @@ fn api_trusting(b: &TestIssuer, a_issuer: String) -> String {
     settings.server.port = 0;
     settings.server.public_url = Some("https://api.example.com".to_owned());
     settings.auth.audience = vec![AUDIENCE.to_owned()];
-    let entry = |issuer: String, audience: Vec<String>| IssuerSettings {
-        domain: None,
-        issuer: Some(issuer),
-        jwks_uri: None,
-        audience,
+    let entry = |issuer: String, audience: Vec<String>| {
+        let mut entry = IssuerConfig::default();
+        entry.issuer = Some(issuer);
+        entry.audience = audience;
+        entry
     };
     settings.auth.issuers = vec![
         entry(a_issuer, Vec::new()),

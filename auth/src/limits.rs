@@ -1,0 +1,97 @@
+//! The allowed range of every bounded setting: one home for each (also public as
+//! `config::limits`). The builder enforces them on
+//! its `Duration`s; configuration written in whole seconds (`*_secs`) enforces the same
+//! ranges, rounded inward to whole seconds.
+
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+const fn millis(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// The clock skew allowed: at most five minutes; more would quietly disable `exp`.
+pub const LEEWAY: RangeInclusive<Duration> = Duration::ZERO..=secs(300);
+/// The time limit of one fetch.
+pub const FETCH_TIMEOUT: RangeInclusive<Duration> = millis(100)..=secs(60);
+/// How long a key set is fresh: up to a week.
+pub const MAX_AGE: RangeInclusive<Duration> = millis(100)..=secs(7 * 86_400);
+/// The least time between two unknown-`kid` refetches: never zero, so that an unknown `kid`
+/// cannot drive every request to the issuer; up to a day.
+pub const COOLDOWN: RangeInclusive<Duration> = millis(100)..=secs(86_400);
+/// The longest wait between two attempts while fetches fail: never zero, so that failures
+/// never spin; at most an hour, so that recovery never lags long.
+pub const RETRY_MAX: RangeInclusive<Duration> = millis(100)..=secs(3600);
+/// How long known keys keep serving while refreshes fail: up to a week, and at least the
+/// fresh age.
+pub const MAX_STALE: RangeInclusive<Duration> = millis(100)..=secs(7 * 86_400);
+/// The largest discovery document or JWKS accepted: 1 KiB to 4 MiB.
+pub const MAX_RESPONSE_BYTES: RangeInclusive<usize> = 1024..=4 * 1024 * 1024;
+/// How many verified tokens are remembered; 0 turns the cache off.
+pub const TOKEN_CACHE_CAPACITY: RangeInclusive<usize> = 0..=1_000_000;
+/// The token cache's memory budget: 64 KiB to 1 GiB.
+pub const TOKEN_CACHE_MAX_BYTES: RangeInclusive<usize> = 64 * 1024..=1024 * 1024 * 1024;
+/// The longest token accepted: 1 KiB to 64 KiB (actix refuses larger headers anyway).
+pub const MAX_TOKEN_BYTES: RangeInclusive<usize> = 1024..=64 * 1024;
+
+/// `range` in whole seconds, rounded inward: what a `*_secs` setting may hold.
+pub(crate) fn whole_secs(range: &RangeInclusive<Duration>) -> RangeInclusive<u64> {
+    let start = range.start();
+    let lowest = start.as_secs() + u64::from(start.subsec_nanos() > 0);
+    lowest..=range.end().as_secs()
+}
+
+/// Checks `value` against `range`, naming `path` and the range on failure.
+pub(crate) fn within<T: Copy + PartialOrd + std::fmt::Display>(
+    path: &str,
+    value: T,
+    range: &RangeInclusive<T>,
+) -> Result<(), crate::ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(crate::ConfigError::invalid(
+        path,
+        format!(
+            "{value} is out of range; allowed {} to {}",
+            range.start(),
+            range.end()
+        ),
+    ))
+}
+
+/// Checks a `Duration` against `range`, in seconds.
+pub(crate) fn within_duration(
+    path: &str,
+    value: Duration,
+    range: &RangeInclusive<Duration>,
+) -> Result<(), crate::ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(crate::ConfigError::invalid(
+        path,
+        format!(
+            "{value:?} is out of range; allowed {:?} to {:?}",
+            range.start(),
+            range.end()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_seconds_round_inward() {
+        assert_eq!(whole_secs(&COOLDOWN), 1..=86_400);
+        assert_eq!(whole_secs(&LEEWAY), 0..=300);
+        assert_eq!(whole_secs(&FETCH_TIMEOUT), 1..=60);
+        assert_eq!(whole_secs(&(secs(2)..=secs(3))), 2..=3);
+    }
+}
