@@ -322,7 +322,13 @@ impl AuthenticatorBuilder {
         self.check_ranges()?;
         let printable = |c: char| matches!(c, ' '..='~') && !matches!(c, '"' | '\\');
         if !(1..=64).contains(&self.realm.len()) || !self.realm.chars().all(printable) {
-            return Err(ConfigError::BadRealm { realm: self.realm });
+            return Err(ConfigError::invalid(
+                "realm",
+                format!(
+                    "{:?} must be 1 to 64 printable ASCII characters, without \" or \\",
+                    self.realm
+                ),
+            ));
         }
         let shorthand = self.issuer.map(|issuer| TrustedIssuer {
             issuer,

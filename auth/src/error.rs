@@ -227,13 +227,6 @@ pub enum ConfigError {
     /// No algorithm was allowed.
     #[error("at least one algorithm is required")]
     MissingAlgorithm,
-    /// The realm is empty, longer than 64 characters, or holds a character a challenge's
-    /// quoted value cannot carry.
-    #[error("the realm {realm:?} must be 1 to 64 printable ASCII characters, without \" or \\")]
-    BadRealm {
-        /// The realm as given.
-        realm: String,
-    },
     /// The extra root certificates cannot be used.
     #[error("the extra root certificates are unusable: {reason}")]
     BadRootCertificates {
