@@ -67,6 +67,8 @@ pub struct AuthConfig {
     pub max_token_bytes: usize,
     /// Whether tokens must carry `typ: at+jwt` (RFC 9068).
     pub require_at_jwt: bool,
+    /// The realm every challenge names.
+    pub realm: String,
     /// Fetching and keeping the issuers' keys.
     pub jwks: JwksSettings,
 }
@@ -152,6 +154,7 @@ impl Default for AuthConfig {
             token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             require_at_jwt: false,
+            realm: crate::DEFAULT_REALM.to_owned(),
             jwks: JwksSettings::default(),
         }
     }
@@ -384,6 +387,7 @@ impl AuthConfig {
             .token_cache_capacity(self.token_cache_capacity)
             .token_cache_max_bytes(self.token_cache_max_bytes)
             .require_at_jwt(self.require_at_jwt)
+            .realm(self.realm.clone())
             .max_token_bytes(self.max_token_bytes)
             .jwks(self.jwks.to_jwks_config());
         for one in self.trusted() {
