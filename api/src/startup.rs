@@ -9,8 +9,8 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use auth::Authenticator;
 use auth::config::AuthConfig;
-use auth::{Authenticator, ConfigError, UrlKind};
 use prometheus_client::registry::Registry;
 use settings::{Settings, SettingsError};
 
@@ -191,21 +191,7 @@ fn authenticator(
         })?;
         builder = builder.extra_root_certificates(pem);
     }
-    builder.build().map_err(|error| {
-        let key = match &error {
-            ConfigError::Invalid { path, .. } => {
-                return SettingsError::invalid(&format!("auth.{path}"), error);
-            }
-            ConfigError::BadRootCertificates { .. } => "auth.jwks.ca_file",
-            ConfigError::BadUrl {
-                kind: UrlKind::Resource,
-                ..
-            } => "server.public_url",
-            // The configuration passed validation: what is left names itself.
-            _ => "auth",
-        };
-        SettingsError::invalid(key, error)
-    })
+    builder.build().map_err(settings::auth_error)
 }
 
 fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {

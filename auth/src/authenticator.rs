@@ -320,16 +320,7 @@ impl AuthenticatorBuilder {
             return Err(ConfigError::MissingAlgorithm);
         }
         self.check_ranges()?;
-        let printable = |c: char| matches!(c, ' '..='~') && !matches!(c, '"' | '\\');
-        if !(1..=64).contains(&self.realm.len()) || !self.realm.chars().all(printable) {
-            return Err(ConfigError::invalid(
-                "realm",
-                format!(
-                    "{:?} must be 1 to 64 printable ASCII characters, without \" or \\",
-                    self.realm
-                ),
-            ));
-        }
+        crate::limits::realm(&self.realm)?;
         let shorthand = self.issuer.map(|issuer| TrustedIssuer {
             issuer,
             jwks_uri: self.jwks_uri,

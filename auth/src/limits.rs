@@ -38,6 +38,19 @@ pub const TOKEN_CACHE_MAX_BYTES: RangeInclusive<usize> = 64 * 1024..=1024 * 1024
 /// The longest token accepted: 1 KiB to 64 KiB (actix refuses larger headers anyway).
 pub const MAX_TOKEN_BYTES: RangeInclusive<usize> = 1024..=64 * 1024;
 
+/// The realm every challenge names: 1 to 64 printable ASCII characters, without the `"` and
+/// `\` that a quoted challenge value cannot carry.
+pub(crate) fn realm(realm: &str) -> Result<(), crate::ConfigError> {
+    let printable = |c: char| matches!(c, ' '..='~') && !matches!(c, '"' | '\\');
+    if (1..=64).contains(&realm.len()) && realm.chars().all(printable) {
+        return Ok(());
+    }
+    Err(crate::ConfigError::invalid(
+        "realm",
+        format!("{realm:?} must be 1 to 64 printable ASCII characters, without \" or \\"),
+    ))
+}
+
 /// `range` in whole seconds, rounded inward: what a `*_secs` setting may hold.
 pub(crate) fn whole_secs(range: &RangeInclusive<Duration>) -> RangeInclusive<u64> {
     let start = range.start();

@@ -180,14 +180,35 @@ impl ServerSettings {
     }
 }
 
-/// An `auth` setting's error, named by its key (`auth.` and the library's path) and env var.
+/// An `auth` library error as a setting's error, named by its key (`auth.` and the library's
+/// path, or the key the error is about) and its env var.
 pub fn auth_error(error: auth::ConfigError) -> SettingsError {
-    match error {
-        auth::ConfigError::Invalid { path, reason } => {
-            SettingsError::invalid(&format!("auth.{path}"), reason)
+    use auth::ConfigError;
+    let key = match &error {
+        ConfigError::Invalid { path, reason } => {
+            return SettingsError::invalid(&format!("auth.{path}"), reason);
         }
-        other => SettingsError::invalid("auth", other),
-    }
+        ConfigError::MissingIssuer => "auth.domain",
+        ConfigError::MissingAudience => "auth.audience",
+        ConfigError::DuplicateIssuer { .. } => "auth.issuers",
+        ConfigError::MissingAlgorithm => "auth.algorithms",
+        ConfigError::BadRootCertificates { .. } => "auth.jwks.ca_file",
+        ConfigError::BadUrl {
+            kind: UrlKind::Issuer,
+            ..
+        } => "auth.issuer",
+        ConfigError::BadUrl {
+            kind: UrlKind::Resource,
+            ..
+        } => "server.public_url",
+        ConfigError::BadUrl {
+            kind: UrlKind::JwksUri,
+            ..
+        } => "auth.jwks_uri",
+        // What a later `auth` adds: its message names it.
+        _ => "auth",
+    };
+    SettingsError::invalid(key, error)
 }
 
 fn within(key: &str, value: u64, range: &RangeInclusive<u64>) -> Result<(), SettingsError> {

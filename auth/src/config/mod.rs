@@ -314,6 +314,7 @@ impl AuthConfig {
             self.max_token_bytes,
             &limits::MAX_TOKEN_BYTES,
         )?;
+        limits::realm(&self.realm)?;
         self.jwks.validate()?;
         if self.trusted().iter().any(|one| one.audiences.is_empty()) {
             return Err(ConfigError::invalid(

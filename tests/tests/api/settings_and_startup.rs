@@ -130,6 +130,30 @@ fn leeway_past_its_range_stops_startup() {
 }
 
 #[test]
+fn a_realm_a_challenge_cannot_quote_stops_startup() {
+    let message = startup_error(&[("APP__AUTH__REALM", "bad\"realm")]);
+
+    assert_names(
+        &message,
+        &["auth.realm", "APP__AUTH__REALM", "printable ASCII"],
+    );
+}
+
+#[actix_web::test]
+async fn the_realm_setting_names_every_challenge() {
+    let app = tests::spawn_app_with(tests::TestConfig {
+        customize: |settings| settings.auth.realm = "orders".to_owned(),
+        ..tests::TestConfig::default()
+    })
+    .await;
+
+    let reply = app.get("/api/private").await;
+
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.challenge().param("realm"), Some("orders"));
+}
+
+#[test]
 fn a_zero_cooldown_stops_startup() {
     let message = startup_error(&[("APP__AUTH__JWKS__COOLDOWN_SECS", "0")]);
 
