@@ -89,4 +89,3 @@ pub use error::{
 pub use jwks::{JwksConfig, Readiness, check_url};
 pub use policy::Policy;
 pub use response::{ChallengeParams, DEFAULT_REALM};
-pub use validation::issuer_matches;

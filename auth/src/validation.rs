@@ -253,7 +253,7 @@ fn is_sender_constrained(payload: &Map<String, Value>) -> bool {
 /// Nothing else is forgiven: not case, not scheme, not a second slash. This compares
 /// configuration with configuration or with a discovery document, never with a token's `iss`,
 /// which must equal the issuer exactly.
-pub fn issuer_matches(configured: &str, iss: &str) -> bool {
+pub(crate) fn issuer_matches(configured: &str, iss: &str) -> bool {
     iss == configured || trim_slash(iss) == trim_slash(configured)
 }
 
