@@ -27,6 +27,12 @@ pub(crate) struct Key {
 }
 
 impl Key {
+    /// One JWK parsed for the `allowed` algorithms, as a JWKS's keys are: for a DPoP proof's
+    /// own `jwk`.
+    pub(crate) fn from_jwk(jwk: &Value, allowed: &[Algorithm]) -> Result<Self, String> {
+        parse_key(jwk, allowed)
+    }
+
     /// The parsed key for `alg`, if this key may verify such tokens: the key type fits the
     /// algorithm, the JWK's own `alg` (if any) is the same, and the algorithm is allowed.
     pub(crate) fn verifier(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {

@@ -57,6 +57,7 @@ mod cache;
 mod claims;
 pub mod config;
 mod credentials;
+pub mod dpop;
 mod error;
 #[cfg(feature = "metrics")]
 mod exposition;

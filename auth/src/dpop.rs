@@ -1,0 +1,583 @@
+//! DPoP proofs (RFC 9449 §4.3): the checks of one proof JWT against the request it came with
+//! and the access token it accompanies, the JWK thumbprint that binds them (RFC 7638), and the
+//! request URL in the normal form both sides compare (RFC 3986 §6.2.2 and §6.2.3).
+//!
+//! This is the framework-free core. Replay detection (the `jti` store) and the scheme gate in
+//! the middleware come on top of it.
+
+use std::time::Duration;
+
+use aws_lc_rs::digest::{SHA256, digest};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+
+use crate::algorithm::Algorithm;
+use crate::keys::Key;
+
+/// The largest proof looked at: anything longer is refused before any parsing.
+pub const MAX_PROOF_BYTES: usize = 8 * 1024;
+/// The longest `jti` accepted.
+pub const MAX_JTI_BYTES: usize = 256;
+
+/// JWK members that only a private key has: a proof carrying any of them is refused.
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// Why a proof is refused. Each message is the `error_description` of a 400
+/// `invalid_dpop_proof`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// Longer than [`MAX_PROOF_BYTES`].
+    #[error("DPoP proof too large")]
+    TooLarge,
+    /// Not a compact JWS of base64url JSON objects.
+    #[error("malformed DPoP proof")]
+    Malformed,
+    /// `typ` is not `dpop+jwt`.
+    #[error("DPoP proof typ must be dpop+jwt")]
+    Type,
+    /// `alg` is not one of the accepted proof algorithms.
+    #[error("unsupported DPoP proof algorithm")]
+    Algorithm,
+    /// `jwk` is missing, holds private key members, or does not fit `alg`.
+    #[error("DPoP proof jwk must be a public key that fits its alg")]
+    Key,
+    /// The signature does not verify with `jwk`.
+    #[error("DPoP proof signature verification failed")]
+    Signature,
+    /// `iat` is missing, not a number, too old, or too far in the future.
+    #[error("DPoP proof iat is outside the accepted window")]
+    IssuedAt,
+    /// `htm` is not the request's method.
+    #[error("DPoP proof htm does not match the request method")]
+    Method,
+    /// `htu` is not the request's URL.
+    #[error("DPoP proof htu does not match the request URL")]
+    Url,
+    /// `jti` is missing, not a string, or longer than [`MAX_JTI_BYTES`].
+    #[error("DPoP proof jti is missing or invalid")]
+    Jti,
+    /// `ath` is not the hash of the access token sent with it.
+    #[error("DPoP proof ath does not match the access token")]
+    AccessTokenHash,
+}
+
+/// A proof that passed every check: what a replay store and the token binding need.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Proof {
+    /// The RFC 7638 SHA-256 thumbprint of the proof's key, base64url: compared with the
+    /// access token's `cnf.jkt`.
+    pub jkt: String,
+    /// The proof's unique id, for the replay store.
+    pub jti: String,
+    /// When the proof was made (a NumericDate).
+    pub iat: f64,
+}
+
+/// The rules a proof must meet.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProofRules {
+    /// The accepted proof algorithms (every asymmetric one by default).
+    pub algorithms: Vec<Algorithm>,
+    /// How old `iat` may be (default 300 s).
+    pub max_age: Duration,
+    /// How far in the future `iat` may be (default 30 s).
+    pub leeway: Duration,
+}
+
+impl Default for ProofRules {
+    fn default() -> Self {
+        Self {
+            algorithms: Algorithm::ALL.to_vec(),
+            max_age: Duration::from_secs(300),
+            leeway: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The request a proof is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct ProofRequest<'a> {
+    /// The HTTP method, such as `GET`.
+    pub method: &'a str,
+    /// The request's URL as the server knows it (its public URL and the raw path); normalised
+    /// before the comparison.
+    pub url: &'a str,
+    /// The access token sent with the proof, exactly as sent.
+    pub access_token: &'a str,
+}
+
+impl ProofRules {
+    /// Checks `proof` against `request` at time `now`: shape, `typ`, `alg`, the public `jwk`,
+    /// the signature, `iat`, `htm`, `htu`, `jti` and `ath`, in that order.
+    ///
+    /// # Errors
+    /// The first check that fails.
+    pub fn verify(
+        &self,
+        proof: &str,
+        request: &ProofRequest<'_>,
+        now: f64,
+    ) -> Result<Proof, ProofError> {
+        if proof.len() > MAX_PROOF_BYTES {
+            return Err(ProofError::TooLarge);
+        }
+        let (header_b64, payload_b64, signature_b64) = split(proof)?;
+        let header = object(header_b64)?;
+        if !header
+            .get("typ")
+            .and_then(Value::as_str)
+            .is_some_and(|typ| typ.eq_ignore_ascii_case("dpop+jwt"))
+        {
+            return Err(ProofError::Type);
+        }
+        let alg: Algorithm = header
+            .get("alg")
+            .and_then(Value::as_str)
+            .and_then(|alg| alg.parse().ok())
+            .filter(|alg| self.algorithms.contains(alg))
+            .ok_or(ProofError::Algorithm)?;
+        let Some(Value::Object(jwk)) = header.get("jwk") else {
+            return Err(ProofError::Key);
+        };
+        if PRIVATE_MEMBERS
+            .iter()
+            .any(|member| jwk.contains_key(*member))
+        {
+            return Err(ProofError::Key);
+        }
+        let key =
+            Key::from_jwk(&Value::Object(jwk.clone()), &[alg]).map_err(|_| ProofError::Key)?;
+        let verifier = key.verifier(alg).ok_or(ProofError::Key)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature_b64)
+            .map_err(|_| ProofError::Malformed)?;
+        let signing_input = &proof[..header_b64.len() + 1 + payload_b64.len()];
+        verifier
+            .verify_sig(signing_input.as_bytes(), &signature)
+            .map_err(|_| ProofError::Signature)?;
+
+        let claims = object(payload_b64)?;
+        let iat = claims
+            .get("iat")
+            .and_then(Value::as_f64)
+            .filter(|iat| iat.is_finite())
+            .ok_or(ProofError::IssuedAt)?;
+        let (max_age, leeway) = (self.max_age.as_secs_f64(), self.leeway.as_secs_f64());
+        // `!(..)` so that a NaN clock fails too.
+        if !(now - iat <= max_age && iat - now <= leeway) {
+            return Err(ProofError::IssuedAt);
+        }
+        if claims.get("htm").and_then(Value::as_str) != Some(request.method) {
+            return Err(ProofError::Method);
+        }
+        let htu = claims
+            .get("htu")
+            .and_then(Value::as_str)
+            .and_then(normalize_htu);
+        if htu.is_none() || htu != normalize_htu(request.url) {
+            return Err(ProofError::Url);
+        }
+        let jti = match claims.get("jti") {
+            Some(Value::String(jti)) if !jti.is_empty() && jti.len() <= MAX_JTI_BYTES => {
+                jti.clone()
+            }
+            _ => return Err(ProofError::Jti),
+        };
+        if claims.get("ath").and_then(Value::as_str)
+            != Some(&access_token_hash(request.access_token))
+        {
+            return Err(ProofError::AccessTokenHash);
+        }
+        Ok(Proof {
+            jkt: thumbprint(jwk).ok_or(ProofError::Key)?,
+            jti,
+            iat,
+        })
+    }
+}
+
+/// base64url(SHA-256(token)): the `ath` a proof must carry for `token` (RFC 9449 §4.2).
+pub fn access_token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, token.as_bytes()))
+}
+
+/// The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: its required members, in
+/// lexicographic order, as compact JSON. `None` for a key type without a thumbprint form here.
+pub fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
+    let members: &[&str] = match jwk.get("kty").and_then(Value::as_str)? {
+        "RSA" => &["e", "kty", "n"],
+        "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
+        _ => return None,
+    };
+    let mut canonical = String::from("{");
+    for (i, name) in members.iter().enumerate() {
+        let value = jwk.get(*name)?.as_str()?;
+        if i > 0 {
+            canonical.push(',');
+        }
+        canonical.push_str(&Value::from(*name).to_string());
+        canonical.push(':');
+        canonical.push_str(&Value::from(value).to_string());
+    }
+    canonical.push('}');
+    Some(URL_SAFE_NO_PAD.encode(digest(&SHA256, canonical.as_bytes())))
+}
+
+/// `url` in the normal form RFC 9449 §4.3 compares: scheme and host in lower case, the
+/// default port dropped, percent-encodings of unreserved characters decoded and the others in
+/// upper case, and no query or fragment. `None` when it is not an absolute http(s) URL.
+pub fn normalize_htu(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = parsed.host_str()?;
+    let port = parsed
+        .port()
+        .map(|port| format!(":{port}"))
+        .unwrap_or_default();
+    let path = normalize_percent_encoding(parsed.path())?;
+    Some(format!("{}://{host}{port}{path}", parsed.scheme()))
+}
+
+/// Decodes `%XX` of unreserved characters and writes the rest in upper-case hex.
+fn normalize_percent_encoding(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = path.get(i + 1..i + 3)?;
+            let byte = u8::from_str_radix(hex, 16).ok()?;
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+                out.push(char::from(byte));
+            } else {
+                out.push('%');
+                out.push_str(&hex.to_ascii_uppercase());
+            }
+            i += 3;
+        } else {
+            out.push(char::from(bytes[i]));
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+fn split(proof: &str) -> Result<(&str, &str, &str), ProofError> {
+    let mut parts = proof.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(payload), Some(signature), None)
+            if !signature.is_empty() && !payload.is_empty() =>
+        {
+            Ok((header, payload, signature))
+        }
+        _ => Err(ProofError::Malformed),
+    }
+}
+
+fn object(segment: &str) -> Result<Map<String, Value>, ProofError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| ProofError::Malformed)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        _ => Err(ProofError::Malformed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::testing::{SigningKey, TokenBuilder, now_secs};
+
+    const URL: &str = "https://api.example.com/api/private";
+    const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln";
+
+    fn keys() -> Vec<SigningKey> {
+        vec![
+            SigningKey::p256_from_pem("ec", include_str!("../fixtures/ec-p256.pem")).unwrap(),
+            SigningKey::rsa_from_pem("rsa", include_str!("../fixtures/rsa1.pem")).unwrap(),
+            SigningKey::ed25519_from_pem("ed", include_str!("../fixtures/ed25519.pem")).unwrap(),
+        ]
+    }
+
+    /// A valid proof for a GET of [`URL`] with [`TOKEN`], signed by `key`, made now.
+    fn proof(key: &SigningKey) -> TokenBuilder<'_> {
+        let mut jwk = key.jwk();
+        if let Some(jwk) = jwk.as_object_mut() {
+            jwk.remove("kid");
+            jwk.remove("use");
+        }
+        key.token()
+            .without_header("kid")
+            .header("typ", "dpop+jwt")
+            .header("jwk", jwk)
+            .without_claim("exp")
+            .claim("jti", "e1j3V_bKic8-LAEB")
+            .claim("htm", "GET")
+            .claim("htu", URL)
+            .claim("iat", now_secs())
+            .claim("ath", access_token_hash(TOKEN))
+    }
+
+    fn check(proof: &str) -> Result<Proof, ProofError> {
+        let request = ProofRequest {
+            method: "GET",
+            url: URL,
+            access_token: TOKEN,
+        };
+        ProofRules::default().verify(proof, &request, crate::validation::now())
+    }
+
+    #[test]
+    fn a_valid_proof_names_its_key_thumbprint_and_jti() {
+        for key in keys() {
+            let accepted = check(&proof(&key).sign().unwrap()).unwrap();
+
+            let jwk = key.jwk();
+            assert_eq!(
+                Some(accepted.jkt),
+                thumbprint(jwk.as_object().unwrap()),
+                "{key:?}"
+            );
+            assert_eq!(accepted.jti, "e1j3V_bKic8-LAEB");
+        }
+    }
+
+    #[test]
+    fn rfc_7638_gives_its_own_example_thumbprint() {
+        let jwk = json!({
+            "kty": "RSA",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            "e": "AQAB",
+            "alg": "RS256",
+            "kid": "2011-04-29"
+        });
+
+        assert_eq!(
+            thumbprint(jwk.as_object().unwrap()).as_deref(),
+            Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+        );
+    }
+
+    // One table of every fault, each a line or two: longer than a function usually is.
+    #[allow(clippy::too_many_lines)]
+    #[test]
+    fn every_check_refuses_its_own_fault() {
+        let key = &keys()[0];
+        let private = {
+            let mut jwk = key.jwk();
+            jwk["d"] = json!("c2VjcmV0");
+            jwk
+        };
+        let other = &keys()[1];
+        let now = now_secs();
+        for (fault, token, refused) in [
+            ("not a JWS", "abc".to_owned(), ProofError::Malformed),
+            (
+                "typ JWT",
+                proof(key).header("typ", "JWT").sign().unwrap(),
+                ProofError::Type,
+            ),
+            (
+                "alg none",
+                proof(key).header("alg", "none").sign().unwrap(),
+                ProofError::Algorithm,
+            ),
+            (
+                "alg HS256",
+                proof(key).header("alg", "HS256").sign().unwrap(),
+                ProofError::Algorithm,
+            ),
+            (
+                "no jwk",
+                proof(key).without_header("jwk").sign().unwrap(),
+                ProofError::Key,
+            ),
+            (
+                "a private jwk",
+                proof(key).header("jwk", private).sign().unwrap(),
+                ProofError::Key,
+            ),
+            (
+                "a jwk of another key type",
+                proof(key).header("jwk", other.jwk()).sign().unwrap(),
+                ProofError::Key,
+            ),
+            (
+                "a signature of another token",
+                {
+                    let mut forged = proof(&keys()[0]).sign().unwrap();
+                    let (input, _) = forged.rsplit_once('.').unwrap();
+                    let again = keys()[0].token().sign().unwrap();
+                    forged = format!("{input}.{}", again.rsplit_once('.').unwrap().1);
+                    forged
+                },
+                ProofError::Signature,
+            ),
+            (
+                "an old iat",
+                proof(key).claim("iat", now - 301).sign().unwrap(),
+                ProofError::IssuedAt,
+            ),
+            (
+                "a future iat",
+                proof(key).claim("iat", now + 60).sign().unwrap(),
+                ProofError::IssuedAt,
+            ),
+            (
+                "no iat",
+                proof(key).without_claim("iat").sign().unwrap(),
+                ProofError::IssuedAt,
+            ),
+            (
+                "htm POST",
+                proof(key).claim("htm", "POST").sign().unwrap(),
+                ProofError::Method,
+            ),
+            (
+                "another path",
+                proof(key)
+                    .claim("htu", "https://api.example.com/api/public")
+                    .sign()
+                    .unwrap(),
+                ProofError::Url,
+            ),
+            (
+                "another host",
+                proof(key)
+                    .claim("htu", "https://evil.example.com/api/private")
+                    .sign()
+                    .unwrap(),
+                ProofError::Url,
+            ),
+            (
+                "no jti",
+                proof(key).without_claim("jti").sign().unwrap(),
+                ProofError::Jti,
+            ),
+            (
+                "a long jti",
+                proof(key).claim("jti", "x".repeat(257)).sign().unwrap(),
+                ProofError::Jti,
+            ),
+            (
+                "ath of another token",
+                proof(key)
+                    .claim("ath", access_token_hash("another"))
+                    .sign()
+                    .unwrap(),
+                ProofError::AccessTokenHash,
+            ),
+            (
+                "too large",
+                "a".repeat(MAX_PROOF_BYTES + 1),
+                ProofError::TooLarge,
+            ),
+        ] {
+            assert_eq!(check(&token), Err(refused), "{fault}");
+        }
+    }
+
+    #[test]
+    fn iat_is_accepted_at_both_edges_of_its_window() {
+        let key = &keys()[0];
+        let request = ProofRequest {
+            method: "GET",
+            url: URL,
+            access_token: TOKEN,
+        };
+        let rules = ProofRules::default();
+        let at = |iat: i64| proof(key).claim("iat", iat).sign().unwrap();
+        let now = 1_000_000;
+
+        #[allow(clippy::cast_precision_loss)]
+        let verify = |iat| rules.verify(&at(iat), &request, now as f64);
+        assert!(verify(now - 300).is_ok());
+        assert!(verify(now + 30).is_ok());
+        assert_eq!(verify(now - 301), Err(ProofError::IssuedAt));
+        assert_eq!(verify(now + 31), Err(ProofError::IssuedAt));
+    }
+
+    #[test]
+    fn htu_is_compared_in_normal_form_without_query_or_fragment() {
+        let same = [
+            "https://api.example.com/api/private",
+            "HTTPS://API.EXAMPLE.COM/api/private",
+            "https://api.example.com:443/api/private",
+            "https://api.example.com/api/%70rivate",
+            "https://api.example.com/api/private?x=1",
+            "https://api.example.com/api/private#top",
+        ];
+        for url in same {
+            assert_eq!(normalize_htu(url), normalize_htu(URL), "{url}");
+        }
+        assert_eq!(
+            normalize_htu("https://a.example/x%2fy"),
+            normalize_htu("https://a.example/x%2Fy")
+        );
+        for url in [
+            "http://api.example.com/api/private",
+            "https://api.example.com:8443/api/private",
+            "https://api.example.com/api/Private",
+            "https://api.example.com/api/private/",
+        ] {
+            assert_ne!(normalize_htu(url), normalize_htu(URL), "{url}");
+        }
+        assert_eq!(normalize_htu("ftp://api.example.com/x"), None);
+        assert_eq!(normalize_htu("/api/private"), None);
+    }
+
+    /// An unreserved character, percent-encoded in either case or written as is.
+    fn spelled(c: char) -> impl Strategy<Value = String> {
+        let byte = u32::from(c);
+        prop_oneof![
+            Just(c.to_string()),
+            Just(format!("%{byte:02X}")),
+            Just(format!("%{byte:02x}")),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn equivalent_spellings_match_and_other_paths_never_do(
+            path in "[a-z0-9._~-]{1,12}",
+            other in "[a-z0-9._~-]{1,12}",
+            upper_host in any::<bool>(),
+            explicit_port in any::<bool>(),
+        ) {
+            let spellings: Vec<BoxedStrategy<String>> =
+                path.chars().map(|c| spelled(c).boxed()).collect();
+            let mut runner = proptest::test_runner::TestRunner::default();
+            let respelled: String = spellings
+                .iter()
+                .map(|s| s.new_tree(&mut runner).unwrap().current())
+                .collect();
+            let host = if upper_host { "API.Example.COM" } else { "api.example.com" };
+            let port = if explicit_port { ":443" } else { "" };
+            let canonical = format!("https://api.example.com/v1/{path}");
+            let variant = format!("https://{host}{port}/v1/{respelled}");
+
+            prop_assert_eq!(normalize_htu(&variant), normalize_htu(&canonical));
+            if other != path {
+                prop_assert_ne!(
+                    normalize_htu(&format!("https://api.example.com/v1/{other}")),
+                    normalize_htu(&canonical)
+                );
+                prop_assert_ne!(
+                    normalize_htu(&format!("https://evil.example.com/v1/{path}")),
+                    normalize_htu(&canonical)
+                );
+            }
+        }
+    }
+}
