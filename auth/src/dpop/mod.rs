@@ -2,8 +2,8 @@
 //! and the access token it accompanies, the JWK thumbprint that binds them (RFC 7638), and the
 //! request URL in the normal form both sides compare (RFC 3986 §6.2.2 and §6.2.3).
 //!
-//! This is the framework-free core. Replay detection (the `jti` store) and the scheme gate in
-//! the middleware come on top of it.
+//! This is the framework-free core, with replay detection (`replay.rs`). The scheme gate in the
+//! middleware comes on top of it.
 
 use std::time::Duration;
 
@@ -14,6 +14,10 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::keys::Key;
+
+mod replay;
+
+pub use replay::{MemoryReplayStore, ReplayError, ReplayStore, Seen, replay_key};
 
 /// The largest proof looked at: anything longer is refused before any parsing.
 pub const MAX_PROOF_BYTES: usize = 8 * 1024;
@@ -304,9 +308,9 @@ mod tests {
 
     fn keys() -> Vec<SigningKey> {
         vec![
-            SigningKey::p256_from_pem("ec", include_str!("../fixtures/ec-p256.pem")).unwrap(),
-            SigningKey::rsa_from_pem("rsa", include_str!("../fixtures/rsa1.pem")).unwrap(),
-            SigningKey::ed25519_from_pem("ed", include_str!("../fixtures/ed25519.pem")).unwrap(),
+            SigningKey::p256_from_pem("ec", include_str!("../../fixtures/ec-p256.pem")).unwrap(),
+            SigningKey::rsa_from_pem("rsa", include_str!("../../fixtures/rsa1.pem")).unwrap(),
+            SigningKey::ed25519_from_pem("ed", include_str!("../../fixtures/ed25519.pem")).unwrap(),
         ]
     }
 
