@@ -317,9 +317,11 @@ mod tests {
     /// A valid proof for a GET of [`URL`] with [`TOKEN`], signed by `key`, made now.
     fn proof(key: &SigningKey) -> TokenBuilder<'_> {
         let mut jwk = key.jwk();
+        // As clients send it: the public key alone, with no `kid`, `use` or `alg`.
         if let Some(jwk) = jwk.as_object_mut() {
-            jwk.remove("kid");
-            jwk.remove("use");
+            for member in ["kid", "use", "alg"] {
+                jwk.remove(member);
+            }
         }
         key.token()
             .without_header("kid")
@@ -340,6 +342,16 @@ mod tests {
             access_token: TOKEN,
         };
         ProofRules::default().verify(proof, &request, crate::validation::now())
+    }
+
+    #[test]
+    fn a_ps256_proof_is_accepted() {
+        let key = &keys()[1];
+
+        assert_eq!(
+            check(&proof(key).header("alg", "PS256").sign().unwrap()).map(|p| p.jti),
+            Ok("e1j3V_bKic8-LAEB".to_owned())
+        );
     }
 
     #[test]
@@ -410,6 +422,18 @@ mod tests {
             (
                 "a private jwk",
                 proof(key).header("jwk", private).sign().unwrap(),
+                ProofError::Key,
+            ),
+            (
+                "a jwk whose own alg is another",
+                proof(key)
+                    .header("jwk", {
+                        let mut jwk = key.jwk();
+                        jwk["alg"] = json!("ES384");
+                        jwk
+                    })
+                    .sign()
+                    .unwrap(),
                 ProofError::Key,
             ),
             (
