@@ -65,6 +65,7 @@ mod jwks;
 mod keys;
 pub mod limits;
 mod metrics;
+pub mod mtls;
 mod policy;
 mod response;
 mod throttle;
