@@ -417,20 +417,10 @@ impl AuthenticatorBuilder {
             jwks.max_response_bytes,
             &limits::MAX_RESPONSE_BYTES,
         )?;
-        within(
-            "token_cache_capacity",
+        limits::sizes(
             self.token_cache_capacity,
-            &limits::TOKEN_CACHE_CAPACITY,
-        )?;
-        within(
-            "token_cache_max_bytes",
             self.token_cache_max_bytes,
-            &limits::TOKEN_CACHE_MAX_BYTES,
-        )?;
-        within(
-            "max_token_bytes",
             self.max_token_bytes,
-            &limits::MAX_TOKEN_BYTES,
         )
     }
 }

@@ -51,6 +51,26 @@ pub(crate) fn realm(realm: &str) -> Result<(), crate::ConfigError> {
     ))
 }
 
+/// The sizes both the builder and the configuration hold: the token cache's capacity and
+/// budget, and the longest token.
+pub(crate) fn sizes(
+    token_cache_capacity: usize,
+    token_cache_max_bytes: usize,
+    max_token_bytes: usize,
+) -> Result<(), crate::ConfigError> {
+    within(
+        "token_cache_capacity",
+        token_cache_capacity,
+        &TOKEN_CACHE_CAPACITY,
+    )?;
+    within(
+        "token_cache_max_bytes",
+        token_cache_max_bytes,
+        &TOKEN_CACHE_MAX_BYTES,
+    )?;
+    within("max_token_bytes", max_token_bytes, &MAX_TOKEN_BYTES)
+}
+
 /// `range` in whole seconds, rounded inward: what a `*_secs` setting may hold.
 pub(crate) fn whole_secs(range: &RangeInclusive<Duration>) -> RangeInclusive<u64> {
     let start = range.start();
@@ -64,24 +84,24 @@ pub(crate) fn within<T: Copy + PartialOrd + std::fmt::Display>(
     value: T,
     range: &RangeInclusive<T>,
 ) -> Result<(), crate::ConfigError> {
-    if range.contains(&value) {
-        return Ok(());
-    }
-    Err(crate::ConfigError::invalid(
-        path,
-        format!(
-            "{value} is out of range; allowed {} to {}",
-            range.start(),
-            range.end()
-        ),
-    ))
+    within_shown(path, value, range, |v| v.to_string())
 }
 
-/// Checks a `Duration` against `range`, in seconds.
+/// Checks a `Duration` against `range`.
 pub(crate) fn within_duration(
     path: &str,
     value: Duration,
     range: &RangeInclusive<Duration>,
+) -> Result<(), crate::ConfigError> {
+    within_shown(path, value, range, |v| format!("{v:?}"))
+}
+
+/// Checks `value` against `range`, writing the values with `show` on failure.
+fn within_shown<T: Copy + PartialOrd>(
+    path: &str,
+    value: T,
+    range: &RangeInclusive<T>,
+    show: impl Fn(T) -> String,
 ) -> Result<(), crate::ConfigError> {
     if range.contains(&value) {
         return Ok(());
@@ -89,9 +109,10 @@ pub(crate) fn within_duration(
     Err(crate::ConfigError::invalid(
         path,
         format!(
-            "{value:?} is out of range; allowed {:?} to {:?}",
-            range.start(),
-            range.end()
+            "{} is out of range; allowed {} to {}",
+            show(value),
+            show(*range.start()),
+            show(*range.end())
         ),
     ))
 }

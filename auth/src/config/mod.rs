@@ -299,20 +299,10 @@ impl AuthConfig {
             self.leeway_secs,
             &whole_secs(&limits::LEEWAY),
         )?;
-        within(
-            "token_cache_capacity",
+        limits::sizes(
             self.token_cache_capacity,
-            &limits::TOKEN_CACHE_CAPACITY,
-        )?;
-        within(
-            "token_cache_max_bytes",
             self.token_cache_max_bytes,
-            &limits::TOKEN_CACHE_MAX_BYTES,
-        )?;
-        within(
-            "max_token_bytes",
             self.max_token_bytes,
-            &limits::MAX_TOKEN_BYTES,
         )?;
         limits::realm(&self.realm)?;
         self.jwks.validate()?;
