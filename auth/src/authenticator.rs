@@ -33,6 +33,8 @@ struct Inner {
     max_token_bytes: usize,
     /// The shape, `alg` and header rules, checked before any issuer is picked.
     header_rules: HeaderRules,
+    /// The clock skew allowed, for route policies (each issuer's validator has it too).
+    leeway: Duration,
     /// Each trusted issuer with its own claim rules and key cache. A token's `iss` picks one.
     issuers: Vec<Trusted>,
     verified: TokenCache,
@@ -377,6 +379,7 @@ impl AuthenticatorBuilder {
         Ok(Authenticator {
             inner: Arc::new(Inner {
                 max_token_bytes: self.max_token_bytes,
+                leeway: self.leeway,
                 header_rules: HeaderRules {
                     algorithms: self.algorithms,
                     require_at_jwt: self.require_at_jwt,
@@ -481,12 +484,7 @@ impl Authenticator {
 
     /// The clock skew allowed on `exp`, `nbf` and, in [`crate::Policy::max_age`], `auth_time`.
     pub(crate) fn leeway(&self) -> Duration {
-        self.inner
-            .issuers
-            .first()
-            .map_or(Duration::ZERO, |trusted| {
-                Duration::from_secs_f64(trusted.validator.leeway)
-            })
+        self.inner.leeway
     }
 
     /// The realm that challenges name.
@@ -523,19 +521,23 @@ impl Authenticator {
     /// when no cached key can decide and the keys cannot be fetched.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         // A token over the size limit is never looked up; the full check refuses it first.
-        match self.probe(token.as_bytes()) {
+        match self.probe(token.as_bytes(), now()) {
             Probe::Hit(verdict) => verdict,
-            Probe::Miss(digest) => self.verify_uncached(token, digest).await,
+            Probe::Miss(digest) => self
+                .verify_uncached(token, digest)
+                .await
+                .map(|(claims, _)| claims),
         }
     }
 
     /// Looks `token` up in the verified-token cache. A hit is a token byte-identical (by
     /// SHA-256) to one that passed the full check with the current key set; its time window is
-    /// checked again. Tokens over the size limit are never looked up.
-    pub(crate) fn probe(&self, token: &[u8]) -> Probe {
+    /// checked again, at `now`. Tokens over the size limit are never looked up.
+    pub(crate) fn probe(&self, token: &[u8], now: f64) -> Probe {
         let Inner {
             max_token_bytes,
             header_rules: _,
+            leeway: _,
             issuers,
             verified,
             metrics,
@@ -559,7 +561,7 @@ impl Authenticator {
         if let Some((entry, trusted)) = hit {
             let verdict = trusted
                 .validator
-                .check_time(entry.validity, now())
+                .check_time(entry.validity, now)
                 .map(|()| entry.claims.clone())
                 .map_err(AuthError::from);
             return Probe::Hit(verdict);
@@ -567,15 +569,18 @@ impl Authenticator {
         Probe::Miss(digest)
     }
 
-    /// The full check of a token that missed the cache; `digest` is its cache key.
+    /// The full check of a token that missed the cache; `digest` is its cache key. With the
+    /// claims, the time they were checked at (read once the keys are at hand), for the route's
+    /// policy.
     pub(crate) async fn verify_uncached(
         &self,
         token: &str,
         digest: Option<TokenDigest>,
-    ) -> Result<Claims, AuthError> {
+    ) -> Result<(Claims, f64), AuthError> {
         let Inner {
             max_token_bytes,
             header_rules,
+            leeway: _,
             issuers: _,
             verified,
             metrics: _,
@@ -594,14 +599,15 @@ impl Authenticator {
             Selection::NoFit => return Err(TokenError::NoFittingKey.into()),
         };
         let issuer = trusted.issuer();
+        let checked_at = now();
         let (claims, validity) =
             trusted
                 .validator
-                .verify(&unverified, &candidates, &issuer, now())?;
+                .verify(&unverified, &candidates, &issuer, checked_at)?;
         if let Some(digest) = digest {
             verified.insert(digest, claims.clone(), validity, index, &key_set);
         }
-        Ok(claims)
+        Ok((claims, checked_at))
     }
 
     /// The issuer whose keys may verify the token. With several, the unverified `iss` picks

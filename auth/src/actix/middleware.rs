@@ -20,6 +20,7 @@ use crate::error::{AuthError, InvalidRequest};
 use crate::policy::Policy;
 use crate::response::ChallengeParams;
 use crate::throttle::Throttle;
+use crate::validation::now;
 
 /// Middleware that lets through only requests with a valid bearer token that meets the route's
 /// [`Policy`], and hands their [`Claims`] to the handler. With [`RequireAuth::optional`], a
@@ -65,51 +66,23 @@ impl RequireAuth {
         self
     }
 
-    /// The claims, if they meet the policy (when there is one).
-    fn granted(&self, claims: Claims) -> Result<Claims, AuthError> {
+    /// The claims, if they meet the policy (when there is one) at `now`.
+    fn granted(&self, claims: Claims, now: f64) -> Result<Claims, AuthError> {
         match &self.policy {
             Some(policy) => policy
-                .check(
-                    &claims,
-                    crate::validation::now(),
-                    self.authenticator.leeway(),
-                )
+                .check(&claims, now, self.authenticator.leeway())
                 .map(|()| claims),
             None => Ok(claims),
         }
     }
-}
 
-/// One check run before the wrapped service.
-trait Check: Clone + 'static {
-    /// The check's answer.
-    type Outcome: Future<Output = Result<Option<Claims>, AuthError>> + 'static;
-
-    /// Ok with claims to store for the handler, or Ok(None) to pass the request on as it is.
-    fn check(&self, req: &ServiceRequest) -> Self::Outcome;
-
-    /// The realm that refusals' challenges name; read when the middleware is built.
-    fn realm(&self) -> &str;
-
-    /// The RFC 9728 metadata URL that refusals' challenges name; read when the middleware is
-    /// built, not per request.
-    fn resource_metadata(&self) -> Option<Arc<str>> {
-        None
-    }
-
-    /// The scopes the route requires, space-separated, which 401 challenges name.
-    fn route_scopes(&self) -> Option<String> {
-        None
-    }
-}
-
-/// Never named in a challenge: a refresh-token grant, not a permission on this resource.
-const OFFLINE_ACCESS: &str = "offline_access";
-
-impl Check for RequireAuth {
-    type Outcome = LocalBoxFuture<'static, Result<Option<Claims>, AuthError>>;
-
-    fn check(&self, req: &ServiceRequest) -> Self::Outcome {
+    /// The request's answer: Ok with claims to store for the handler, or Ok(None) to pass the
+    /// request on as anonymous. The clock is read once: the token's time checks and the
+    /// route's policy see the same instant.
+    fn check(
+        &self,
+        req: &ServiceRequest,
+    ) -> LocalBoxFuture<'static, Result<Option<Claims>, AuthError>> {
         if query_has_token(req.query_string()) {
             let refused = Err(AuthError::InvalidRequest(InvalidRequest::TokenInQuery));
             return Box::pin(ready(self.answer(refused, false)));
@@ -129,10 +102,19 @@ impl Check for RequireAuth {
         // A token seen before is answered from the cache, without the full header check.
         let candidate = token_candidate(value.as_bytes());
         let digest = match &candidate {
-            Some(range) => match self.authenticator.probe(&value.as_bytes()[range.clone()]) {
-                Probe::Hit(verdict) => return Box::pin(ready(self.answer(verdict, true))),
-                Probe::Miss(digest) => digest,
-            },
+            Some(range) => {
+                let now = now();
+                match self
+                    .authenticator
+                    .probe(&value.as_bytes()[range.clone()], now)
+                {
+                    Probe::Hit(verdict) => {
+                        let verdict = verdict.map(|claims| (claims, now));
+                        return Box::pin(ready(self.answer(verdict, true)));
+                    }
+                    Probe::Miss(digest) => digest,
+                }
+            }
             None => None,
         };
         // Keep only the header value (its bytes are shared, not copied) and the token's place.
@@ -154,14 +136,22 @@ impl Check for RequireAuth {
         })
     }
 
-    fn realm(&self) -> &str {
-        self.authenticator.realm()
+    /// The answer for a token's `verdict` (its claims and the time they were checked at;
+    /// `cached` when the token cache gave it), after the policy check, counted in the
+    /// authenticator's metrics.
+    fn answer(
+        &self,
+        verdict: Result<(Claims, f64), AuthError>,
+        cached: bool,
+    ) -> Result<Option<Claims>, AuthError> {
+        let answer = verdict
+            .and_then(|(claims, now)| self.granted(claims, now))
+            .map(Some);
+        self.authenticator.metrics().checked(&answer, cached);
+        answer
     }
 
-    fn resource_metadata(&self) -> Option<Arc<str>> {
-        self.authenticator.resource_metadata()
-    }
-
+    /// The scopes the route requires, space-separated, which 401 challenges name.
     fn route_scopes(&self) -> Option<String> {
         let policy = self.policy.as_ref()?;
         let mut scopes: Vec<&str> = Vec::new();
@@ -174,67 +164,60 @@ impl Check for RequireAuth {
     }
 }
 
-impl RequireAuth {
-    /// The answer for a token's `verdict` (`cached` when the token cache gave it), after the
-    /// scope check, counted in the authenticator's metrics.
-    fn answer(
-        &self,
-        verdict: Result<Claims, AuthError>,
-        cached: bool,
-    ) -> Result<Option<Claims>, AuthError> {
-        let answer = verdict.and_then(|claims| self.granted(claims)).map(Some);
-        self.authenticator.metrics().checked(&answer, cached);
-        answer
+/// Never named in a challenge: a refresh-token grant, not a permission on this resource.
+const OFFLINE_ACCESS: &str = "offline_access";
+
+impl<S, B> Transform<S, ServiceRequest> for RequireAuth
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = Checked<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        let challenges = Challenges {
+            realm: Box::from(self.authenticator.realm()),
+            metadata: self
+                .authenticator
+                .resource_metadata()
+                .map(|url| Box::from(&*url)),
+            scopes: self.route_scopes().map(Box::from),
+        };
+        ready(Ok(Checked {
+            service: Rc::new(service),
+            auth: self.clone(),
+            challenges: Rc::new(challenges),
+        }))
     }
 }
 
-macro_rules! transform_for {
-    ($check:ty) => {
-        impl<S, B> Transform<S, ServiceRequest> for $check
-        where
-            S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-            B: MessageBody + 'static,
-        {
-            type Response = ServiceResponse<EitherBody<B>>;
-            type Error = Error;
-            type Transform = Checked<S, $check>;
-            type InitError = ();
-            type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-            fn new_transform(&self, service: S) -> Self::Future {
-                ready(Ok(Checked {
-                    service: Rc::new(service),
-                    check: self.clone(),
-                    realm: Rc::from(self.realm()),
-                    metadata: self.resource_metadata().map(|url| Rc::from(&*url)),
-                    scopes: self.route_scopes().map(Rc::from),
-                }))
-            }
-        }
-    };
+/// What a route's refusals name beside their error, worked out once per worker.
+#[derive(Debug)]
+struct Challenges {
+    realm: Box<str>,
+    /// The RFC 9728 metadata URL.
+    metadata: Option<Box<str>>,
+    /// The scopes the route requires, for 401 challenges.
+    scopes: Option<Box<str>>,
 }
-
-transform_for!(RequireAuth);
 
 /// The service that [`RequireAuth`] wraps around a route: it runs the check first, then the
 /// route, or answers the refusal.
 #[derive(Debug)]
-pub struct Checked<S, C> {
+pub struct Checked<S> {
     service: Rc<S>,
-    check: C,
-    /// The realm of refusals' challenges.
-    realm: Rc<str>,
-    /// The RFC 9728 metadata URL for refusals' challenges, read once per worker.
-    metadata: Option<Rc<str>>,
-    /// The scopes the route requires, for 401 challenges.
-    scopes: Option<Rc<str>>,
+    auth: RequireAuth,
+    challenges: Rc<Challenges>,
 }
 
-impl<S, B, C> Service<ServiceRequest> for Checked<S, C>
+impl<S, B> Service<ServiceRequest> for Checked<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
-    C: Check,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
@@ -243,10 +226,8 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let check = self.check.check(&req);
-        let realm = Rc::clone(&self.realm);
-        let metadata = self.metadata.clone();
-        let scopes = self.scopes.clone();
+        let check = self.auth.check(&req);
+        let challenges = Rc::clone(&self.challenges);
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             match check.await {
@@ -258,9 +239,9 @@ where
                 }
                 Err(error) => {
                     log_refusal(&req, &error);
-                    let params = ChallengeParams::new(&realm)
-                        .resource_metadata(metadata.as_deref())
-                        .route_scopes(scopes.as_deref());
+                    let params = ChallengeParams::new(&challenges.realm)
+                        .resource_metadata(challenges.metadata.as_deref())
+                        .route_scopes(challenges.scopes.as_deref());
                     let response = error.response(&params);
                     Ok(req.into_response(response).map_into_right_body())
                 }
