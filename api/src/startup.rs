@@ -57,7 +57,11 @@ impl Application {
 
         let metadata = resource_metadata(settings);
         let metadata_url = metadata.as_ref().map(|(location, _)| location.url.clone());
-        let authenticator = authenticator(&auth_config, metadata_url)?;
+        let authenticator = authenticator(
+            &auth_config,
+            metadata_url,
+            settings.server.public_url.as_deref(),
+        )?;
         let metadata =
             metadata.map(|(location, document)| (location.path, web::Data::new(document)));
 
@@ -172,13 +176,17 @@ fn resource_metadata(settings: &Settings) -> Option<(Location, ResourceMetadata)
 }
 
 /// Step 2: the authenticator, from the `auth` library's own configuration in one call, with
-/// what is the API's own: the RFC 9728 metadata URL that challenges name, and the extra CA
-/// certificates read from `auth.jwks.ca_file`.
+/// what is the API's own: the RFC 9728 metadata URL that challenges name, the public URL that
+/// DPoP proofs name, and the extra CA certificates read from `auth.jwks.ca_file`.
 fn authenticator(
     config: &AuthConfig,
     metadata_url: Option<String>,
+    public_url: Option<&str>,
 ) -> Result<Authenticator, SettingsError> {
     let mut builder = config.builder().map_err(settings::auth_error)?;
+    if let Some(url) = public_url {
+        builder = builder.public_url(url);
+    }
     if let Some(url) = metadata_url {
         builder = builder.resource_metadata(url);
     }
@@ -277,7 +285,11 @@ fn cors(origins: &[String], public_path: Option<String>) -> Cors {
                     .any(|allowed| origin.as_bytes() == allowed.as_bytes())
         })
         .allowed_methods([Method::GET])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("dpop"),
+        ])
         .expose_headers([header::WWW_AUTHENTICATE])
         .max_age(3600)
 }

@@ -6,11 +6,13 @@ use std::time::Duration;
 use crate::algorithm::Algorithm;
 use crate::cache::{TokenCache, TokenDigest};
 use crate::claims::{Claims, ScopeClaim};
+use crate::dpop::{MemoryReplayStore, ProofRules, ReplayStore};
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
 use crate::keys::Selection;
 use crate::metrics::{FetchRecorder, Metrics};
 use crate::response::DEFAULT_REALM;
+use crate::sender::{DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_PER_CLIENT, DpopMode, SenderRules};
 use crate::validation::{HeaderRules, Unverified, Validator, issuer_matches, now};
 
 /// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
@@ -41,6 +43,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     resource_metadata: Option<Arc<str>>,
     realm: Box<str>,
+    sender: SenderRules,
 }
 
 /// One trusted issuer: the claim rules for its tokens, and its keys.
@@ -134,6 +137,11 @@ pub struct AuthenticatorBuilder {
     extra_roots_pem: Option<Vec<u8>>,
     resource_metadata: Option<String>,
     realm: String,
+    dpop_mode: DpopMode,
+    dpop_proofs: ProofRules,
+    replay: Option<Arc<dyn ReplayStore>>,
+    public_url: Option<String>,
+    certificate_header: Option<String>,
 }
 
 /// The default accepted algorithms: Auth0 signs with RS256.
@@ -173,6 +181,14 @@ impl Default for AuthenticatorBuilder {
             extra_roots_pem: None,
             resource_metadata: None,
             realm: DEFAULT_REALM.to_owned(),
+            dpop_mode: DpopMode::default(),
+            dpop_proofs: ProofRules::default(),
+            replay: Some(Arc::new(MemoryReplayStore::new(
+                DEFAULT_REPLAY_CAPACITY,
+                DEFAULT_REPLAY_PER_CLIENT,
+            ))),
+            public_url: None,
+            certificate_header: None,
         }
     }
 }
@@ -310,6 +326,50 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// Which schemes are accepted, and whether DPoP-bound tokens must come with their proof
+    /// (default [`DpopMode::Allowed`]).
+    #[must_use]
+    pub fn dpop_mode(mut self, mode: DpopMode) -> Self {
+        self.dpop_mode = mode;
+        self
+    }
+
+    /// The rules DPoP proofs must meet: algorithms and the `iat` window.
+    #[must_use]
+    pub fn dpop_proofs(mut self, rules: ProofRules) -> Self {
+        self.dpop_proofs = rules;
+        self
+    }
+
+    /// Where used DPoP proofs are remembered, so that each is accepted once (RFC 9449 §11.1);
+    /// `None` turns replay detection off. Default: a [`MemoryReplayStore`] of
+    /// [`DEFAULT_REPLAY_CAPACITY`] proofs, [`DEFAULT_REPLAY_PER_CLIENT`] per proof key. Replicas
+    /// without sticky routing need a shared store to refuse a proof replayed to another one.
+    #[must_use]
+    pub fn dpop_replay(mut self, store: Option<Arc<dyn ReplayStore>>) -> Self {
+        self.replay = store;
+        self
+    }
+
+    /// The API's public URL, such as `https://api.example.com`: its origin and the request's
+    /// path are the URL a DPoP proof's `htu` must name. Never read from the request's `Host`
+    /// or `Forwarded` headers, which any client sets. Without it, DPoP proofs are refused.
+    #[must_use]
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+
+    /// The request header in which the TLS proxy in front of the API forwards the client
+    /// certificate (URL-encoded PEM, or Envoy's `X-Forwarded-Client-Cert`), to check tokens
+    /// bound to it (`cnf.x5t#S256`, RFC 8705). Without it, such tokens are refused. The proxy
+    /// must set this header on every request, never pass on a client's own.
+    #[must_use]
+    pub fn mtls_certificate_header(mut self, name: impl Into<String>) -> Self {
+        self.certificate_header = Some(name.into());
+        self
+    }
+
     /// Checks the configuration and starts the key cache, which fetches the keys at once in
     /// the background. A failed first fetch is logged, not fatal.
     ///
@@ -323,6 +383,7 @@ impl AuthenticatorBuilder {
         }
         self.check_ranges()?;
         crate::limits::realm(&self.realm)?;
+        let sender = self.sender_rules()?;
         let shorthand = self.issuer.map(|issuer| TrustedIssuer {
             issuer,
             jwks_uri: self.jwks_uri,
@@ -389,12 +450,75 @@ impl AuthenticatorBuilder {
                 metrics,
                 resource_metadata: self.resource_metadata.map(Arc::from),
                 realm: self.realm.into_boxed_str(),
+                sender,
             }),
         })
     }
 }
 
 impl AuthenticatorBuilder {
+    /// The DPoP and mTLS rules, checked.
+    fn sender_rules(&self) -> Result<SenderRules, ConfigError> {
+        let proofs = &self.dpop_proofs;
+        if proofs.algorithms.is_empty() {
+            return Err(ConfigError::invalid(
+                "dpop.algorithms",
+                "list at least one proof algorithm",
+            ));
+        }
+        crate::limits::within_duration(
+            "dpop.max_age",
+            proofs.max_age,
+            &crate::limits::DPOP_MAX_AGE,
+        )?;
+        crate::limits::within_duration("dpop.leeway", proofs.leeway, &crate::limits::DPOP_LEEWAY)?;
+        let origin = match &self.public_url {
+            Some(url) => Some(SenderRules::origin_of(url).ok_or_else(|| {
+                ConfigError::invalid(
+                    "public_url",
+                    format!("{url:?} is not an absolute http(s) URL"),
+                )
+            })?),
+            None => None,
+        };
+        if self.dpop_mode == DpopMode::Required && origin.is_none() {
+            return Err(ConfigError::invalid(
+                "dpop.mode",
+                "required needs the API's public URL (public_url), which DPoP proofs name",
+            ));
+        }
+        let certificate_header = match &self.certificate_header {
+            Some(name) => {
+                let valid = !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                if !valid {
+                    return Err(ConfigError::invalid(
+                        "mtls.certificate_header",
+                        format!("{name:?} is not an HTTP header name"),
+                    ));
+                }
+                Some(name.to_ascii_lowercase().into_boxed_str())
+            }
+            None => None,
+        };
+        Ok(SenderRules {
+            mode: self.dpop_mode,
+            algs: proofs
+                .algorithms
+                .iter()
+                .map(|alg| alg.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into_boxed_str(),
+            proofs: proofs.clone(),
+            replay: self.replay.clone(),
+            origin,
+            certificate_header,
+        })
+    }
+
     /// Every bounded setting within its range ([`crate::limits`]).
     fn check_ranges(&self) -> Result<(), ConfigError> {
         use crate::limits::{self, within, within_duration};
@@ -497,6 +621,34 @@ impl Authenticator {
         self.inner.resource_metadata.clone()
     }
 
+    /// The rules for sender-constrained tokens.
+    pub(crate) fn sender(&self) -> &SenderRules {
+        &self.inner.sender
+    }
+
+    /// Which schemes are accepted.
+    pub fn dpop_mode(&self) -> DpopMode {
+        self.inner.sender.mode
+    }
+
+    /// The DPoP proof algorithms accepted, for the RFC 9728 document's
+    /// `dpop_signing_alg_values_supported`.
+    pub fn dpop_algorithms(&self) -> &[crate::Algorithm] {
+        &self.inner.sender.proofs.algorithms
+    }
+
+    /// Whether the DPoP replay store can answer now: `Ok` without one, or with one that
+    /// answers; its error otherwise. For a readiness probe.
+    ///
+    /// # Errors
+    /// The store's own.
+    pub async fn replay_store_ready(&self) -> Result<(), crate::dpop::ReplayError> {
+        match &self.inner.sender.replay {
+            Some(store) => store.ready().await,
+            None => Ok(()),
+        }
+    }
+
     /// The counters that [`Authenticator::register_metrics`] exposes.
     pub(crate) fn metrics(&self) -> &Metrics {
         &self.inner.metrics
@@ -513,7 +665,9 @@ impl Authenticator {
         self.inner.verified.weight()
     }
 
-    /// Verifies a token: shape, header, key, signature, then claims.
+    /// Verifies a bearer token: shape, header, key, signature, then claims. A token bound to
+    /// its sender (`cnf`: a DPoP key or a client certificate) is refused, since no proof comes
+    /// with it here; [`crate::RequireAuth`] checks those with their proofs.
     ///
     /// # Errors
     /// [`AuthError::InvalidToken`] naming the failed check (the first: a token over the size
@@ -521,13 +675,20 @@ impl Authenticator {
     /// when no cached key can decide and the keys cannot be fetched.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         // A token over the size limit is never looked up; the full check refuses it first.
-        match self.probe(token.as_bytes(), now()) {
-            Probe::Hit(verdict) => verdict,
-            Probe::Miss(digest) => self
-                .verify_uncached(token, digest)
-                .await
-                .map(|(claims, _)| claims),
-        }
+        let (claims, now) = match self.probe(token.as_bytes(), now()) {
+            Probe::Hit(verdict) => (verdict?, now()),
+            Probe::Miss(digest) => self.verify_uncached(token, digest).await?,
+        };
+        let as_bearer = crate::sender::Presented {
+            scheme: crate::Scheme::Bearer,
+            proof: None,
+            stray_proof: false,
+            certificate: None,
+            method: "",
+            path: "",
+        };
+        self.sender().confirm(&claims, &as_bearer, token, now)?;
+        Ok(claims)
     }
 
     /// Looks `token` up in the verified-token cache. A hit is a token byte-identical (by
@@ -543,6 +704,7 @@ impl Authenticator {
             metrics,
             resource_metadata: _,
             realm: _,
+            sender: _,
         } = &*self.inner;
         if token.len() > *max_token_bytes {
             return Probe::Miss(None);
@@ -586,6 +748,7 @@ impl Authenticator {
             metrics: _,
             resource_metadata: _,
             realm: _,
+            sender: _,
         } = &*self.inner;
         if token.len() > *max_token_bytes {
             return Err(TokenError::TooLarge.into());

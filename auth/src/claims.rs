@@ -206,6 +206,23 @@ impl Claims {
         self.0.sub.as_deref()
     }
 
+    /// The thumbprint of the key the token is bound to (`cnf.jkt`, RFC 9449 §6.1): the token
+    /// passed only with a DPoP proof signed by that key.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.confirmation("jkt")
+    }
+
+    /// The thumbprint of the client certificate the token is bound to (`cnf.x5t#S256`,
+    /// RFC 8705 §3.1): the token passed only with that certificate.
+    pub fn certificate_thumbprint(&self) -> Option<&str> {
+        self.confirmation("x5t#S256")
+    }
+
+    /// A member of `cnf`, which validation made sure is a non-empty string where present.
+    fn confirmation(&self, member: &str) -> Option<&str> {
+        self.0.all.get("cnf")?.get(member)?.as_str()
+    }
+
     /// The space-delimited `scope` claim, split into its tokens.
     pub fn scopes(&self) -> &[String] {
         &self.0.scopes

@@ -1,4 +1,5 @@
-//! Reads the bearer token from the `Authorization` header (RFC 6750 §2.1, RFC 9110 §11).
+//! Reads the access token from the `Authorization` header: `Bearer` (RFC 6750 §2.1) or `DPoP`
+//! (RFC 9449 §7.1), both case-insensitive with `1*SP` (RFC 9110 §11).
 //!
 //! actix-web-httpauth's extractor matches the scheme case-sensitively and cannot tell a missing
 //! header from several, so this small piece is our own. It runs on every protected request over
@@ -8,6 +9,7 @@
 use std::ops::Range;
 
 use crate::error::{AuthError, InvalidRequest};
+use crate::response::Scheme;
 
 /// The one `Authorization` value of a request, among all it sent.
 ///
@@ -21,30 +23,41 @@ pub(crate) fn single<T>(mut values: impl Iterator<Item = T>) -> Result<T, AuthEr
     Ok(value)
 }
 
-/// Where the token would lie in a well-formed `Bearer <token>` value, found without checking
-/// the token's characters: `[ws] Bearer spaces token [ws]`. Enough to look the token up in the
-/// verified-token cache, since every cached token passed the full check (and its characters
-/// are all base64url or `.`); on a miss, [`parse_token`] decides.
-pub(crate) fn token_candidate(value: &[u8]) -> Option<Range<usize>> {
+/// The scheme a value starts with, `Bearer` or `DPoP` in any case.
+fn scheme_of(word: &[u8]) -> Option<Scheme> {
+    if word.eq_ignore_ascii_case(b"bearer") {
+        Some(Scheme::Bearer)
+    } else if word.eq_ignore_ascii_case(b"dpop") {
+        Some(Scheme::Dpop)
+    } else {
+        None
+    }
+}
+
+/// Where the token would lie in a well-formed `Bearer <token>` or `DPoP <token>` value, found
+/// without checking the token's characters: `[ws] scheme spaces token [ws]`. Enough to look
+/// the token up in the verified-token cache, since every cached token passed the full check
+/// (and its characters are all base64url or `.`); on a miss, [`parse`] decides.
+pub(crate) fn token_candidate(value: &[u8]) -> Option<(Scheme, Range<usize>)> {
     let white = |b: &u8| CLASS[usize::from(*b)] & (SPACE | TAB) != 0;
     let start = value.iter().position(|b| !white(b))?;
     let rest = &value[start..];
-    if rest.len() < 7 || !rest[..6].eq_ignore_ascii_case(b"bearer") || rest[6] != b' ' {
-        return None;
-    }
-    let token_start = start + 6 + rest[6..].iter().position(|b| *b != b' ')?;
+    let word = rest.iter().position(|b| *b == b' ')?;
+    let scheme = scheme_of(&rest[..word])?;
+    let token_start = start + word + rest[word..].iter().position(|b| *b != b' ')?;
     let end = value.len() - value.iter().rev().position(|b| !white(b))?;
-    (end > token_start).then_some(token_start..end)
+    (end > token_start).then_some((scheme, token_start..end))
 }
 
-/// The full check of one `Authorization` value: where its token lies.
+/// Where the token of a `Bearer` value lies, for [`crate::bearer_token`].
 ///
 /// # Errors
-/// - [`AuthError::OtherScheme`]: a scheme other than Bearer;
-/// - [`AuthError::InvalidRequest`]: no token, a token outside the b64token syntax, a separator
-///   other than spaces, or bytes a header value may not hold.
+/// As [`parse`], and [`AuthError::OtherScheme`] for `DPoP`.
 pub(crate) fn parse_token(value: &[u8]) -> Result<Range<usize>, AuthError> {
-    parse(value)
+    match parse(value)? {
+        (Scheme::Bearer, range) => Ok(range),
+        (Scheme::Dpop, _) => Err(AuthError::OtherScheme),
+    }
 }
 
 /// The token text at `range` of `value`.
@@ -101,12 +114,16 @@ const fn classes() -> [u8; 256] {
     table
 }
 
-/// Parses `Bearer <b64token>` in one pass and returns where the token lies. Each part of
-/// `[ws] scheme ws token [=...] [ws]` is one tight loop of table lookups. The answers, in order:
-/// a byte a header cannot hold is a malformed header; a scheme other than Bearer (any case) is
-/// another scheme; nothing after it is a missing token; a tab before the token, a character
-/// outside b64token, or anything after it but white space is a malformed token.
-fn parse(value: &[u8]) -> Result<Range<usize>, AuthError> {
+/// The full check of one `Authorization` value, `Bearer <b64token>` or `DPoP <b64token>`, in one
+/// pass: its scheme and where its token lies. Each part of `[ws] scheme ws token [=...] [ws]` is
+/// one tight loop of table lookups. The answers, in order: a byte a header cannot hold is a
+/// malformed header; a scheme other than Bearer or DPoP (any case) is another scheme; nothing
+/// after it is a missing token; a tab before the token, a character outside b64token, or
+/// anything after it but white space is a malformed token.
+///
+/// # Errors
+/// [`AuthError::OtherScheme`], or [`AuthError::InvalidRequest`] as above.
+pub(crate) fn parse(value: &[u8]) -> Result<(Scheme, Range<usize>), AuthError> {
     // The index of the first byte at or after `from` outside `class`.
     let skip = |from: usize, class: u8| {
         value[from..]
@@ -125,20 +142,20 @@ fn parse(value: &[u8]) -> Result<Range<usize>, AuthError> {
     let padding_end = skip(body_end, EQUALS);
     let end = skip(padding_end, white);
 
-    let scheme = &value[scheme_start..scheme_end];
+    let scheme = scheme_of(&value[scheme_start..scheme_end]);
     let separator = &value[scheme_end..token_start];
-    if scheme.eq_ignore_ascii_case(b"bearer")
+    if let Some(scheme) = scheme
         && body_end > token_start
         && end == value.len()
         && !separator.contains(&b'\t')
     {
-        // Every byte was white space, `bearer`, b64token or `=`: all visible.
-        return Ok(token_start..padding_end);
+        // Every byte was white space, the scheme, b64token or `=`: all visible.
+        return Ok((scheme, token_start..padding_end));
     }
     Err(
         if value.iter().any(|&b| CLASS[usize::from(b)] & VISIBLE == 0) {
             AuthError::InvalidRequest(InvalidRequest::MalformedHeader)
-        } else if !scheme.eq_ignore_ascii_case(b"bearer") {
+        } else if scheme.is_none() {
             AuthError::OtherScheme
         } else if token_start == value.len() {
             AuthError::InvalidRequest(InvalidRequest::MissingToken)
@@ -164,7 +181,7 @@ mod tests {
     }
 
     fn read(value: &str) -> Result<&str, AuthError> {
-        parse(value.as_bytes()).map(|range| &value[range])
+        parse(value.as_bytes()).map(|(_, range)| &value[range])
     }
 
     /// The parser this one replaced (several passes over a `&str`): the one-pass parser must
@@ -177,7 +194,7 @@ mod tests {
         let value = value.trim_matches([' ', '\t']);
         let scheme_end = value.find([' ', '\t']).unwrap_or(value.len());
         let (scheme, rest) = value.split_at(scheme_end);
-        if !scheme.eq_ignore_ascii_case("bearer") {
+        if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("dpop") {
             return Err(AuthError::OtherScheme);
         }
         if rest.is_empty() {
@@ -205,7 +222,7 @@ mod tests {
         fn the_one_pass_parser_answers_as_the_reference_does(
             parts in (
                 proptest::sample::select(vec!["", " ", "\t", " \t "]),
-                proptest::sample::select(vec!["Bearer", "bEARER", "Basic", "Bearerx", ""]),
+                proptest::sample::select(vec!["Bearer", "bEARER", "DPoP", "dpop", "Basic", "Bearerx", "DPoPx", ""]),
                 proptest::sample::select(vec!["", " ", "   ", "\t", " \t"]),
                 proptest::collection::vec(
                     proptest::sample::select(b"abcXYZ09-._~+/== \t\",\x00\xff".to_vec()),
@@ -216,12 +233,13 @@ mod tests {
         ) {
             let (lead, scheme, separator, body, trail) = parts;
             let value = [lead.as_bytes(), scheme.as_bytes(), separator.as_bytes(), &body, trail.as_bytes()].concat();
-            let ours = parse(&value).map(|range| &value[range]);
+            let ours = parse(&value).map(|(_, range)| &value[range]);
             let theirs = reference(&value).map(str::as_bytes);
             proptest::prop_assert_eq!(ours, theirs);
-            // The cache's quick look finds the same token wherever the full check accepts one.
-            if let Ok(range) = parse(&value) {
-                proptest::prop_assert_eq!(token_candidate(&value), Some(range));
+            // The cache's quick look finds the same scheme and token wherever the full check
+            // accepts one.
+            if let Ok(parsed) = parse(&value) {
+                proptest::prop_assert_eq!(token_candidate(&value), Some(parsed));
             }
         }
     }
@@ -246,6 +264,19 @@ mod tests {
         assert_eq!(read("Bearer abc.def.ghi"), Ok("abc.def.ghi"));
         assert_eq!(read("bearer abc"), Ok("abc"));
         assert_eq!(read("BEARER abc"), Ok("abc"));
+    }
+
+    #[test]
+    fn dpop_scheme_is_read_case_insensitively_and_is_not_a_bearer_token() {
+        for value in ["DPoP abc", "dpop abc", "DPOP   abc"] {
+            assert_eq!(
+                parse(value.as_bytes()).map(|(scheme, _)| scheme),
+                Ok(Scheme::Dpop),
+                "{value}"
+            );
+            assert_eq!(parse_token(value.as_bytes()), Err(AuthError::OtherScheme));
+        }
+        assert_eq!(read("DPoPabc"), Err(AuthError::OtherScheme));
     }
 
     #[test]

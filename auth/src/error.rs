@@ -54,6 +54,17 @@ pub enum AuthError {
         /// When a retry may succeed.
         retry_after: Duration,
     },
+    /// A DPoP proof that fails a check (RFC 9449 §4.3), or was used before. 400
+    /// `invalid_dpop_proof`, the error on the DPoP challenge.
+    #[error("{0}")]
+    InvalidDpopProof(#[from] crate::dpop::ProofError),
+    /// The DPoP replay store cannot say whether a proof was used before (it cannot be reached,
+    /// or it is full of live proofs), so the proof is not accepted. 503 with `Retry-After`.
+    #[error("the DPoP replay store is unavailable, retry later")]
+    ReplayUnavailable {
+        /// When a retry may succeed.
+        retry_after: Duration,
+    },
 }
 
 /// What is wrong with the request's credentials. Each message is the `error_description`.
@@ -77,6 +88,17 @@ pub enum InvalidRequest {
         "access tokens are not accepted in the query string; send the token in the Authorization header"
     )]
     TokenInQuery,
+    /// A `DPoP` proof header without an `Authorization` header.
+    #[error("a DPoP proof was sent without an Authorization header")]
+    ProofWithoutToken,
+    /// The `DPoP` scheme without a `DPoP` proof header.
+    #[error("the DPoP scheme requires a DPoP proof header")]
+    MissingProof,
+    /// A `DPoP` proof header with a `Bearer` token that is not DPoP-bound.
+    #[error(
+        "a DPoP proof was sent with a Bearer token; send a DPoP-bound token with the DPoP scheme"
+    )]
+    ProofWithBearer,
 }
 
 /// Which token check failed. Each message is the `error_description` sent to the client.
@@ -131,10 +153,34 @@ pub enum TokenError {
     /// `now + leeway < nbf`.
     #[error("token not yet valid")]
     NotYetValid,
-    /// `cnf` binds the token to a key (DPoP `jkt` or mTLS `x5t#S256`) whose proof this API
-    /// does not check, so it cannot be accepted as a bearer token (RFC 9449 §7.2, RFC 8705 §3).
-    #[error("the token is sender-constrained (cnf) and cannot be used as a bearer token")]
-    SenderConstrained,
+    /// `cnf` is not an object, or its `jkt` or `x5t#S256` is not a non-empty string: a binding
+    /// that cannot be read is never ignored.
+    #[error("invalid 'cnf' claim")]
+    InvalidConfirmation,
+    /// A DPoP-bound token (`cnf.jkt`) sent with the `Bearer` scheme (RFC 9449 §7.2).
+    #[error("the token is DPoP-bound (cnf.jkt); send it with the DPoP scheme and a DPoP proof")]
+    DpopBound,
+    /// The `DPoP` scheme with a token that is not DPoP-bound (no `cnf.jkt`).
+    #[error("the token is not DPoP-bound (no cnf.jkt), so it cannot be sent with the DPoP scheme")]
+    NotDpopBound,
+    /// The DPoP proof's key is not the one the token is bound to (`cnf.jkt`).
+    #[error("the DPoP proof key does not match the token's cnf.jkt")]
+    DpopKeyMismatch,
+    /// A token bound to a client certificate (`cnf.x5t#S256`, RFC 8705) where no proxy header
+    /// is configured to carry the certificate: a binding that cannot be checked is refused.
+    #[error(
+        "the token is bound to a client certificate (cnf.x5t#S256), which this API cannot check: no client certificate header is configured (auth.mtls.certificate_header)"
+    )]
+    CertificateUnchecked,
+    /// A certificate-bound token without a client certificate.
+    #[error("the token is bound to a client certificate, and none was presented")]
+    CertificateMissing,
+    /// A certificate-bound token with a client certificate that cannot be read.
+    #[error("the client certificate cannot be read")]
+    CertificateUnreadable,
+    /// A certificate-bound token with another client certificate.
+    #[error("the client certificate does not match the token's cnf.x5t#S256")]
+    CertificateMismatch,
 }
 
 impl InvalidRequest {
@@ -146,6 +192,9 @@ impl InvalidRequest {
             Self::MissingToken => "missing_token",
             Self::MalformedToken => "malformed_token",
             Self::TokenInQuery => "token_in_query",
+            Self::ProofWithoutToken => "dpop_proof_without_token",
+            Self::MissingProof => "dpop_missing_proof",
+            Self::ProofWithBearer => "dpop_proof_with_bearer",
         }
     }
 }
@@ -170,7 +219,14 @@ impl TokenError {
             Self::InvalidScopes => "invalid_scopes",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
-            Self::SenderConstrained => "sender_constrained",
+            Self::InvalidConfirmation => "invalid_cnf",
+            Self::DpopBound => "dpop_bound",
+            Self::NotDpopBound => "not_dpop_bound",
+            Self::DpopKeyMismatch => "dpop_key_mismatch",
+            Self::CertificateUnchecked => "certificate_unchecked",
+            Self::CertificateMissing => "certificate_missing",
+            Self::CertificateUnreadable => "certificate_unreadable",
+            Self::CertificateMismatch => "certificate_mismatch",
         }
     }
 }

@@ -28,6 +28,9 @@ impl Authenticator {
     /// | `auth_jwks_stale` | `issuer` | 1 while keys serve past failed refreshes |
     /// | `auth_jwks_usable_keys` | `issuer` | usable keys in the current set |
     /// | `auth_jwks_age_seconds` | `issuer` | since the current set was fetched |
+    /// | `auth_dpop_requests_total` | `result`, `reason` | the answers of requests that used DPoP (its scheme or header) |
+    /// | `auth_dpop_replay_checks_total` | `result` | the replay store's answers: `new`, `replayed`, `full`, `unavailable` |
+    /// | `auth_dpop_replay_check_duration_seconds` | | how long the replay store took |
     pub fn register_metrics(&self, registry: &mut Registry) {
         let metrics = self.metrics();
         registry.register(
@@ -45,6 +48,22 @@ impl Authenticator {
             "How long discovery and JWKS fetches took",
             Unit::Seconds,
             metrics.fetch_seconds.clone(),
+        );
+        registry.register(
+            "auth_dpop_requests",
+            "Answers of requests that used DPoP, by result and the check that decided it",
+            metrics.dpop_checks.clone(),
+        );
+        registry.register(
+            "auth_dpop_replay_checks",
+            "Answers of the DPoP replay store",
+            metrics.replay_checks.clone(),
+        );
+        registry.register_with_unit(
+            "auth_dpop_replay_check_duration",
+            "How long the DPoP replay store took to answer",
+            Unit::Seconds,
+            metrics.replay_seconds.clone(),
         );
         registry.register_collector(Box::new(Gauges(self.clone())));
     }

@@ -68,6 +68,7 @@ mod metrics;
 pub mod mtls;
 mod policy;
 mod response;
+mod sender;
 mod throttle;
 mod validation;
 
@@ -90,4 +91,5 @@ pub use error::{
 };
 pub use jwks::{JwksConfig, Readiness, check_url};
 pub use policy::Policy;
-pub use response::{ChallengeParams, DEFAULT_REALM};
+pub use response::{ChallengeParams, DEFAULT_REALM, Scheme};
+pub use sender::{DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_PER_CLIENT, DpopMode};

@@ -37,6 +37,14 @@ pub const TOKEN_CACHE_CAPACITY: RangeInclusive<usize> = 0..=1_000_000;
 pub const TOKEN_CACHE_MAX_BYTES: RangeInclusive<usize> = 64 * 1024..=1024 * 1024 * 1024;
 /// The longest token accepted: 1 KiB to 64 KiB (actix refuses larger headers anyway).
 pub const MAX_TOKEN_BYTES: RangeInclusive<usize> = 1024..=64 * 1024;
+/// How old a DPoP proof's `iat` may be: 1 s to an hour.
+pub const DPOP_MAX_AGE: RangeInclusive<Duration> = secs(1)..=secs(3600);
+/// How far in the future a DPoP proof's `iat` may be: at most five minutes.
+pub const DPOP_LEEWAY: RangeInclusive<Duration> = Duration::ZERO..=secs(300);
+/// How many live DPoP proofs the in-memory replay store remembers.
+pub const REPLAY_CAPACITY: RangeInclusive<usize> = 1000..=10_000_000;
+/// The connect and command timeouts of a Redis replay store: 10 ms to 10 s.
+pub const REDIS_TIMEOUT: RangeInclusive<Duration> = millis(10)..=secs(10);
 
 /// The realm every challenge names: 1 to 64 printable ASCII characters, without the `"` and
 /// `\` that a quoted challenge value cannot carry.

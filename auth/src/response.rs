@@ -6,13 +6,26 @@ use crate::error::AuthError;
 /// The realm challenges name unless [`crate::AuthenticatorBuilder::realm`] sets another.
 pub const DEFAULT_REALM: &str = "api";
 
+/// An HTTP authentication scheme for access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// `Bearer` (RFC 6750).
+    Bearer,
+    /// `DPoP` (RFC 9449): a DPoP-bound token with a proof.
+    Dpop,
+}
+
 /// What a refusal's challenge names beside its error: the realm, the protected resource's
-/// RFC 9728 metadata URL, and the scopes the route requires.
+/// RFC 9728 metadata URL, the scopes the route requires, and which schemes are offered.
 #[derive(Debug, Clone, Copy)]
 pub struct ChallengeParams<'a> {
     realm: &'a str,
     resource_metadata: Option<&'a str>,
     route_scopes: Option<&'a str>,
+    bearer: bool,
+    dpop_algs: Option<&'a str>,
+    answered: Scheme,
 }
 
 impl Default for ChallengeParams<'_> {
@@ -28,7 +41,34 @@ impl<'a> ChallengeParams<'a> {
             realm,
             resource_metadata: None,
             route_scopes: None,
+            bearer: true,
+            dpop_algs: None,
+            answered: Scheme::Bearer,
         }
+    }
+
+    /// Offers the `DPoP` scheme too, with the proof algorithms accepted, space-separated
+    /// (RFC 9449 §7.1): a `DPoP algs="..."` challenge follows the `Bearer` one.
+    #[must_use]
+    pub fn dpop(mut self, algs: Option<&'a str>) -> Self {
+        self.dpop_algs = algs;
+        self
+    }
+
+    /// Whether `Bearer` is offered (default true); false when only DPoP-bound tokens are
+    /// accepted. With neither offered, `Bearer` is.
+    #[must_use]
+    pub fn bearer(mut self, offered: bool) -> Self {
+        self.bearer = offered;
+        self
+    }
+
+    /// The scheme whose challenge carries the error: the one the request used (RFC 9449 §7.1).
+    /// A scheme not offered falls back to the one that is.
+    #[must_use]
+    pub fn answered(mut self, scheme: Scheme) -> Self {
+        self.answered = scheme;
+        self
     }
 
     /// Names the metadata URL as `resource_metadata="..."` (RFC 9728 §5.1) on every challenge.
@@ -56,7 +96,10 @@ impl AuthError {
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
             Self::InsufficientUserAuthentication { .. } => Some("insufficient_user_authentication"),
-            Self::KeysUnavailable { .. } => Some("temporarily_unavailable"),
+            Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
+            Self::KeysUnavailable { .. } | Self::ReplayUnavailable { .. } => {
+                Some("temporarily_unavailable")
+            }
         }
     }
 
@@ -66,45 +109,85 @@ impl AuthError {
         self.challenge_with(&ChallengeParams::default())
     }
 
-    /// The `WWW-Authenticate` value, naming what `params` hold.
+    /// The `WWW-Authenticate` value, naming what `params` hold: one challenge per scheme
+    /// offered, `Bearer` first, the error and its parameters on the scheme the request used.
     pub fn challenge_with(&self, params: &ChallengeParams<'_>) -> Option<String> {
-        let mut challenge = Challenge::new(params.realm);
         let scope_hint = params.route_scopes;
+        let mut details: Vec<(&str, String)> = Vec::new();
+        let error = |details: &mut Vec<(&str, String)>| {
+            if let Some(code) = self.code() {
+                details.push(("error", code.to_owned()));
+                details.push(("error_description", self.to_string()));
+            }
+        };
         match self {
             Self::MissingToken | Self::OtherScheme => {
                 if let Some(scopes) = scope_hint {
-                    challenge.param("scope", scopes);
+                    details.push(("scope", scopes.to_owned()));
                 }
             }
-            Self::InvalidRequest(_) => challenge.error(self.code()?, &self.to_string()),
+            Self::InvalidRequest(_) | Self::InvalidDpopProof(_) => error(&mut details),
             Self::InvalidToken(_) => {
-                challenge.error(self.code()?, &self.to_string());
+                error(&mut details);
                 if let Some(scopes) = scope_hint {
-                    challenge.param("scope", scopes);
+                    details.push(("scope", scopes.to_owned()));
                 }
             }
             Self::InsufficientScope { scope, .. } => {
-                challenge.error(self.code()?, &self.to_string());
-                challenge.param("scope", scope);
+                error(&mut details);
+                details.push(("scope", scope.clone()));
             }
             Self::InsufficientUserAuthentication {
                 acr_values,
                 max_age,
             } => {
-                challenge.error(self.code()?, &self.to_string());
+                error(&mut details);
                 if let Some(acr_values) = acr_values {
-                    challenge.param("acr_values", acr_values);
+                    details.push(("acr_values", acr_values.clone()));
                 }
                 if let Some(max_age) = max_age {
-                    challenge.param("max_age", &max_age.to_string());
+                    details.push(("max_age", max_age.to_string()));
                 }
             }
-            Self::Forbidden { .. } | Self::KeysUnavailable { .. } => return None,
+            Self::Forbidden { .. }
+            | Self::KeysUnavailable { .. }
+            | Self::ReplayUnavailable { .. } => return None,
         }
-        if let Some(url) = params.resource_metadata {
-            challenge.param("resource_metadata", url);
+        let dpop_algs = params.dpop_algs;
+        let bearer = params.bearer || dpop_algs.is_none();
+        let on_dpop = dpop_algs.is_some() && (params.answered == Scheme::Dpop || !bearer);
+        let metadata = params.resource_metadata;
+        let mut challenges = Vec::with_capacity(2);
+        if bearer {
+            let mut challenge = Challenge::new("Bearer");
+            challenge.param("realm", params.realm);
+            if !on_dpop {
+                for (name, value) in &details {
+                    challenge.param(name, value);
+                }
+            }
+            if let Some(url) = metadata {
+                challenge.param("resource_metadata", url);
+            }
+            challenges.push(challenge.0);
         }
-        Some(challenge.0)
+        if let Some(algs) = dpop_algs {
+            let mut challenge = Challenge::new("DPoP");
+            if !bearer {
+                challenge.param("realm", params.realm);
+            }
+            challenge.param("algs", algs);
+            if on_dpop {
+                for (name, value) in &details {
+                    challenge.param(name, value);
+                }
+            }
+            if let Some(url) = metadata {
+                challenge.param("resource_metadata", url);
+            }
+            challenges.push(challenge.0);
+        }
+        Some(challenges.join(", "))
     }
 
     /// The HTTP status of the answer.
@@ -114,32 +197,28 @@ impl AuthError {
             | Self::OtherScheme
             | Self::InvalidToken(_)
             | Self::InsufficientUserAuthentication { .. } => 401,
-            Self::InvalidRequest(_) => 400,
+            Self::InvalidRequest(_) | Self::InvalidDpopProof(_) => 400,
             Self::InsufficientScope { .. } | Self::Forbidden { .. } => 403,
-            Self::KeysUnavailable { .. } => 503,
+            Self::KeysUnavailable { .. } | Self::ReplayUnavailable { .. } => 503,
         }
     }
 }
 
-/// A `Bearer` challenge: `Bearer realm="api", error="...", ...`, parameters separated by commas.
-struct Challenge(String);
+/// One challenge: `Bearer realm="api", error="...", ...`, parameters separated by commas.
+struct Challenge(String, bool);
 
 impl Challenge {
-    fn new(realm: &str) -> Self {
-        let mut challenge = Self("Bearer".to_owned());
-        challenge.push(" ", "realm", realm);
-        challenge
+    fn new(scheme: &str) -> Self {
+        Self(scheme.to_owned(), false)
     }
 
-    fn error(&mut self, code: &str, description: &str) {
-        self.param("error", code);
-        self.param("error_description", description);
-    }
-
-    /// Appends `, name="value"`, dropping characters that RFC 6750 does not allow in a
-    /// quoted value (`"`, `\` and anything outside printable ASCII).
+    /// Appends `name="value"` (after a space first, then after commas), dropping characters
+    /// that RFC 6750 does not allow in a quoted value (`"`, `\` and anything outside printable
+    /// ASCII).
     fn param(&mut self, name: &str, value: &str) {
-        self.push(", ", name, value);
+        let separator = if self.1 { ", " } else { " " };
+        self.1 = true;
+        self.push(separator, name, value);
     }
 
     /// Appends `{separator}name="value"`, the value filtered as [`Challenge::param`] says.
@@ -421,7 +500,7 @@ mod tests {
             TokenError::InvalidScopes,
             TokenError::Expired,
             TokenError::NotYetValid,
-            TokenError::SenderConstrained,
+            TokenError::DpopBound,
         ] {
             let description = error.to_string();
             assert!(

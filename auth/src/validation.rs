@@ -211,8 +211,8 @@ impl Validator {
         };
         date(&payload, "iat", DateClaim::Iat)?;
         self.check_time(validity, now)?;
-        if is_sender_constrained(&payload) {
-            return Err(TokenError::SenderConstrained);
+        if !confirmation_is_readable(&payload) {
+            return Err(TokenError::InvalidConfirmation);
         }
         Ok((Claims::from_payload(payload, &self.scope_claims)?, validity))
     }
@@ -237,14 +237,19 @@ impl Validator {
     }
 }
 
-/// Whether a token is bound to a key (RFC 7800 `cnf` with a DPoP or mTLS thumbprint), so that
-/// its sender must prove that key. A `cnf` that is not an object cannot be read, and counts as
-/// bound: fail closed. Other members of `cnf` bind nothing we know of and are ignored.
-fn is_sender_constrained(payload: &Map<String, Value>) -> bool {
+/// Whether the token's binding, if any, can be read (RFC 7800 `cnf`): an object whose DPoP
+/// `jkt` and mTLS `x5t#S256`, where present, are non-empty strings. One that cannot be read
+/// might bind the token, so the token is refused: fail closed. Other members of `cnf` bind
+/// nothing we know of and are ignored (RFC 7800 §3.1).
+fn confirmation_is_readable(payload: &Map<String, Value>) -> bool {
     match payload.get("cnf") {
-        None => false,
-        Some(Value::Object(cnf)) => BINDING_MEMBERS.iter().any(|m| cnf.contains_key(*m)),
-        Some(_) => true,
+        None => true,
+        Some(Value::Object(cnf)) => BINDING_MEMBERS.iter().all(|member| match cnf.get(*member) {
+            None => true,
+            Some(Value::String(value)) => !value.is_empty(),
+            Some(_) => false,
+        }),
+        Some(_) => false,
     }
 }
 

@@ -14,11 +14,12 @@ pub(crate) const ALIASES: [(&str, &str); 3] = [
 ];
 
 /// Keys whose env var value is a comma-separated list.
-pub(crate) const LIST_KEYS: [&str; 4] = [
+pub(crate) const LIST_KEYS: [&str; 5] = [
     "server.cors_allowed_origins",
     "auth.audience",
     "auth.algorithms",
     "auth.scope_claims",
+    "auth.dpop.algorithms",
 ];
 
 /// The `APP__` env var that sets a dotted key.

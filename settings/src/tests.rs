@@ -426,6 +426,36 @@ fn numeric_settings_out_of_range_name_the_key_the_env_var_and_the_range() {
             "auth.token_cache_capacity",
             "0 to 1000000",
         ),
+        (
+            "APP__AUTH__DPOP__MAX_AGE_SECS",
+            "0",
+            "auth.dpop.max_age_secs",
+            "1 to 3600",
+        ),
+        (
+            "APP__AUTH__DPOP__LEEWAY_SECS",
+            "301",
+            "auth.dpop.leeway_secs",
+            "0 to 300",
+        ),
+        (
+            "APP__AUTH__DPOP__REPLAY_CAPACITY",
+            "999",
+            "auth.dpop.replay_capacity",
+            "1000 to 10000000",
+        ),
+        (
+            "APP__AUTH__DPOP__REPLAY_PER_CLIENT",
+            "100001",
+            "auth.dpop.replay_per_client",
+            "1 to 100000",
+        ),
+        (
+            "APP__AUTH__DPOP__REDIS_COMMAND_TIMEOUT_MS",
+            "5",
+            "auth.dpop.redis_command_timeout_ms",
+            "10 to 10000",
+        ),
     ] {
         let message = error(&ConfigDir::new(None), &[(var, value)]);
 
@@ -865,5 +895,88 @@ fn default_toml_holds_the_auth_librarys_defaults() {
     assert_eq!(
         loaded.jwks.to_jwks_config().cooldown,
         auth::JwksConfig::default().cooldown
+    );
+}
+
+#[test]
+fn dpop_settings_load_from_env_vars_and_bad_ones_name_their_key() {
+    let dir = ConfigDir::new(None);
+    let settings = dir
+        .load(&[
+            ("APP__AUTH__DPOP__MODE", "disabled"),
+            ("APP__AUTH__DPOP__ALGORITHMS", "ES256,EdDSA"),
+            ("APP__AUTH__DPOP__REPLAY", "redis"),
+            (
+                "APP__AUTH__DPOP__REDIS_URL",
+                "rediss://cache.example.com:6380",
+            ),
+            ("APP__AUTH__MTLS__CERTIFICATE_HEADER", "X-Client-Cert"),
+        ])
+        .unwrap();
+    assert_eq!(settings.auth.dpop.mode, auth::DpopMode::Disabled);
+    assert_eq!(
+        settings.auth.dpop.algorithms,
+        [Algorithm::ES256, Algorithm::EdDSA]
+    );
+    assert_eq!(
+        settings.auth.mtls.certificate_header.as_deref(),
+        Some("X-Client-Cert")
+    );
+
+    for (vars, key, var) in [
+        (
+            vec![("APP__AUTH__DPOP__MODE", "sometimes")],
+            "auth.dpop.mode",
+            "APP__AUTH__DPOP__MODE",
+        ),
+        (
+            vec![("APP__AUTH__DPOP__ALGORITHMS", "HS256")],
+            "auth.dpop.algorithms",
+            "APP__AUTH__DPOP__ALGORITHMS",
+        ),
+        (
+            vec![("APP__AUTH__DPOP__ALGORITHMS", "none")],
+            "auth.dpop.algorithms",
+            "APP__AUTH__DPOP__ALGORITHMS",
+        ),
+        (
+            vec![("APP__AUTH__DPOP__REPLAY", "redis")],
+            "auth.dpop.redis_url",
+            "APP__AUTH__DPOP__REDIS_URL",
+        ),
+        (
+            vec![("APP__AUTH__DPOP__REDIS_URL", "http://cache:6379")],
+            "auth.dpop.redis_url",
+            "APP__AUTH__DPOP__REDIS_URL",
+        ),
+    ] {
+        let message = error(&dir, &vars);
+        assert!(message.contains(key), "{message}");
+        assert!(message.contains(var), "{message}");
+    }
+}
+
+#[test]
+fn dpop_required_without_a_public_url_names_both_keys() {
+    let message = error(
+        &ConfigDir::new(None),
+        &[("APP__AUTH__DPOP__MODE", "required")],
+    );
+
+    for named in [
+        "auth.dpop.mode",
+        "APP__AUTH__DPOP__MODE",
+        "server.public_url",
+        "APP__SERVER__PUBLIC_URL",
+    ] {
+        assert!(message.contains(named), "{message}");
+    }
+    assert!(
+        ConfigDir::new(None)
+            .load(&[
+                ("APP__AUTH__DPOP__MODE", "required"),
+                ("APP__SERVER__PUBLIC_URL", "https://api.example.com"),
+            ])
+            .is_ok()
     );
 }

@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use auth::{UrlKind, check_url};
+use auth::{DpopMode, UrlKind, check_url};
 use url::Url;
 
 use crate::env::env_vars;
@@ -24,6 +24,16 @@ impl Settings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         self.server.validate()?;
         self.auth.validate().map_err(auth_error)?;
+        if self.auth.dpop.mode == DpopMode::Required && self.server.public_url.is_none() {
+            return Err(SettingsError::invalid(
+                "auth.dpop.mode",
+                format!(
+                    "\"required\" needs `server.public_url` ({}), the URL that DPoP proofs name \
+                     (their htu); set it, or set `auth.dpop.mode` to \"allowed\"",
+                    env_vars("server.public_url")
+                ),
+            ));
+        }
         self.validate_trust()
     }
 
@@ -48,8 +58,14 @@ impl Settings {
             None => warnings.push(format!(
                 "`server.public_url` ({}) is not set: the RFC 9728 metadata document is not \
                  served and challenges name no resource_metadata, so MCP clients cannot \
-                 discover the issuer",
-                env_vars("server.public_url")
+                 discover the issuer{}",
+                env_vars("server.public_url"),
+                if self.auth.dpop.mode == DpopMode::Allowed {
+                    "; and DPoP requests are refused, since their proofs name the API's URL \
+                     (Bearer tokens work as ever)"
+                } else {
+                    ""
+                }
             )),
             Some(url)
                 if !trusted.is_empty()

@@ -292,15 +292,39 @@ impl Reply {
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
     }
 
-    /// The parsed `WWW-Authenticate` challenge.
+    /// The parsed `Bearer` challenge (the first of `WWW-Authenticate`'s challenges).
     ///
     /// # Panics
     /// When there is none, or it does not parse.
     pub fn challenge(&self) -> Challenge {
+        self.challenges().remove(0)
+    }
+
+    /// Every challenge of the one `WWW-Authenticate` field, in order.
+    ///
+    /// # Panics
+    /// When there is no such field, more than one, or it does not parse.
+    pub fn challenges(&self) -> Vec<Challenge> {
+        assert_eq!(
+            self.headers.get_all("www-authenticate").count(),
+            1,
+            "one WWW-Authenticate field on {self:?}"
+        );
         let value = self
             .header("www-authenticate")
             .unwrap_or_else(|| panic!("no WWW-Authenticate on {self:?}"));
-        Challenge::parse(value).unwrap_or_else(|| panic!("malformed challenge {value:?}"))
+        Challenge::parse_all(value).unwrap_or_else(|| panic!("malformed challenge {value:?}"))
+    }
+
+    /// The `DPoP` challenge.
+    ///
+    /// # Panics
+    /// When there is none.
+    pub fn dpop_challenge(&self) -> Challenge {
+        self.challenges()
+            .into_iter()
+            .find(|c| c.scheme == "DPoP")
+            .unwrap_or_else(|| panic!("no DPoP challenge on {self:?}"))
     }
 
     /// Asserts a 401 with the bare `Bearer realm="api"` challenge and a JSON body.

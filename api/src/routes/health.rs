@@ -1,7 +1,7 @@
 //! Probes for process managers and load balancers.
 
 use actix_web::{HttpResponse, web};
-use auth::{Authenticator, Readiness};
+use auth::{Authenticator, DpopMode, Readiness};
 use serde_json::{Map, Value, json};
 
 /// Liveness: 200 while the process serves requests.
@@ -16,6 +16,10 @@ pub async fn healthz() -> HttpResponse {
 /// `status` is its state. With several, `status` is `ready` (all are), `degraded` (some are:
 /// still 200, since an issuer's outage is shared by every instance and pulling them all would
 /// refuse the other issuers' callers too) or `not ready`.
+///
+/// `dpop_replay_store` says whether the DPoP replay store answers (`ready`, or `unavailable`
+/// with its `last_error`). It makes the answer 503 only in DPoP `required` mode, where no
+/// request can pass without it; otherwise Bearer callers are still served.
 pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
     let states = authenticator.issuer_states();
     let ready = states.iter().filter(|(_, state)| state.is_ready()).count();
@@ -38,7 +42,18 @@ pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
         Map::from_iter([("status".to_owned(), json!(overall))])
     };
     body.insert("issuers".to_owned(), Value::Array(issuers));
-    if ready > 0 {
+    let mut replay_ready = true;
+    if authenticator.dpop_mode() != DpopMode::Disabled {
+        let store = match authenticator.replay_store_ready().await {
+            Ok(()) => json!({ "status": "ready" }),
+            Err(error) => {
+                replay_ready = authenticator.dpop_mode() != DpopMode::Required;
+                json!({ "status": "unavailable", "last_error": error.to_string() })
+            }
+        };
+        body.insert("dpop_replay_store".to_owned(), store);
+    }
+    if ready > 0 && replay_ready {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)

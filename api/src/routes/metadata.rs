@@ -4,7 +4,7 @@
 //! identifier to publish.
 
 use actix_web::{HttpResponse, web};
-use auth::Authenticator;
+use auth::{Authenticator, DpopMode};
 use serde::Serialize;
 
 /// The well-known path prefix of RFC 9728 §3.
@@ -55,6 +55,12 @@ struct Document<'a> {
     authorization_servers: Vec<String>,
     scopes_supported: &'a [String],
     bearer_methods_supported: [&'static str; 1],
+    /// The DPoP proof algorithms accepted (RFC 9728 §2), unless DPoP is disabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dpop_signing_alg_values_supported: Option<Vec<&'static str>>,
+    /// Present, and true, only when every token must be DPoP-bound.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dpop_bound_access_tokens_required: bool,
 }
 
 pub async fn serve(
@@ -66,6 +72,16 @@ pub async fn serve(
         authorization_servers: authenticator.issuers(),
         scopes_supported: &metadata.scopes_supported,
         bearer_methods_supported: ["header"],
+        dpop_signing_alg_values_supported: (authenticator.dpop_mode() != DpopMode::Disabled).then(
+            || {
+                authenticator
+                    .dpop_algorithms()
+                    .iter()
+                    .map(|alg| alg.as_str())
+                    .collect()
+            },
+        ),
+        dpop_bound_access_tokens_required: authenticator.dpop_mode() == DpopMode::Required,
     })
 }
 

@@ -2,12 +2,15 @@
 //! stores the claims for the handler.
 
 use std::future::{Ready, ready};
+use std::ops::Range;
 use std::rc::Rc;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::Method;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage};
 use futures_util::future::LocalBoxFuture;
 
@@ -15,10 +18,12 @@ use super::authorization;
 use crate::authenticator::Authenticator;
 use crate::authenticator::Probe;
 use crate::claims::Claims;
-use crate::credentials::{parse_token, query_has_token, token_candidate, token_text};
+use crate::credentials::{parse, query_has_token, token_candidate, token_text};
+use crate::dpop::{Proof, ProofError};
 use crate::error::{AuthError, InvalidRequest};
 use crate::policy::Policy;
-use crate::response::ChallengeParams;
+use crate::response::{ChallengeParams, Scheme};
+use crate::sender::{DpopMode, Presented, SenderRules};
 use crate::throttle::Throttle;
 use crate::validation::now;
 
@@ -77,78 +82,196 @@ impl RequireAuth {
     }
 
     /// The request's answer: Ok with claims to store for the handler, or Ok(None) to pass the
-    /// request on as anonymous. The clock is read once: the token's time checks and the
-    /// route's policy see the same instant.
+    /// request on as anonymous. The clock is read once: the token's time checks, the DPoP
+    /// proof's and the route's policy see the same instant. Only a DPoP proof, whose one use
+    /// is recorded last, makes a cache hit wait.
     fn check(
         &self,
         req: &ServiceRequest,
-    ) -> LocalBoxFuture<'static, Result<Option<Claims>, AuthError>> {
+    ) -> LocalBoxFuture<'static, Result<Option<Claims>, Refused>> {
+        let sender = self.authenticator.sender();
+        let fallback = match sender.mode {
+            DpopMode::Required => Scheme::Dpop,
+            _ => Scheme::Bearer,
+        };
+        let refuse = |error: AuthError, used: Option<Scheme>| {
+            let answer = Err(error);
+            self.count(&answer, false, used == Some(Scheme::Dpop));
+            let scheme = used.unwrap_or(fallback);
+            Box::pin(ready(answer.map_err(|error| Refused {
+                scheme: answered_on(&error, scheme),
+                error,
+            })))
+        };
         if query_has_token(req.query_string()) {
-            let refused = Err(AuthError::InvalidRequest(InvalidRequest::TokenInQuery));
-            return Box::pin(ready(self.answer(refused, false)));
+            return refuse(
+                AuthError::InvalidRequest(InvalidRequest::TokenInQuery),
+                None,
+            );
         }
-        let value = match authorization(req.headers()) {
+        let headers = req.headers();
+        let has_proof = sender.mode.aware() && headers.contains_key(&DPOP);
+        let value = match authorization(headers) {
             Ok(value) => value,
+            Err(AuthError::MissingToken) if has_proof => {
+                let error = AuthError::InvalidRequest(InvalidRequest::ProofWithoutToken);
+                return refuse(error, Some(Scheme::Dpop));
+            }
             Err(AuthError::MissingToken) if self.optional => {
                 let anonymous = match self.policy {
                     Some(_) => Err(AuthError::MissingToken),
                     None => Ok(None),
                 };
-                self.authenticator.metrics().checked(&anonymous, false);
-                return Box::pin(ready(anonymous));
+                self.count(&anonymous, false, false);
+                let scheme = fallback;
+                return Box::pin(ready(anonymous.map_err(|error| Refused { error, scheme })));
             }
-            Err(error) => return Box::pin(ready(self.answer(Err(error), false))),
+            Err(error) => return refuse(error, None),
         };
-        // A token seen before is answered from the cache, without the full header check.
+        // The scheme and the token's place: at a glance when well-formed (enough for the
+        // cache, which holds only tokens that passed), else from the full parse.
         let candidate = token_candidate(value.as_bytes());
+        let (scheme, place) = match candidate.clone() {
+            Some(candidate) => candidate,
+            None => match parse(value.as_bytes()) {
+                Ok(parsed) => parsed,
+                Err(error) => return refuse(error, None),
+            },
+        };
+        // The scheme gate comes before the token check: a mode that refuses the scheme never
+        // tells whether the token is valid.
+        if matches!(
+            (sender.mode, scheme),
+            (DpopMode::Disabled, Scheme::Dpop) | (DpopMode::Required, Scheme::Bearer)
+        ) {
+            return refuse(AuthError::OtherScheme, None);
+        }
+        let request = match Sent::read(req, scheme, value, has_proof, sender) {
+            Ok(request) => Rc::new(request),
+            Err(error) => return refuse(error, Some(Scheme::Dpop)),
+        };
+        let uses_dpop = scheme == Scheme::Dpop || has_proof;
+
+        // A token seen before is answered from the cache, without the full header check.
         let digest = match &candidate {
-            Some(range) => {
+            Some((_, range)) => {
                 let now = now();
                 match self
                     .authenticator
                     .probe(&value.as_bytes()[range.clone()], now)
                 {
                     Probe::Hit(verdict) => {
-                        let verdict = verdict.map(|claims| (claims, now));
-                        return Box::pin(ready(self.answer(verdict, true)));
+                        let token = range.clone();
+                        let bound =
+                            verdict.and_then(|claims| self.bind(claims, now, &request, token));
+                        return self.settle(bound, true, scheme, uses_dpop);
                     }
                     Probe::Miss(digest) => digest,
                 }
             }
             None => None,
         };
-        // Keep only the header value (its bytes are shared, not copied) and the token's place.
-        let token = parse_token(value.as_bytes()).map(|range| {
-            // The digest is the cache key of the candidate: use it only for that same token.
-            let digest = digest.filter(|_| candidate.as_ref() == Some(&range));
-            (value.clone(), range, digest)
-        });
+        // The digest is the cache key of the candidate: use it only for that same token.
+        let digest = digest.filter(|_| candidate.as_ref().map(|(_, range)| range) == Some(&place));
         let this = self.clone();
         Box::pin(async move {
             let verdict = async {
-                let (value, range, digest) = token?;
-                this.authenticator
-                    .verify_uncached(token_text(value.as_bytes(), range)?, digest)
-                    .await
+                let place = match parse(request.value.as_bytes()) {
+                    Ok((_, place)) => place,
+                    Err(error) => return Err(error),
+                };
+                let (claims, now) = this
+                    .authenticator
+                    .verify_uncached(token_text(request.value.as_bytes(), place.clone())?, digest)
+                    .await?;
+                this.bind(claims, now, &request, place)
             }
             .await;
-            this.answer(verdict, false)
+            this.settle(verdict, false, scheme, uses_dpop).await
         })
     }
 
-    /// The answer for a token's `verdict` (its claims and the time they were checked at;
-    /// `cached` when the token cache gave it), after the policy check, counted in the
-    /// authenticator's metrics.
-    fn answer(
+    /// Binds the verified claims to the sender (DPoP proof, client certificate), then checks
+    /// the route's policy: the claims, and a proof whose one use is still to record.
+    fn bind(
         &self,
-        verdict: Result<(Claims, f64), AuthError>,
+        claims: Claims,
+        now: f64,
+        request: &Sent,
+        token: Range<usize>,
+    ) -> Result<Bound, AuthError> {
+        let token = token_text(request.value.as_bytes(), token)?;
+        let proof = match &request.proof {
+            Some(proof) => Some(
+                proof
+                    .to_str()
+                    .map_err(|_| AuthError::InvalidDpopProof(ProofError::Malformed))?,
+            ),
+            None => None,
+        };
+        let presented = Presented {
+            scheme: request.scheme,
+            proof,
+            stray_proof: request.stray_proof,
+            // A value that is not visible ASCII holds no certificate: unreadable, not missing.
+            certificate: request
+                .certificate
+                .as_ref()
+                .map(|value| value.to_str().unwrap_or("\0")),
+            method: request.method.as_str(),
+            path: request.path.as_deref().unwrap_or_default(),
+        };
+        let proof = self
+            .authenticator
+            .sender()
+            .confirm(&claims, &presented, token, now)?;
+        let claims = self.granted(claims, now)?;
+        Ok(Bound { claims, now, proof })
+    }
+
+    /// The answer once bound: at once, or after the proof's use is recorded; counted.
+    fn settle(
+        &self,
+        bound: Result<Bound, AuthError>,
         cached: bool,
-    ) -> Result<Option<Claims>, AuthError> {
-        let answer = verdict
-            .and_then(|(claims, now)| self.granted(claims, now))
-            .map(Some);
-        self.authenticator.metrics().checked(&answer, cached);
-        answer
+        scheme: Scheme,
+        uses_dpop: bool,
+    ) -> LocalBoxFuture<'static, Result<Option<Claims>, Refused>> {
+        let finish = move |this: &Self, answer: Result<Option<Claims>, AuthError>| {
+            this.count(&answer, cached, uses_dpop);
+            answer.map_err(|error| Refused {
+                scheme: answered_on(&error, scheme),
+                error,
+            })
+        };
+        match bound {
+            Ok(Bound {
+                claims,
+                now,
+                proof: Some(proof),
+            }) => {
+                let this = self.clone();
+                Box::pin(async move {
+                    let recorded = this
+                        .authenticator
+                        .sender()
+                        .record(&proof, now, this.authenticator.metrics())
+                        .await
+                        .map(|()| Some(claims));
+                    finish(&this, recorded)
+                })
+            }
+            bound => Box::pin(ready(finish(self, bound.map(|bound| Some(bound.claims))))),
+        }
+    }
+
+    /// Counts an answer in the authenticator's metrics (and its DPoP ones, when DPoP was used).
+    fn count(&self, answer: &Result<Option<Claims>, AuthError>, cached: bool, uses_dpop: bool) {
+        let metrics = self.authenticator.metrics();
+        metrics.checked(answer, cached);
+        if uses_dpop {
+            metrics.dpop_checked(answer);
+        }
     }
 
     /// The scopes the route requires, space-separated, which 401 challenges name.
@@ -167,6 +290,97 @@ impl RequireAuth {
 /// Never named in a challenge: a refresh-token grant, not a permission on this resource.
 const OFFLINE_ACCESS: &str = "offline_access";
 
+/// The DPoP proof header (RFC 9449 §4.1).
+static DPOP: HeaderName = HeaderName::from_static("dpop");
+
+/// A refusal, and the scheme whose challenge carries its error.
+#[derive(Debug)]
+struct Refused {
+    error: AuthError,
+    scheme: Scheme,
+}
+
+/// What a request sent, kept for a check that may outlive the borrow of the request.
+#[derive(Debug)]
+struct Sent {
+    scheme: Scheme,
+    /// The `Authorization` value (shared bytes, not a copy).
+    value: HeaderValue,
+    /// The one DPoP proof, with the `DPoP` scheme.
+    proof: Option<HeaderValue>,
+    /// A `DPoP` header came with the `Bearer` scheme.
+    stray_proof: bool,
+    certificate: Option<HeaderValue>,
+    method: Method,
+    /// The raw path, for a DPoP proof's `htu`.
+    path: Option<String>,
+}
+
+impl Sent {
+    /// What `req` sent with its `Authorization` `value` in `scheme`.
+    ///
+    /// # Errors
+    /// The `DPoP` scheme without exactly one proof.
+    fn read(
+        req: &ServiceRequest,
+        scheme: Scheme,
+        value: &HeaderValue,
+        has_proof: bool,
+        sender: &SenderRules,
+    ) -> Result<Self, AuthError> {
+        let headers = req.headers();
+        let proof = match scheme {
+            Scheme::Dpop => Some(one_proof(headers)?),
+            Scheme::Bearer => None,
+        };
+        Ok(Self {
+            scheme,
+            value: value.clone(),
+            proof,
+            stray_proof: scheme == Scheme::Bearer && has_proof,
+            certificate: sender
+                .certificate_header
+                .as_deref()
+                .and_then(|name| headers.get(name))
+                .cloned(),
+            method: req.method().clone(),
+            path: (scheme == Scheme::Dpop).then(|| req.uri().path().to_owned()),
+        })
+    }
+}
+
+/// Claims bound to their sender and meeting the route's policy.
+struct Bound {
+    claims: Claims,
+    now: f64,
+    proof: Option<Proof>,
+}
+
+/// The one `DPoP` header that the `DPoP` scheme needs.
+///
+/// # Errors
+/// None is 400 `invalid_request`; two, or a comma in one, 400 `invalid_dpop_proof`.
+fn one_proof(headers: &HeaderMap) -> Result<HeaderValue, AuthError> {
+    let mut proofs = headers.get_all(&DPOP);
+    match (proofs.next(), proofs.next()) {
+        (None, _) => Err(AuthError::InvalidRequest(InvalidRequest::MissingProof)),
+        (Some(proof), None) if !proof.as_bytes().contains(&b',') => Ok(proof.clone()),
+        _ => Err(ProofError::Several.into()),
+    }
+}
+
+/// The scheme whose challenge carries `error` (RFC 9449 §7.1): DPoP for a proof's faults, else
+/// the scheme the request `used`.
+fn answered_on(error: &AuthError, used: Scheme) -> Scheme {
+    match error {
+        AuthError::InvalidDpopProof(_)
+        | AuthError::InvalidRequest(
+            InvalidRequest::ProofWithoutToken | InvalidRequest::MissingProof,
+        ) => Scheme::Dpop,
+        _ => used,
+    }
+}
+
 impl<S, B> Transform<S, ServiceRequest> for RequireAuth
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
@@ -179,7 +393,10 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
+        let sender = self.authenticator.sender();
         let challenges = Challenges {
+            bearer: sender.mode != DpopMode::Required,
+            dpop_algs: sender.mode.aware().then(|| sender.algs.clone()),
             realm: Box::from(self.authenticator.realm()),
             metadata: self
                 .authenticator
@@ -198,6 +415,10 @@ where
 /// What a route's refusals name beside their error, worked out once per worker.
 #[derive(Debug)]
 struct Challenges {
+    /// Whether `Bearer` is offered.
+    bearer: bool,
+    /// The DPoP proof algorithms, when `DPoP` is offered.
+    dpop_algs: Option<Box<str>>,
     realm: Box<str>,
     /// The RFC 9728 metadata URL.
     metadata: Option<Box<str>>,
@@ -237,11 +458,14 @@ where
                     }
                     Ok(service.call(req).await?.map_into_left_body())
                 }
-                Err(error) => {
+                Err(Refused { error, scheme }) => {
                     log_refusal(&req, &error);
                     let params = ChallengeParams::new(&challenges.realm)
                         .resource_metadata(challenges.metadata.as_deref())
-                        .route_scopes(challenges.scopes.as_deref());
+                        .route_scopes(challenges.scopes.as_deref())
+                        .bearer(challenges.bearer)
+                        .dpop(challenges.dpop_algs.as_deref())
+                        .answered(scheme);
                     let response = error.response(&params);
                     Ok(req.into_response(response).map_into_right_body())
                 }
@@ -258,7 +482,10 @@ const OUTAGE_LOG_INTERVAL: Duration = Duration::from_secs(5);
 /// during an outage. Never the token itself.
 fn log_refusal(req: &ServiceRequest, error: &AuthError) {
     static OUTAGE_LOG: LazyLock<Throttle> = LazyLock::new(|| Throttle::new(OUTAGE_LOG_INTERVAL));
-    if !matches!(error, AuthError::KeysUnavailable { .. }) {
+    if !matches!(
+        error,
+        AuthError::KeysUnavailable { .. } | AuthError::ReplayUnavailable { .. }
+    ) {
         log::debug!("{} {}: refused: {error}", req.method(), req.path());
     } else if let Some(left_out) = OUTAGE_LOG.permit(Instant::now()) {
         log::error!(

@@ -64,7 +64,9 @@ impl AuthError {
         if let Some(challenge) = self.challenge_with(params) {
             response.insert_header((WWW_AUTHENTICATE, challenge));
         }
-        if let Self::KeysUnavailable { retry_after } = self {
+        if let Self::KeysUnavailable { retry_after } | Self::ReplayUnavailable { retry_after } =
+            self
+        {
             response.insert_header((RETRY_AFTER, retry_after.as_secs().max(1).to_string()));
         }
         let body = match self.code() {

@@ -17,9 +17,11 @@ use crate::authenticator::{
     TrustedIssuer,
 };
 use crate::claims::ScopeClaim;
+use crate::dpop::{MemoryReplayStore, ProofRules, ReplayStore};
 use crate::error::{ConfigError, UrlKind};
 use crate::jwks::{JwksConfig, check_url};
 use crate::limits::{whole_secs, within};
+use crate::sender::DpopMode;
 use crate::validation::issuer_matches;
 
 /// Whom to trust and how tokens are checked. [`AuthConfig::builder`] turns it into an
@@ -71,6 +73,178 @@ pub struct AuthConfig {
     pub realm: String,
     /// Fetching and keeping the issuers' keys.
     pub jwks: JwksSettings,
+    /// DPoP-bound tokens (RFC 9449).
+    pub dpop: DpopSettings,
+    /// Certificate-bound tokens (RFC 8705).
+    pub mtls: MtlsSettings,
+}
+
+/// DPoP (RFC 9449): which schemes are accepted, the proofs' rules, and where used proofs are
+/// remembered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
+#[non_exhaustive]
+pub struct DpopSettings {
+    /// `allowed`, `required` or `disabled`.
+    pub mode: DpopMode,
+    /// The proof algorithms accepted.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "de::list"))]
+    pub algorithms: Vec<Algorithm>,
+    /// How old a proof's `iat` may be, in seconds.
+    pub max_age_secs: u64,
+    /// How far in the future a proof's `iat` may be, in seconds.
+    pub leeway_secs: u64,
+    /// Where used proofs are remembered: `memory`, `redis` or `off`.
+    pub replay: ReplayKind,
+    /// The in-memory store's capacity, in live proofs.
+    pub replay_capacity: usize,
+    /// The share of the in-memory store one proof key may hold.
+    pub replay_per_client: usize,
+    /// The Redis (or Valkey) server for `replay = "redis"`: `redis://` or `rediss://` (TLS).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "de::unset_if_empty"))]
+    pub redis_url: Option<String>,
+    /// The prefix of every key written to Redis.
+    pub redis_key_prefix: String,
+    /// How long connecting to Redis may take, in milliseconds.
+    pub redis_connect_timeout_ms: u64,
+    /// How long one Redis command may take, in milliseconds.
+    pub redis_command_timeout_ms: u64,
+}
+
+/// Where used DPoP proofs are remembered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
+#[non_exhaustive]
+pub enum ReplayKind {
+    /// In this process: one use per replica.
+    #[default]
+    Memory,
+    /// In a Redis or Valkey server that every replica shares: one use in all.
+    Redis,
+    /// Nowhere: a proof may be replayed within its `iat` window.
+    Off,
+}
+
+/// mTLS-bound tokens (RFC 8705 §3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
+#[non_exhaustive]
+pub struct MtlsSettings {
+    /// The header in which the TLS proxy forwards the client certificate; unset: tokens bound
+    /// to a certificate are refused.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "de::unset_if_empty"))]
+    pub certificate_header: Option<String>,
+}
+
+/// The default key prefix in Redis.
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "dpop:jti:";
+
+impl Default for DpopSettings {
+    fn default() -> Self {
+        let proofs = ProofRules::default();
+        Self {
+            mode: DpopMode::default(),
+            algorithms: proofs.algorithms,
+            max_age_secs: proofs.max_age.as_secs(),
+            leeway_secs: proofs.leeway.as_secs(),
+            replay: ReplayKind::default(),
+            replay_capacity: crate::DEFAULT_REPLAY_CAPACITY,
+            replay_per_client: crate::DEFAULT_REPLAY_PER_CLIENT,
+            redis_url: None,
+            redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
+            redis_connect_timeout_ms: 1000,
+            redis_command_timeout_ms: 250,
+        }
+    }
+}
+
+impl DpopSettings {
+    /// The proof rules these settings give.
+    pub fn proof_rules(&self) -> ProofRules {
+        let mut rules = ProofRules::default();
+        rules.algorithms.clone_from(&self.algorithms);
+        rules.max_age = Duration::from_secs(self.max_age_secs);
+        rules.leeway = Duration::from_secs(self.leeway_secs);
+        rules
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.algorithms.is_empty() {
+            return Err(ConfigError::invalid(
+                "dpop.algorithms",
+                format!(
+                    "list at least one of {}",
+                    Algorithm::ALL.map(Algorithm::as_str).join(", ")
+                ),
+            ));
+        }
+        within(
+            "dpop.max_age_secs",
+            self.max_age_secs,
+            &whole_secs(&limits::DPOP_MAX_AGE),
+        )?;
+        within(
+            "dpop.leeway_secs",
+            self.leeway_secs,
+            &whole_secs(&limits::DPOP_LEEWAY),
+        )?;
+        within(
+            "dpop.replay_capacity",
+            self.replay_capacity,
+            &limits::REPLAY_CAPACITY,
+        )?;
+        within(
+            "dpop.replay_per_client",
+            self.replay_per_client,
+            &(1..=self.replay_capacity),
+        )?;
+        let millis = |range: &std::ops::RangeInclusive<Duration>| {
+            let (start, end) = (range.start().as_millis(), range.end().as_millis());
+            u64::try_from(start).unwrap_or(u64::MAX)..=u64::try_from(end).unwrap_or(u64::MAX)
+        };
+        within(
+            "dpop.redis_connect_timeout_ms",
+            self.redis_connect_timeout_ms,
+            &millis(&limits::REDIS_TIMEOUT),
+        )?;
+        within(
+            "dpop.redis_command_timeout_ms",
+            self.redis_command_timeout_ms,
+            &millis(&limits::REDIS_TIMEOUT),
+        )?;
+        if self.redis_key_prefix.len() > 64 {
+            return Err(ConfigError::invalid(
+                "dpop.redis_key_prefix",
+                "must be at most 64 bytes",
+            ));
+        }
+        match (&self.redis_url, self.replay) {
+            (None, ReplayKind::Redis) => Err(ConfigError::invalid(
+                "dpop.redis_url",
+                "replay = \"redis\" needs the server's URL, such as redis://127.0.0.1:6379/0 \
+                 or rediss://cache.example.com:6380 for TLS",
+            )),
+            (Some(url), _) if !(url.starts_with("redis://") || url.starts_with("rediss://")) => {
+                Err(ConfigError::invalid(
+                    "dpop.redis_url",
+                    "must start with redis:// or rediss:// (TLS)",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One more trusted issuer: `domain` or `issuer`, an optional `jwks_uri`, and optional
@@ -156,6 +330,8 @@ impl Default for AuthConfig {
             require_at_jwt: false,
             realm: crate::DEFAULT_REALM.to_owned(),
             jwks: JwksSettings::default(),
+            dpop: DpopSettings::default(),
+            mtls: MtlsSettings::default(),
         }
     }
 }
@@ -306,6 +482,7 @@ impl AuthConfig {
         )?;
         limits::realm(&self.realm)?;
         self.jwks.validate()?;
+        self.dpop.validate()?;
         if self.trusted().iter().any(|one| one.audiences.is_empty()) {
             return Err(ConfigError::invalid(
                 "audience",
@@ -380,7 +557,13 @@ impl AuthConfig {
             .require_at_jwt(self.require_at_jwt)
             .realm(self.realm.clone())
             .max_token_bytes(self.max_token_bytes)
-            .jwks(self.jwks.to_jwks_config());
+            .jwks(self.jwks.to_jwks_config())
+            .dpop_mode(self.dpop.mode)
+            .dpop_proofs(self.dpop.proof_rules())
+            .dpop_replay(self.replay_store()?);
+        if let Some(header) = &self.mtls.certificate_header {
+            builder = builder.mtls_certificate_header(header.clone());
+        }
         for one in self.trusted() {
             let mut trusted = TrustedIssuer::new(one.issuer).audiences(one.audiences);
             if let Some(jwks_uri) = one.jwks_uri {
@@ -389,6 +572,36 @@ impl AuthConfig {
             builder = builder.trust(trusted);
         }
         Ok(builder)
+    }
+}
+
+impl AuthConfig {
+    /// The replay store `dpop.replay` names.
+    fn replay_store(&self) -> Result<Option<std::sync::Arc<dyn ReplayStore>>, ConfigError> {
+        let dpop = &self.dpop;
+        Ok(match dpop.replay {
+            ReplayKind::Off => None,
+            ReplayKind::Memory => Some(std::sync::Arc::new(MemoryReplayStore::new(
+                dpop.replay_capacity,
+                dpop.replay_per_client,
+            ))),
+            #[cfg(feature = "redis")]
+            ReplayKind::Redis => Some(std::sync::Arc::new(crate::dpop::RedisReplayStore::new(
+                dpop.redis_url.as_deref().unwrap_or_default(),
+                crate::dpop::RedisOptions {
+                    key_prefix: dpop.redis_key_prefix.clone(),
+                    connect_timeout: Duration::from_millis(dpop.redis_connect_timeout_ms),
+                    command_timeout: Duration::from_millis(dpop.redis_command_timeout_ms),
+                },
+            )?)),
+            #[cfg(not(feature = "redis"))]
+            ReplayKind::Redis => {
+                return Err(ConfigError::invalid(
+                    "dpop.replay",
+                    "redis needs this crate's `redis` feature, which this build leaves out",
+                ));
+            }
+        })
     }
 }
 

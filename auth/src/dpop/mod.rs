@@ -15,8 +15,12 @@ use serde_json::{Map, Value};
 use crate::algorithm::Algorithm;
 use crate::keys::Key;
 
+#[cfg(feature = "redis")]
+mod redis;
 mod replay;
 
+#[cfg(feature = "redis")]
+pub use redis::{RedisOptions, RedisReplayStore};
 pub use replay::{MemoryReplayStore, ReplayError, ReplayStore, Seen, replay_key};
 
 /// The largest proof looked at: anything longer is refused before any parsing.
@@ -65,6 +69,39 @@ pub enum ProofError {
     /// `ath` is not the hash of the access token sent with it.
     #[error("DPoP proof ath does not match the access token")]
     AccessTokenHash,
+    /// Two `DPoP` headers, or a comma in one (RFC 9449 §4.3 allows exactly one proof).
+    #[error("more than one DPoP proof")]
+    Several,
+    /// The proof was accepted before: a replay (RFC 9449 §11.1).
+    #[error("DPoP proof has already been used")]
+    Replayed,
+    /// This server has no public URL, so no `htu` can be checked.
+    #[error(
+        "DPoP proofs cannot be checked here: the API's public URL is not configured (server.public_url)"
+    )]
+    NoPublicUrl,
+}
+
+impl ProofError {
+    /// Its name in snake case: the `reason` label of its refusals in the metrics.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::TooLarge => "dpop_too_large",
+            Self::Malformed => "dpop_malformed",
+            Self::Type => "dpop_type",
+            Self::Algorithm => "dpop_algorithm",
+            Self::Key => "dpop_key",
+            Self::Signature => "dpop_signature",
+            Self::IssuedAt => "dpop_iat",
+            Self::Method => "dpop_htm",
+            Self::Url => "dpop_htu",
+            Self::Jti => "dpop_jti",
+            Self::AccessTokenHash => "dpop_ath",
+            Self::Several => "dpop_several",
+            Self::Replayed => "dpop_replayed",
+            Self::NoPublicUrl => "dpop_no_public_url",
+        }
+    }
 }
 
 /// A proof that passed every check: what a replay store and the token binding need.

@@ -58,6 +58,11 @@ pub trait ReplayStore: Debug + Send + Sync {
         expires_at: f64,
         now: f64,
     ) -> BoxFuture<'a, Result<Seen, ReplayError>>;
+
+    /// Whether the store can answer now, for a readiness probe. Default: always.
+    fn ready(&self) -> BoxFuture<'_, Result<(), ReplayError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// A store in this process's memory: bounded in entries and per client, expired entries

@@ -83,6 +83,15 @@ mod off {
         pub(crate) fn checked<T>(&self, _: &Result<Option<T>, AuthError>, _: bool) {}
 
         pub(crate) fn token_cache_lookup(&self, _: bool) {}
+
+        pub(crate) fn dpop_checked<T>(&self, _: &Result<Option<T>, AuthError>) {}
+
+        pub(crate) fn replay_checked(
+            &self,
+            _: &Result<crate::dpop::Seen, crate::dpop::ReplayError>,
+            _: Duration,
+        ) {
+        }
     }
 
     /// Records nothing.

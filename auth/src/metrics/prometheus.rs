@@ -12,12 +12,15 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 
 use super::{Document, FetchOutcome};
+use crate::dpop::{ReplayError, Seen};
 use crate::error::AuthError;
 
 /// The counters one authenticator and its fetchers share.
 #[derive(Debug)]
 pub(crate) struct Metrics {
     pub(crate) checks: Family<CheckLabels, Counter>,
+    /// The same answers, for requests that used DPoP alone.
+    pub(crate) dpop_checks: Family<CheckLabels, Counter>,
     /// The two answers of nearly every request, looked up once.
     verified: Counter,
     cache_hit: Counter,
@@ -26,7 +29,26 @@ pub(crate) struct Metrics {
     pub(crate) token_cache_misses: Counter,
     pub(crate) fetches: Family<FetchLabels, Counter>,
     pub(crate) fetch_seconds: Family<DocumentLabels, Histogram>,
+    /// DPoP replay-store answers, by result, and how long they took.
+    pub(crate) replay_checks: Family<ReplayLabels, Counter>,
+    pub(crate) replay_seconds: Histogram,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ReplayLabels {
+    result: &'static str,
+}
+
+impl EncodeLabelSet for ReplayLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        ("result", self.result).encode(encoder.encode_label())
+    }
+}
+
+/// Replay-store latency buckets, in seconds: 50 µs (memory) to 1 s (a struggling Redis).
+const REPLAY_BUCKETS: [f64; 10] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.025, 0.1, 1.0,
+];
 
 /// Where a request came out: `result` is the answer, `reason` the check that decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -95,6 +117,7 @@ impl Default for Metrics {
         });
         Self {
             checks,
+            dpop_checks: Family::default(),
             verified,
             cache_hit,
             anonymous,
@@ -102,6 +125,8 @@ impl Default for Metrics {
             token_cache_misses: Counter::default(),
             fetches: Family::default(),
             fetch_seconds: Family::new_with_constructor(|| Histogram::new(FETCH_BUCKETS)),
+            replay_checks: Family::default(),
+            replay_seconds: Histogram::new(REPLAY_BUCKETS),
         }
     }
 }
@@ -116,6 +141,32 @@ impl Metrics {
             Ok(Some(_)) => self.verified.inc(),
             Err(error) => self.checks.get_or_create(&refused(error)).inc(),
         };
+    }
+
+    /// Counts the answer of a request that used DPoP (its scheme or its header).
+    pub(crate) fn dpop_checked<T>(&self, answer: &Result<Option<T>, AuthError>) {
+        let labels = match answer {
+            Ok(_) => CheckLabels {
+                result: "ok",
+                reason: None,
+            },
+            Err(error) => refused(error),
+        };
+        self.dpop_checks.get_or_create(&labels).inc();
+    }
+
+    /// Counts one answer of the DPoP replay store, and how long it took.
+    pub(crate) fn replay_checked(&self, seen: &Result<Seen, ReplayError>, took: Duration) {
+        let result = match seen {
+            Ok(Seen::New) => "new",
+            Ok(Seen::Replayed) => "replayed",
+            Err(ReplayError::Full) => "full",
+            Err(_) => "unavailable",
+        };
+        self.replay_checks
+            .get_or_create(&ReplayLabels { result })
+            .inc();
+        self.replay_seconds.observe(took.as_secs_f64());
     }
 
     /// Counts one lookup in the verified-token cache.
@@ -184,6 +235,8 @@ fn refused(error: &AuthError) -> CheckLabels {
         }
         AuthError::Forbidden { .. } => ("forbidden", None),
         AuthError::KeysUnavailable { .. } => ("unavailable", None),
+        AuthError::InvalidDpopProof(why) => ("invalid_dpop_proof", Some(why.reason())),
+        AuthError::ReplayUnavailable { .. } => ("unavailable", Some("dpop_replay_store")),
     };
     CheckLabels { result, reason }
 }

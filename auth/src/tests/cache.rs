@@ -206,26 +206,31 @@ async fn large_tokens_keep_within_the_byte_budget_and_the_largest_are_never_cach
 }
 
 #[actix_web::test]
-async fn a_sender_constrained_token_is_refused_every_time_never_from_the_cache() {
+async fn a_bound_token_is_refused_as_a_bearer_token_on_every_check_cache_hits_included() {
     let key = rsa(1, "k1");
     let (_server, auth) = issuer_with(&[&key], fast_jwks(), 100).await;
 
-    for cnf in [
-        json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }),
-        json!({ "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }),
-        json!({ "jkt": "a", "extra": 1 }),
-        json!("not an object"),
+    for (cnf, refused) in [
+        (
+            json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }),
+            TokenError::DpopBound,
+        ),
+        (
+            json!({ "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }),
+            TokenError::CertificateUnchecked,
+        ),
+        (json!({ "jkt": "a", "extra": 1 }), TokenError::DpopBound),
+        (json!("not an object"), TokenError::InvalidConfirmation),
+        (json!({ "jkt": 7 }), TokenError::InvalidConfirmation),
+        (json!({ "x5t#S256": "" }), TokenError::InvalidConfirmation),
     ] {
         let token = valid(&key).claim("cnf", cnf.clone()).sign().unwrap();
         for _ in 0..2 {
-            assert_eq!(
-                token_error(auth.verify(&token).await),
-                TokenError::SenderConstrained,
-                "{cnf}"
-            );
+            assert_eq!(token_error(auth.verify(&token).await), refused, "{cnf}");
         }
     }
-    assert_eq!(auth.cached_tokens(), 0);
+    // The two well-formed bindings are remembered with their claims; the refusal holds on hits.
+    assert_eq!(auth.cached_tokens(), 3);
     // A `cnf` that binds to nothing we know of does not constrain the sender.
     let unbound = valid(&key)
         .claim("cnf", json!({ "kid": "k" }))

@@ -22,8 +22,17 @@ fn well_formed(value: &str) -> bool {
     let Some(mut rest) = value.strip_prefix("Bearer realm=\"api\"") else {
         return false;
     };
+    let mut dpop_seen = false;
     while !rest.is_empty() {
-        let Some((name, after)) = rest.strip_prefix(", ").and_then(|r| r.split_once("=\"")) else {
+        let Some(mut next) = rest.strip_prefix(", ") else {
+            return false;
+        };
+        // The second challenge, `DPoP algs="..."`, after the Bearer one's parameters.
+        if let Some(dpop) = next.strip_prefix("DPoP ").filter(|_| !dpop_seen) {
+            dpop_seen = true;
+            next = dpop;
+        }
+        let Some((name, after)) = next.split_once("=\"") else {
             return false;
         };
         let Some((param, after)) = after.split_once('"') else {
