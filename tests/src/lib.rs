@@ -26,6 +26,9 @@ pub use tls::{CertifiedName, TlsIssuer};
 /// The audience every test token names.
 pub const AUDIENCE: &str = "https://quickstarts/api";
 
+/// The `server.public_url` of the DPoP tests: the origin their proofs' `htu` names.
+pub const PUBLIC_URL: &str = "https://api.example.com";
+
 /// The repository's `config/` directory, found without the current directory.
 pub fn config_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../config")
@@ -360,6 +363,10 @@ impl Reply {
     pub fn assert_error(&self, status: u16, error: &str, description: &str) {
         assert_eq!(self.status, status, "{self:?}");
         let challenge = self.challenge();
+        // The error is on the Bearer challenge alone (RFC 9449 §7.1).
+        for other in self.challenges().iter().skip(1) {
+            assert_eq!(other.param("error"), None, "{self:?}");
+        }
         assert!(
             challenge.scheme.eq_ignore_ascii_case("bearer"),
             "{challenge:?}"
@@ -375,6 +382,34 @@ impl Reply {
         assert_eq!(body["error"], error);
         assert_eq!(body["message"], description);
         assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+
+    /// Asserts an error answer whose error is on the `DPoP` challenge (RFC 9449 §7.1): status,
+    /// challenge and body name `error`, the description is `description`, and the `Bearer`
+    /// challenge (when offered) carries no error.
+    pub fn assert_dpop_error(&self, status: u16, error: &str, description: &str) {
+        assert_eq!(self.status, status, "{self:?}");
+        let challenges = self.challenges();
+        let dpop = self.dpop_challenge();
+        assert!(dpop.param("algs").is_some(), "{dpop:?}");
+        assert_eq!(dpop.param("error"), Some(error), "{challenges:?}");
+        assert_eq!(
+            dpop.param("error_description"),
+            Some(description),
+            "{challenges:?}"
+        );
+        for other in challenges.iter().filter(|c| c.scheme != "DPoP") {
+            assert_eq!(other.param("error"), None, "{challenges:?}");
+        }
+        let body = self.json();
+        assert_eq!(body["error"], error);
+        assert_eq!(body["message"], description);
+        assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+
+    /// Asserts a 400 `invalid_dpop_proof` with this description, on the DPoP challenge.
+    pub fn assert_invalid_proof(&self, description: &str) {
+        self.assert_dpop_error(400, "invalid_dpop_proof", description);
     }
 
     /// Asserts a 401 `invalid_token` naming the failed check.
@@ -505,6 +540,60 @@ impl TestApp {
                 .insert_header(("Authorization", value)),
         )
         .await
+    }
+
+    /// A valid token bound to `client`'s key (`cnf.jkt`), with these scopes.
+    ///
+    /// # Panics
+    /// When signing fails.
+    pub fn bound_token(&self, client: &SigningKey, scope: Option<&str>) -> String {
+        let mut token = self
+            .token(&self.keys.rsa)
+            .claim("cnf", serde_json::json!({ "jkt": client.jkt() }));
+        if let Some(scope) = scope {
+            token = token.claim("scope", scope);
+        }
+        token.sign().expect("token signs")
+    }
+
+    /// A fresh proof by `client` for `GET {PUBLIC_URL}{path}` with `token`.
+    ///
+    /// # Panics
+    /// When signing fails.
+    pub fn proof(&self, client: &SigningKey, path: &str, token: &str) -> String {
+        client
+            .dpop_proof("GET", &format!("{PUBLIC_URL}{path}"), token)
+            .sign()
+            .expect("proof signs")
+    }
+
+    /// `GET path` with this `Authorization` value (if any) and these `DPoP` headers.
+    pub async fn get_with_proofs(
+        &self,
+        path: &str,
+        authorization: Option<&str>,
+        proofs: &[&str],
+    ) -> Reply {
+        let mut request = self.request(Method::GET, path);
+        if let Some(value) = authorization {
+            request = request.insert_header(("Authorization", value));
+        }
+        for proof in proofs {
+            request = request.append_header(("DPoP", *proof));
+        }
+        self.send(request).await
+    }
+
+    /// `GET path` with `Authorization: DPoP {token}` and `DPoP: {proof}`.
+    pub async fn get_dpop(&self, path: &str, token: &str, proof: &str) -> Reply {
+        self.get_with_proofs(path, Some(&format!("DPoP {token}")), &[proof])
+            .await
+    }
+
+    /// `GET path` as a DPoP client does it: a fresh proof by `client` with each request.
+    pub async fn dpop(&self, client: &SigningKey, path: &str, token: &str) -> Reply {
+        let proof = self.proof(client, path, token);
+        self.get_dpop(path, token, &proof).await
     }
 
     /// `GET /api/public`.

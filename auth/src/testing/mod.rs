@@ -51,9 +51,13 @@ use crate::validation::now;
 
 mod attacks;
 mod issuer;
+#[cfg(feature = "redis")]
+mod redis_server;
 
 pub use attacks::{Attack, attacks};
 pub use issuer::{DISCOVERY_PATH, JWKS_PATH, Mode, TestIssuer, TestIssuerBuilder};
+#[cfg(feature = "redis")]
+pub use redis_server::{REDIS_SERVER_VAR, REQUIRE_REDIS_VAR, RedisServer};
 
 /// Why a key could not be loaded or a token not signed.
 #[derive(Debug, thiserror::Error)]
@@ -252,6 +256,43 @@ impl SigningKey {
             header,
             claims: Map::new(),
         }
+    }
+
+    /// The key's RFC 7638 thumbprint: the `cnf.jkt` of tokens bound to it as a DPoP key.
+    pub fn jkt(&self) -> String {
+        let jwk = self.jwk();
+        jwk.as_object()
+            .and_then(crate::dpop::thumbprint)
+            .unwrap_or_default()
+    }
+
+    /// A DPoP proof (RFC 9449 §4.2) of a request with `method` to `url` and `access_token`,
+    /// made now with a fresh `jti`: header `{typ: "dpop+jwt", alg, jwk}` (the public key alone,
+    /// as clients send it), claims `jti`, `htm`, `htu`, `iat` and `ath`. Change any of them
+    /// before signing to make a faulty one.
+    pub fn dpop_proof(&self, method: &str, url: &str, access_token: &str) -> TokenBuilder<'_> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let mut jwk = self.jwk();
+        if let Some(jwk) = jwk.as_object_mut() {
+            for member in ["kid", "use", "alg"] {
+                jwk.remove(member);
+            }
+        }
+        let jti = format!(
+            "{}-{}-{}",
+            std::process::id(),
+            now_secs(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        self.token()
+            .without_header("kid")
+            .header("typ", "dpop+jwt")
+            .header("jwk", jwk)
+            .claim("jti", jti)
+            .claim("htm", method)
+            .claim("htu", url)
+            .claim("iat", now_secs())
+            .claim("ath", crate::dpop::access_token_hash(access_token))
     }
 
     /// Whether [`SigningKey::sign`] takes `alg` with this key.

@@ -1,5 +1,6 @@
 mod algorithms_and_attacks;
 mod claims;
+mod dpop;
 mod header;
 mod issuers;
 mod jwks_cache;

@@ -1,0 +1,133 @@
+//! A real `redis-server` for tests of the Redis replay store: started on a free loopback port,
+//! with no persistence, and stopped when dropped. Nothing is mocked: the store talks to the
+//! same server a deployment runs.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Set to `1` (CI does) to make a missing `redis-server` fail the tests that need it, instead
+/// of skipping them.
+pub const REQUIRE_REDIS_VAR: &str = "OAUTH2_JWT_BEARER_REQUIRE_REDIS";
+
+/// Names the `redis-server` binary to run, when it is not on the `PATH`.
+pub const REDIS_SERVER_VAR: &str = "REDIS_SERVER";
+
+/// A running `redis-server`.
+#[derive(Debug)]
+pub struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl RedisServer {
+    /// Starts a server on a free loopback port, or says why it cannot; `Ok(None)` when there is
+    /// no `redis-server` binary (Debian's package `redis-server` has one).
+    ///
+    /// # Errors
+    /// The binary exists but the server does not start.
+    pub fn start() -> Result<Option<Self>, String> {
+        let Some(binary) = binary() else {
+            return Ok(None);
+        };
+        let port = TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|listener| listener.local_addr())
+            .map_err(|error| format!("no free port: {error}"))?
+            .port();
+        let mut server = Self { child: None, port };
+        server.spawn(&binary)?;
+        Ok(Some(server))
+    }
+
+    /// A started server, or `None` after saying on stderr that `test` is skipped for want of
+    /// `redis-server`.
+    ///
+    /// # Panics
+    /// When the server does not start, or when [`REQUIRE_REDIS_VAR`] is `1` and there is no
+    /// binary: CI never skips these tests.
+    pub fn start_or_skip(test: &str) -> Option<Self> {
+        match Self::start() {
+            Ok(Some(server)) => Some(server),
+            Ok(None) if std::env::var(REQUIRE_REDIS_VAR).is_ok_and(|v| v == "1") => {
+                panic!("{test}: redis-server is required ({REQUIRE_REDIS_VAR}=1) but not found")
+            }
+            Ok(None) => {
+                eprintln!(
+                    "SKIPPED {test}: no redis-server on the PATH (install Debian's redis-server \
+                     package, or set {REDIS_SERVER_VAR})"
+                );
+                None
+            }
+            Err(error) => panic!("{test}: redis-server does not start: {error}"),
+        }
+    }
+
+    /// `redis://127.0.0.1:{port}/0`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Stops the server (as an outage would), keeping its port for [`RedisServer::restart`].
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port, empty.
+    ///
+    /// # Errors
+    /// As [`RedisServer::start`].
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.stop();
+        let binary = binary().ok_or("redis-server has gone")?;
+        self.spawn(&binary)
+    }
+
+    fn spawn(&mut self, binary: &str) -> Result<(), String> {
+        let child = Command::new(binary)
+            .args(["--bind", "127.0.0.1", "--port"])
+            .arg(self.port.to_string())
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|error| format!("cannot run {binary}: {error}"))?;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if Instant::now() > deadline {
+                self.stop();
+                return Err(format!("no answer on port {} within 10 s", self.port));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The `redis-server` to run: [`REDIS_SERVER_VAR`], else the first on the `PATH`.
+fn binary() -> Option<String> {
+    if let Ok(binary) = std::env::var(REDIS_SERVER_VAR) {
+        return Some(binary);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("redis-server"))
+        .find(|candidate| candidate.is_file())
+        .map(|found| found.to_string_lossy().into_owned())
+}
