@@ -29,6 +29,15 @@ impl Process {
     }
 
     fn start_with(issuer: &MockServer, rust_log: &str, log_format: &str) -> Self {
+        Self::start_env(issuer, rust_log, log_format, &[])
+    }
+
+    fn start_env(
+        issuer: &MockServer,
+        rust_log: &str,
+        log_format: &str,
+        vars: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_api"))
             .env_clear()
             .env("RUST_LOG", rust_log)
@@ -42,6 +51,7 @@ impl Process {
             .env("APP__AUTH__ISSUER", format!("{}/", issuer.uri()))
             .env("APP__AUTH__JWKS_URI", format!("{}/jwks.json", issuer.uri()))
             .env("APP__AUTH__AUDIENCE", AUDIENCE)
+            .envs(vars.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -250,4 +260,73 @@ async fn the_text_log_escapes_a_quote_in_the_path_and_states_startup_warnings() 
         log.contains("`server.public_url` (APP__SERVER__PUBLIC_URL) is not set"),
         "{log}"
     );
+}
+
+#[actix_web::test]
+async fn two_processes_that_share_redis_accept_a_dpop_proof_once() {
+    let Some(redis) = auth::testing::RedisServer::start_or_skip("process::dpop_across_processes")
+    else {
+        return;
+    };
+    let key = key();
+    let issuer = issuer(&key, Duration::ZERO).await;
+    let url = redis.url();
+    let vars = [
+        ("APP__SERVER__PUBLIC_URL", "https://api.example.com"),
+        ("APP__AUTH__DPOP__REPLAY", "redis"),
+        ("APP__AUTH__DPOP__REDIS_URL", url.as_str()),
+    ];
+    let one = Process::start_env(&issuer, "info", "text", &vars);
+    let two = Process::start_env(&issuer, "info", "text", &vars);
+    let client =
+        SigningKey::p256_from_pem("client", include_str!("../../auth/fixtures/ec-p256.pem"))
+            .unwrap();
+    let token = key
+        .token()
+        .claim("iss", format!("{}/", issuer.uri()))
+        .claim("aud", AUDIENCE)
+        .claim("sub", "user-1")
+        .claim("cnf", json!({ "jkt": client.jkt() }))
+        .expires_in(600)
+        .sign()
+        .unwrap();
+    let proof = client
+        .dpop_proof("GET", "https://api.example.com/api/private", &token)
+        .sign()
+        .unwrap();
+    let send = |api: &Process| {
+        awc::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .finish()
+            .get(format!("http://127.0.0.1:{}/api/private", api.port))
+            .insert_header(("Authorization", format!("DPoP {token}")))
+            .insert_header(("DPoP", proof.clone()))
+            .send()
+    };
+
+    let mut first = send(&one).await.unwrap();
+    let mut replayed = send(&two).await.unwrap();
+
+    assert_eq!(first.status(), 200, "{:?}", first.body().await);
+    assert_eq!(replayed.status(), 400);
+    let challenge = replayed
+        .headers()
+        .get("www-authenticate")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        challenge.contains("DPoP algs=")
+            && challenge.contains(r#"error="invalid_dpop_proof", error_description="DPoP proof has already been used""#),
+        "{challenge}"
+    );
+    let body: serde_json::Value = serde_json::from_slice(&replayed.body().await.unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({ "error": "invalid_dpop_proof", "message": "DPoP proof has already been used" })
+    );
+    for api in [one, two] {
+        api.terminate();
+        assert!(api.wait().0);
+    }
 }

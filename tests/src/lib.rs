@@ -9,7 +9,7 @@ mod metrics;
 mod tls;
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use actix_web::http::Method;
@@ -115,6 +115,8 @@ pub struct TestConfig {
     pub scope_claims: Option<Vec<ScopeClaim>>,
     /// `server.public_url`.
     pub public_url: Option<String>,
+    /// The Redis server of `auth.dpop.replay = "redis"`, with 200 ms timeouts.
+    pub redis_url: Option<String>,
     /// Any other change to the loaded settings, made last.
     pub customize: fn(&mut Settings),
 }
@@ -135,6 +137,7 @@ impl Default for TestConfig {
             initial_mode: Mode::Healthy,
             scope_claims: None,
             public_url: None,
+            redis_url: None,
             customize: |_| {},
         }
     }
@@ -148,8 +151,8 @@ pub struct TestApp {
     pub port: u16,
     /// A client for the server.
     pub client: awc::Client,
-    /// The issuer the server trusts.
-    pub issuer: TestIssuer,
+    /// The issuer the server trusts (shared with its replicas).
+    pub issuer: Arc<TestIssuer>,
     /// The fixture keys.
     pub keys: Keys,
 }
@@ -170,6 +173,19 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
     let issuer =
         TestIssuer::start(&[&keys.rsa, &keys.ec, &keys.ed]).expect("the test issuer starts");
     issuer.set_mode(config.initial_mode);
+    spawn_with_issuer(config, Arc::new(issuer)).await
+}
+
+impl TestApp {
+    /// Another instance of the API that trusts this one's issuer, as a replica behind the
+    /// same load balancer would: it shares nothing with this one but what `config` names.
+    pub async fn replica(&self, config: TestConfig) -> TestApp {
+        spawn_with_issuer(config, Arc::clone(&self.issuer)).await
+    }
+}
+
+async fn spawn_with_issuer(config: TestConfig, issuer: Arc<TestIssuer>) -> TestApp {
+    let keys = Keys::load();
     let mut settings = settings_with(&[]);
     settings.server.port = 0;
     settings.auth.issuer = Some(issuer.issuer().to_owned());
@@ -186,6 +202,13 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
         settings.auth.scope_claims = claims;
     }
     settings.server.public_url = config.public_url;
+    if let Some(url) = config.redis_url {
+        let dpop = &mut settings.auth.dpop;
+        dpop.replay = auth::config::ReplayKind::Redis;
+        dpop.redis_url = Some(url);
+        dpop.redis_connect_timeout_ms = 200;
+        dpop.redis_command_timeout_ms = 200;
+    }
     let jwks = &mut settings.auth.jwks;
     jwks.cooldown_secs = config.cooldown_secs;
     jwks.max_age_secs = config.max_age_secs;
