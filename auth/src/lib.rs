@@ -37,7 +37,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! - Tokens come only from the `Authorization` header; the scheme is case-insensitive.
+//! - Tokens come only from the `Authorization` header, as `Bearer` or `DPoP` (each
+//!   case-insensitive); [`AuthenticatorBuilder::dpop_mode`] says which are accepted.
 //! - Checks run in order (shape, `alg`, header, issuer, key, signature, claims, policy) and fail
 //!   closed.
 //! - Each issuer's JWKS is cached, refreshed in the background, refetched once per cooldown for
@@ -46,7 +47,8 @@
 //!   [`AuthenticatorBuilder::resource_metadata`], every challenge names the API's RFC 9728
 //!   metadata.
 //! - [`Authenticator::register_metrics`] exposes Prometheus metrics.
-//! - `examples/custom_route.rs` protects a route of its own and reads typed claims.
+//! - `examples/custom_route.rs` protects a route of its own and reads typed claims;
+//!   `examples/dpop_route.rs` accepts DPoP-bound tokens alone.
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 

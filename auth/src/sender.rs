@@ -48,11 +48,14 @@ impl DpopMode {
     }
 }
 
-/// The default capacity of the in-memory replay store: live proofs remembered.
-pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
+/// The default capacity of the in-memory replay store: live proofs remembered, about 100 bytes
+/// each. With proofs living 330 s (the default `iat` window), about 3000 DPoP requests a
+/// second.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 1_000_000;
 
-/// The default share of the in-memory replay store that one proof key may hold.
-pub const DEFAULT_REPLAY_PER_CLIENT: usize = 10_000;
+/// The default share of the in-memory replay store that one proof key may hold: about 300
+/// DPoP requests a second from one client, sustained.
+pub const DEFAULT_REPLAY_PER_CLIENT: usize = 100_000;
 
 /// How long a client is told to wait when the replay store cannot answer.
 const REPLAY_RETRY_AFTER: Duration = Duration::from_secs(1);

@@ -446,9 +446,9 @@ fn numeric_settings_out_of_range_name_the_key_the_env_var_and_the_range() {
         ),
         (
             "APP__AUTH__DPOP__REPLAY_PER_CLIENT",
-            "100001",
+            "1000001",
             "auth.dpop.replay_per_client",
-            "1 to 100000",
+            "1 to 1000000",
         ),
         (
             "APP__AUTH__DPOP__REDIS_COMMAND_TIMEOUT_MS",

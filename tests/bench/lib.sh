@@ -43,7 +43,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # FILE:COUNT:BYTES argument also writes COUNT tokens of about BYTES each into $work/FILE.
 start_issuer() { # [FILE:COUNT:BYTES...]
   local sized=()
-  for set in "$@"; do sized+=("$work/$set"); done
+  for set in "$@"; do
+    case "$set" in
+      dpop=*) sized+=("dpop=$work/${set#dpop=}") ;;
+      *) sized+=("$work/$set") ;;
+    esac
+  done
   echo "== minting $TOKENS distinct tokens ${*:+and $* }and starting the issuer"
   target/release/bench-issuer "$work/tokens.txt" "$TOKENS" "read:messages" "$AUDIENCE" "${sized[@]}" >"$work/issuer.url" &
   pids+=($!)

@@ -17,14 +17,20 @@
 # The server is pinned to core 0 and wrk to core 1; only ratios within one run mean anything, so
 # each ratio is the median of the per-round ratios (a round's cases run back to back).
 # It also runs the criterion benchmark of one full validation, pinned the same way.
+# DPoP: a second API instance (so that its replay store does not count in the first one's RSS)
+# serves dpop_bearer (the warm Bearer route) and dpop_warm (the same route with a DPoP-bound
+# token and a fresh ES256 proof per request, from PROOFS pre-minted proofs per round, recorded in
+# the memory replay store), each for DPOP_DURATION; their difference is the per-request cost of
+# DPoP, set against criterion's time of one proof verification plus one replay-store insert.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ROUNDS=5 DURATION=10s CONNECTIONS=64 TOKENS=100000 LARGE=20000 EXPRESS=0
+DPOP_DURATION=3s PROOFS=80000 DPOP_URL="https://api.bench/api/private-scoped"
 for arg in "$@"; do
   case "$arg" in
     --express) EXPRESS=1 ;;
-    --quick) ROUNDS=1 DURATION=3s TOKENS=20000 LARGE=5000 ;;
+    --quick) ROUNDS=1 DURATION=3s TOKENS=20000 LARGE=5000 PROOFS=60000 ;;
     *) echo "usage: $0 [--express] [--quick]" >&2; exit 2 ;;
   esac
 done
@@ -39,11 +45,25 @@ cargo bench --quiet -p oauth2-jwt-bearer --features testing --bench validation -
 echo "== criterion: one full validation (pinned to core $SERVER_CORE)"
 taskset -c "$SERVER_CORE" cargo bench --quiet -p oauth2-jwt-bearer --features testing --bench validation -- \
   "full validation" --warm-up-time 2 --measurement-time 5 >/dev/null 2>&1
-estimates=$(ls target/criterion/verify/full*/new/estimates.json)
-full_ns=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean"]["point_estimate"])' "$estimates")
+mean_ns() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean"]["point_estimate"])' "$1"; }
+full_ns=$(mean_ns "$(ls target/criterion/verify/full*/new/estimates.json)")
+echo "== criterion: one DPoP proof verification and one replay-store insert"
+taskset -c "$SERVER_CORE" cargo bench --quiet -p oauth2-jwt-bearer --features testing --bench validation -- \
+  "dpop/" --warm-up-time 2 --measurement-time 5 >/dev/null 2>&1
+proof_ns=$(mean_ns "$(ls target/criterion/dpop/proof*/new/estimates.json)")
+insert_ns=$(mean_ns "$(ls target/criterion/dpop/memory*/new/estimates.json)")
 
-start_issuer "tokens-4k.txt:$LARGE:3990" "tokens-8k.txt:$((LARGE / 4)):8192"
+start_issuer "tokens-4k.txt:$LARGE:3990" "tokens-8k.txt:$((LARGE / 4)):8192" \
+  "dpop=dpop:$ROUNDS:$PROOFS:$DPOP_URL"
 start_api
+launch_api target/release/api APP__SERVER__PUBLIC_URL=https://api.bench \
+  APP__AUTH__DPOP__MAX_AGE_SECS=3600 APP__AUTH__DPOP__REPLAY_CAPACITY=10000000 \
+  APP__AUTH__DPOP__REPLAY_PER_CLIENT=10000000
+dpop_api=$launched_url dpop_pid=$launched_pid
+dpop_token=$(cat "$work/dpop.token")
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: DPoP $dpop_token" \
+  -H "DPoP: $(tail -1 "$work/dpop-$ROUNDS.txt")" "$dpop_api/api/private-scoped")
+[ "$status" = 200 ] || { echo "the DPoP instance answered $status" >&2; cat "$work/api.log" >&2; exit 1; }
 clock_ticks=$(getconf CLK_TCK)
 if [ "$EXPRESS" = 1 ]; then
   echo "== installing express-oauth2-jwt-bearer into $work/express"
@@ -105,6 +125,9 @@ for round in $(seq 1 "$ROUNDS"); do
   run_wrk cold "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
   TOKENS_FILE="$work/tokens-4k.txt" run_wrk cold_4k "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
   TOKENS_FILE="$work/tokens-8k.txt" run_wrk cold_8k "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
+  DURATION=$DPOP_DURATION server_pid=$dpop_pid run_wrk dpop_bearer "$round" "$dpop_api/api/private-scoped" -H "Authorization: Bearer $warm_token"
+  DURATION=$DPOP_DURATION server_pid=$dpop_pid DPOP_TOKEN_FILE="$work/dpop.token" TOKENS_FILE="$work/dpop-$round.txt" \
+    run_wrk dpop_warm "$round" "$dpop_api/api/private-scoped" -s tests/bench/dpop.lua
   if [ "$EXPRESS" = 1 ]; then
     express="http://127.0.0.1:$express_port"
     server_pid=$express_pid run_wrk express_warm "$round" "$express/api/private-scoped" -H "Authorization: Bearer $warm_token"
@@ -113,9 +136,12 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 peak_rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$api_pid/status")
 
-python3 - "$work/results.tsv" "$full_ns" "$peak_rss_kib" "$TOKENS" <<'PY'
+dpop_rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$dpop_pid/status")
+
+python3 - "$work/results.tsv" "$full_ns" "$peak_rss_kib" "$TOKENS" "$proof_ns" "$insert_ns" "$dpop_rss_kib" <<'PY'
 import os, statistics, sys
 results, full_ns, rss_kib, tokens = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+proof_us, insert_us, dpop_rss_kib = float(sys.argv[5]) / 1000, float(sys.argv[6]) / 1000, int(sys.argv[7])
 rows = {}  # case -> {round: (rps, p50, p99, non2xx)}
 cpu_rows = {}  # case -> {round: (user us/request, system us/request)}
 for line in open(results):
@@ -170,4 +196,15 @@ show("cold user CPU over public / full", [v / full_us for v in cold_user], "x", 
 show("cold system CPU over public, us", cpu_over("cold", "public", 1))
 show("cold_8k user CPU over public, us", cpu_over("cold_8k", "public"))
 print(f"peak RSS ({tokens} distinct tokens, then 3.9 KiB and 8 KiB ones): {rss_kib / 1024:.1f} MiB   (target <= 64)")
+print()
+dpop_unit = proof_us + insert_us
+print(f"criterion: one DPoP proof verification (ES256) {proof_us:.1f} us, one memory replay-store insert {insert_us:.2f} us")
+dpop_wall = per_round(overhead_us, "dpop_warm", "dpop_bearer")
+show("dpop_warm / dpop_bearer", per_round(ratio, "dpop_warm", "dpop_bearer"))
+show("DPoP overhead over Bearer, us", dpop_wall)
+show("DPoP overhead / (proof + insert)", [v / dpop_unit for v in dpop_wall], "x")
+dpop_user = cpu_over("dpop_warm", "dpop_bearer")
+show("DPoP user CPU over Bearer, us", dpop_user)
+show("DPoP user CPU / (proof + insert)", [v / dpop_unit for v in dpop_user], "x", "   target <= 1.3")
+print(f"peak RSS of the DPoP instance (every proof of the run recorded): {dpop_rss_kib / 1024:.1f} MiB")
 PY

@@ -74,14 +74,18 @@ pub struct MemoryReplayStore {
     state: Mutex<State>,
 }
 
+/// About 100 bytes per live proof: the key, its expiry and its owner's hash, in the map and in
+/// the expiry heap.
 #[derive(Debug, Default)]
 struct State {
-    /// Each live key, with its expiry (in milliseconds) and owner.
-    entries: HashMap<[u8; 32], (u64, String)>,
+    /// Each live key, with its expiry (in milliseconds) and its owner's hash.
+    entries: HashMap<[u8; 32], (u64, u64)>,
     /// The earliest expiry first, to drop expired entries without a scan.
     expiries: BinaryHeap<Reverse<(u64, [u8; 32])>>,
-    /// How many live entries each owner has.
-    owners: HashMap<String, usize>,
+    /// How many live entries each owner has, by the owner's hash.
+    owners: HashMap<u64, usize>,
+    /// Hashes owners (the standard hasher, keyed per process).
+    hasher: std::hash::RandomState,
 }
 
 impl MemoryReplayStore {
@@ -131,13 +135,14 @@ impl MemoryReplayStore {
             // It could not be accepted any more: nothing to remember.
             return Ok(Seen::New);
         }
-        let owner_entries = state.owners.get(owner).copied().unwrap_or(0);
+        let owner_hash = std::hash::BuildHasher::hash_one(&state.hasher, owner);
+        let owner_entries = state.owners.get(&owner_hash).copied().unwrap_or(0);
         if state.entries.len() >= self.capacity || owner_entries >= self.per_owner {
             return Err(ReplayError::Full);
         }
-        state.entries.insert(key, (expires, owner.to_owned()));
+        state.entries.insert(key, (expires, owner_hash));
         state.expiries.push(Reverse((expires, key)));
-        *state.owners.entry(owner.to_owned()).or_insert(0) += 1;
+        *state.owners.entry(owner_hash).or_insert(0) += 1;
         Ok(Seen::New)
     }
 }

@@ -6,6 +6,9 @@
 //! `http://127.0.0.1:PORT/` once the tokens are written and the server listens. Each
 //! `FILE:COUNT:BYTES` also writes COUNT distinct tokens of about BYTES each, padded with many
 //! small claims: the heaviest claims per token byte, for the memory bound of the token cache.
+//! `dpop=PREFIX:ROUNDS:COUNT:URL` writes a token bound to a P-256 client key into
+//! `PREFIX.token`, and ROUNDS files `PREFIX-{round}.txt` of COUNT distinct ES256 proofs each for
+//! `GET URL` with that token: one fresh proof per request, as DPoP clients send them.
 
 use std::io::Write;
 
@@ -25,6 +28,10 @@ fn main() -> anyhow::Result<()> {
         );
     };
     let count: usize = count.parse().context("COUNT must be a number")?;
+    let (dpop, sized): (Vec<&String>, Vec<&String>) = sized
+        .unwrap_or_default()
+        .iter()
+        .partition(|arg| arg.starts_with("dpop="));
     let pem = include_str!("../../../auth/fixtures/rsa1.pem");
     let key = SigningKey::rsa_from_pem("bench-1", pem)?;
     actix_web::rt::System::new().block_on(async {
@@ -32,7 +39,10 @@ fn main() -> anyhow::Result<()> {
         let sign = |i: usize| issuer.mint_for(&format!("user-{i}"), Some(scope), LIFETIME_SECS);
         mint(sign, count, tokens_file)?;
         let padder = SigningKey::rsa_from_pem("bench-1", pem)?;
-        for set in sized.unwrap_or_default() {
+        for set in dpop {
+            proofs(&issuer, scope, set.trim_start_matches("dpop="))?;
+        }
+        for set in sized {
             let (path, count, bytes) = sized_set(set)?;
             let claims = padding_claims(bytes, |claims| {
                 padded(&padder, issuer.issuer(), audience, scope, 0, claims)
@@ -49,6 +59,35 @@ fn main() -> anyhow::Result<()> {
         std::future::pending::<()>().await;
         Ok(())
     })
+}
+
+/// A bound token and its proofs, for `PREFIX:ROUNDS:COUNT:URL`.
+fn proofs(issuer: &DevIssuer, scope: &str, set: &str) -> anyhow::Result<()> {
+    let mut parts = set.splitn(4, ':');
+    let (Some(prefix), Some(rounds), Some(count), Some(url)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        anyhow::bail!("{set:?} is not dpop=PREFIX:ROUNDS:COUNT:URL");
+    };
+    let (rounds, count): (usize, usize) = (rounds.parse()?, count.parse()?);
+    let client =
+        SigningKey::p256_from_pem("client", include_str!("../../../auth/fixtures/ec-p256.pem"))?;
+    let pem = include_str!("../../../auth/fixtures/rsa1.pem");
+    let token = SigningKey::rsa_from_pem("bench-1", pem)?
+        .token()
+        .claim("iss", issuer.issuer())
+        .claim("aud", issuer.audience())
+        .claim("sub", "dpop-client")
+        .claim("scope", scope)
+        .claim("cnf", serde_json::json!({ "jkt": client.jkt() }))
+        .expires_in(LIFETIME_SECS)
+        .sign()?;
+    std::fs::write(format!("{prefix}.token"), &token)?;
+    for round in 1..=rounds {
+        let sign = |_| Ok(client.dpop_proof("GET", url, &token).sign()?);
+        mint(sign, count, &format!("{prefix}-{round}.txt"))?;
+    }
+    Ok(())
 }
 
 /// `FILE:COUNT:BYTES`.
