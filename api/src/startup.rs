@@ -183,7 +183,18 @@ fn authenticator(
     metadata_url: Option<String>,
     public_url: Option<&str>,
 ) -> Result<Authenticator, SettingsError> {
-    let mut builder = config.builder().map_err(settings::auth_error)?;
+    let redis_roots = match &config.dpop.redis_ca_file {
+        Some(path) => Some(std::fs::read(path).map_err(|error| {
+            SettingsError::invalid(
+                "auth.dpop.redis_ca_file",
+                format!("cannot read {path:?}: {error}"),
+            )
+        })?),
+        None => None,
+    };
+    let mut builder = config
+        .builder_with_redis_roots(redis_roots)
+        .map_err(settings::auth_error)?;
     if let Some(url) = public_url {
         builder = builder.public_url(url);
     }

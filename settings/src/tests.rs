@@ -869,6 +869,8 @@ fn warnings_name_a_shared_audience_and_a_resource_that_no_token_could_name() {
     let plain = plain.unwrap().warnings();
     assert_eq!(plain.len(), 1, "{plain:?}");
     assert!(plain[0].contains("APP__SERVER__PUBLIC_URL"), "{plain:?}");
+    // In DPoP's default `allowed` mode it says DPoP requests are refused until it is set.
+    assert!(plain[0].contains("DPoP requests are refused"), "{plain:?}");
     let elsewhere = ConfigDir::new(None)
         .load(&[
             ("AUTH0_DOMAIN", "t.example"),

@@ -21,7 +21,7 @@ use settings::Settings;
 pub use auth::testing::{JWKS_PATH, Mode, TestIssuer};
 pub use challenge::Challenge;
 pub use metrics::{Sample, Scrape};
-pub use tls::{CertifiedName, TlsIssuer};
+pub use tls::{CertifiedName, TestCertificates, TlsIssuer};
 
 /// The audience every test token names.
 pub const AUDIENCE: &str = "https://quickstarts/api";

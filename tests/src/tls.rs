@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth::testing::SigningKey;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 
@@ -17,6 +17,60 @@ pub enum CertifiedName {
     Loopback,
     /// `other.example`: a certificate for another host.
     OtherHost,
+}
+
+/// A fresh test CA and a server certificate it signed, as PEM and DER.
+pub struct TestCertificates {
+    /// The CA's certificate, to trust.
+    pub ca_pem: String,
+    /// The server's certificate.
+    pub certificate_pem: String,
+    /// The server's private key (PKCS#8).
+    pub key_pem: String,
+    certificate_der: rustls::pki_types::CertificateDer<'static>,
+    key_der: PrivateKeyDer<'static>,
+}
+
+impl TestCertificates {
+    /// A CA made now, and a certificate it signs for `name`.
+    ///
+    /// # Panics
+    /// When a certificate cannot be made.
+    pub fn make(name: CertifiedName) -> Self {
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // Names of their own: with rcgen's one default name, OpenSSL clients (redis-cli) would take
+        // the server's certificate for a self-signed one.
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "test CA");
+        let ca_pem = ca_params
+            .self_signed(&ca_key)
+            .expect("CA certificate")
+            .pem();
+        let ca = Issuer::new(ca_params, ca_key);
+
+        let server_key = KeyPair::generate().expect("server key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("server params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "test server");
+        params.subject_alt_names = vec![match name {
+            CertifiedName::Loopback => SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            CertifiedName::OtherHost => SanType::DnsName("other.example".try_into().expect("name")),
+        }];
+        let certificate = params
+            .signed_by(&server_key, &ca)
+            .expect("server certificate");
+        Self {
+            ca_pem,
+            certificate_pem: certificate.pem(),
+            key_pem: server_key.serialize_pem(),
+            certificate_der: certificate.der().clone(),
+            key_der: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
+        }
+    }
 }
 
 /// A running https issuer.
@@ -32,33 +86,15 @@ impl TlsIssuer {
     /// # Panics
     /// When a certificate cannot be made or no port bound.
     pub fn start(key: &SigningKey, name: CertifiedName) -> Self {
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_pem = ca_params
-            .self_signed(&ca_key)
-            .expect("CA certificate")
-            .pem();
-        let ca = Issuer::new(ca_params, ca_key);
-
-        let server_key = KeyPair::generate().expect("server key");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("server params");
-        params.subject_alt_names = vec![match name {
-            CertifiedName::Loopback => SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-            CertifiedName::OtherHost => SanType::DnsName("other.example".try_into().expect("name")),
-        }];
-        let certificate = params
-            .signed_by(&server_key, &ca)
-            .expect("server certificate");
-        let private_key =
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+        let made = TestCertificates::make(name);
+        let ca_pem = made.ca_pem.clone();
         let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .expect("TLS versions")
         .with_no_client_auth()
-        .with_single_cert(vec![certificate.der().clone()], private_key)
+        .with_single_cert(vec![made.certificate_der], made.key_der)
         .expect("server TLS configuration");
 
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -113,6 +113,11 @@ pub struct DpopSettings {
     pub redis_connect_timeout_ms: u64,
     /// How long one Redis command may take, in milliseconds.
     pub redis_command_timeout_ms: u64,
+    /// A PEM file of the CA certificates to trust for `rediss://` in place of the built-in
+    /// roots. Data only, like [`JwksSettings::ca_file`]: the application reads it and passes
+    /// the PEM to [`AuthConfig::builder_with_redis_roots`].
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "de::unset_if_empty"))]
+    pub redis_ca_file: Option<String>,
 }
 
 /// Where used DPoP proofs are remembered.
@@ -166,6 +171,7 @@ impl Default for DpopSettings {
             redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
             redis_connect_timeout_ms: 1000,
             redis_command_timeout_ms: 250,
+            redis_ca_file: None,
         }
     }
 }
@@ -547,6 +553,18 @@ impl AuthConfig {
     /// # Errors
     /// As [`AuthConfig::validate`].
     pub fn builder(&self) -> Result<AuthenticatorBuilder, ConfigError> {
+        self.builder_with_redis_roots(None)
+    }
+
+    /// As [`AuthConfig::builder`], with the CA certificates (PEM) of `dpop.redis_ca_file`,
+    /// which the application has read, for a Redis replay store behind a private CA.
+    ///
+    /// # Errors
+    /// As [`AuthConfig::validate`].
+    pub fn builder_with_redis_roots(
+        &self,
+        redis_roots: Option<Vec<u8>>,
+    ) -> Result<AuthenticatorBuilder, ConfigError> {
         self.validate()?;
         let mut builder = AuthenticatorBuilder::default()
             .algorithms(self.algorithms.iter().copied())
@@ -560,7 +578,7 @@ impl AuthConfig {
             .jwks(self.jwks.to_jwks_config())
             .dpop_mode(self.dpop.mode)
             .dpop_proofs(self.dpop.proof_rules())
-            .dpop_replay(self.replay_store()?);
+            .dpop_replay(self.replay_store(redis_roots)?);
         if let Some(header) = &self.mtls.certificate_header {
             builder = builder.mtls_certificate_header(header.clone());
         }
@@ -577,7 +595,11 @@ impl AuthConfig {
 
 impl AuthConfig {
     /// The replay store `dpop.replay` names.
-    fn replay_store(&self) -> Result<Option<std::sync::Arc<dyn ReplayStore>>, ConfigError> {
+    #[cfg_attr(not(feature = "redis"), allow(clippy::unused_self, unused_variables))]
+    fn replay_store(
+        &self,
+        redis_roots: Option<Vec<u8>>,
+    ) -> Result<Option<std::sync::Arc<dyn ReplayStore>>, ConfigError> {
         let dpop = &self.dpop;
         Ok(match dpop.replay {
             ReplayKind::Off => None,
@@ -592,6 +614,7 @@ impl AuthConfig {
                     key_prefix: dpop.redis_key_prefix.clone(),
                     connect_timeout: Duration::from_millis(dpop.redis_connect_timeout_ms),
                     command_timeout: Duration::from_millis(dpop.redis_command_timeout_ms),
+                    root_certificates: redis_roots,
                 },
             )?)),
             #[cfg(not(feature = "redis"))]

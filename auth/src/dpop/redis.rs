@@ -31,6 +31,9 @@ pub struct RedisOptions {
     pub connect_timeout: Duration,
     /// How long one command may take, waiting for a connection included.
     pub command_timeout: Duration,
+    /// For `rediss://`: the CA certificates (PEM) to trust in place of the built-in Mozilla
+    /// roots, for a server behind a private CA.
+    pub root_certificates: Option<Vec<u8>>,
 }
 
 impl Default for RedisOptions {
@@ -39,6 +42,7 @@ impl Default for RedisOptions {
             key_prefix: crate::config::DEFAULT_REDIS_KEY_PREFIX.to_owned(),
             connect_timeout: Duration::from_secs(1),
             command_timeout: Duration::from_millis(250),
+            root_certificates: None,
         }
     }
 }
@@ -87,8 +91,17 @@ impl RedisReplayStore {
             // redis's rustls takes the process's default provider: ours, if none is set.
             let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         }
-        let client = redis::Client::open(url)
-            .map_err(|error| invalid(format!("is not a usable Redis URL: {error}")))?;
+        let client = match &options.root_certificates {
+            Some(roots) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(roots.clone()),
+                },
+            ),
+            None => redis::Client::open(url),
+        }
+        .map_err(|error| invalid(format!("is not a usable Redis URL: {error}")))?;
         let server = client.get_connection_info().addr().to_string();
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connect_timeout))

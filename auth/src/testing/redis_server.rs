@@ -3,6 +3,7 @@
 //! same server a deployment runs.
 
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,8 @@ pub const REDIS_SERVER_VAR: &str = "REDIS_SERVER";
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    /// With TLS: the folder of its certificate and key files.
+    tls: Option<PathBuf>,
 }
 
 impl RedisServer {
@@ -30,11 +33,35 @@ impl RedisServer {
         let Some(binary) = binary() else {
             return Ok(None);
         };
-        let port = TcpListener::bind(("127.0.0.1", 0))
-            .and_then(|listener| listener.local_addr())
-            .map_err(|error| format!("no free port: {error}"))?
-            .port();
-        let mut server = Self { child: None, port };
+        let mut server = Self {
+            child: None,
+            port: free_port()?,
+            tls: None,
+        };
+        server.spawn(&binary)?;
+        Ok(Some(server))
+    }
+
+    /// Starts a server that speaks TLS alone (`rediss://`), with this certificate chain and
+    /// key (PEM); `Ok(None)` without a `redis-server` binary.
+    ///
+    /// # Errors
+    /// The files cannot be written, or the server does not start (a build without TLS).
+    pub fn start_tls(certificate_pem: &str, key_pem: &str) -> Result<Option<Self>, String> {
+        let Some(binary) = binary() else {
+            return Ok(None);
+        };
+        let port = free_port()?;
+        let dir = std::env::temp_dir().join(format!("redis-tls-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
+        for (name, pem) in [("server.pem", certificate_pem), ("server.key", key_pem)] {
+            std::fs::write(dir.join(name), pem).map_err(|error| error.to_string())?;
+        }
+        let mut server = Self {
+            child: None,
+            port,
+            tls: Some(dir),
+        };
         server.spawn(&binary)?;
         Ok(Some(server))
     }
@@ -62,9 +89,14 @@ impl RedisServer {
         }
     }
 
-    /// `redis://127.0.0.1:{port}/0`.
+    /// `redis://127.0.0.1:{port}/0`, or `rediss://` with TLS.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}/0", self.port)
     }
 
     /// Stops the server (as an outage would), keeping its port for [`RedisServer::restart`].
@@ -86,17 +118,20 @@ impl RedisServer {
     }
 
     fn spawn(&mut self, binary: &str) -> Result<(), String> {
-        let child = Command::new(binary)
-            .args(["--bind", "127.0.0.1", "--port"])
-            .arg(self.port.to_string())
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--protected-mode",
-                "yes",
-            ])
+        let mut command = Command::new(binary);
+        command.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        match &self.tls {
+            None => command.arg("--port").arg(self.port.to_string()),
+            Some(dir) => command
+                .args(["--port", "0", "--tls-auth-clients", "no", "--tls-port"])
+                .arg(self.port.to_string())
+                .arg("--tls-cert-file")
+                .arg(dir.join("server.pem"))
+                .arg("--tls-key-file")
+                .arg(dir.join("server.key")),
+        };
+        let child = command
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -117,7 +152,17 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
+        if let Some(dir) = &self.tls {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
+}
+
+fn free_port() -> Result<u16, String> {
+    Ok(TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map_err(|error| format!("no free port: {error}"))?
+        .port())
 }
 
 /// The `redis-server` to run: [`REDIS_SERVER_VAR`], else the first on the `PATH`.

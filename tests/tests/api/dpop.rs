@@ -581,6 +581,11 @@ async fn dpop_outcomes_are_counted_by_reason() {
         metrics.get("auth_dpop_replay_checks_total", &[("result", "replayed")]),
         Some(1.0)
     );
+    // Both answers of the store were timed.
+    assert_eq!(
+        metrics.get("auth_dpop_replay_check_duration_seconds_count", &[]),
+        Some(2.0)
+    );
 }
 
 #[actix_web::test]

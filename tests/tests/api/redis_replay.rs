@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use auth::testing::{RedisServer, now_secs};
 use tests::bodies::PRIVATE;
-use tests::{PUBLIC_URL, TestApp, TestConfig, spawn_app_with};
+use tests::{CertifiedName, PUBLIC_URL, TestApp, TestCertificates, TestConfig, spawn_app_with};
 
 const PATH: &str = "/api/private";
 
@@ -156,4 +156,49 @@ async fn in_required_mode_a_replay_store_outage_makes_the_instance_unready() {
 
     assert_eq!(ready.status, 503, "{ready:?}");
     assert_eq!(ready.json()["dpop_replay_store"]["status"], "unavailable");
+}
+
+#[actix_web::test]
+async fn a_redis_behind_tls_is_reached_over_rustls_trusting_the_configured_ca_alone() {
+    let made = TestCertificates::make(CertifiedName::Loopback);
+    let redis = match RedisServer::start_tls(&made.certificate_pem, &made.key_pem) {
+        Ok(Some(redis)) => redis,
+        Ok(None) => {
+            let _ = RedisServer::start_or_skip("redis_replay::tls");
+            return;
+        }
+        Err(error) => panic!("redis-server does not start with TLS: {error}"),
+    };
+    assert!(redis.url().starts_with("rediss://"));
+    let ca_file = std::env::temp_dir().join(format!("redis-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca_file, &made.ca_pem).unwrap();
+    let trusted = TestConfig {
+        customize: |s| {
+            s.auth.dpop.redis_ca_file = Some(
+                std::env::temp_dir()
+                    .join(format!("redis-ca-{}.pem", std::process::id()))
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        },
+        ..config(&redis)
+    };
+    let app = spawn_app_with(trusted).await;
+    let client = &app.keys.ec;
+    let token = app.bound_token(client, None);
+    let proof = app.proof(client, PATH, &token);
+
+    app.get_dpop(PATH, &token, &proof).await.assert_ok(PRIVATE);
+    app.get_dpop(PATH, &token, &proof)
+        .await
+        .assert_invalid_proof("DPoP proof has already been used");
+
+    // Without the CA (the built-in roots alone), the server's certificate is not trusted: no
+    // proof is accepted unchecked, every DPoP request is a 503.
+    let untrusting = app.replica(config(&redis)).await;
+    untrusting
+        .dpop(client, PATH, &token)
+        .await
+        .assert_unavailable();
+    let _ = std::fs::remove_file(ca_file);
 }
