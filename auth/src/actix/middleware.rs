@@ -2,7 +2,6 @@
 //! stores the claims for the handler.
 
 use std::future::{Ready, ready};
-use std::ops::Range;
 use std::rc::Rc;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
@@ -17,13 +16,14 @@ use futures_util::future::LocalBoxFuture;
 use super::authorization;
 use crate::authenticator::Authenticator;
 use crate::authenticator::Probe;
+use crate::cache::TokenDigest;
 use crate::claims::Claims;
 use crate::credentials::{parse, query_has_token, token_candidate, token_text};
 use crate::dpop::{Proof, ProofError};
 use crate::error::{AuthError, InvalidRequest};
 use crate::policy::Policy;
 use crate::response::{ChallengeParams, Scheme};
-use crate::sender::{DpopMode, Presented, SenderRules};
+use crate::sender::{DpopMode, Presented};
 use crate::throttle::Throttle;
 use crate::validation::now;
 
@@ -90,9 +90,11 @@ impl RequireAuth {
         req: &ServiceRequest,
     ) -> LocalBoxFuture<'static, Result<Option<Claims>, Refused>> {
         let sender = self.authenticator.sender();
-        let fallback = match sender.mode {
-            DpopMode::Required => Scheme::Dpop,
-            _ => Scheme::Bearer,
+        let only_dpop = sender.mode == DpopMode::Required;
+        let fallback = if only_dpop {
+            Scheme::Dpop
+        } else {
+            Scheme::Bearer
         };
         let refuse = |error: AuthError, used: Option<Scheme>| {
             let answer = Err(error);
@@ -103,11 +105,9 @@ impl RequireAuth {
                 error,
             })))
         };
+        let in_query = AuthError::InvalidRequest(InvalidRequest::TokenInQuery);
         if query_has_token(req.query_string()) {
-            return refuse(
-                AuthError::InvalidRequest(InvalidRequest::TokenInQuery),
-                None,
-            );
+            return refuse(in_query, None);
         }
         let headers = req.headers();
         let has_proof = sender.mode.aware() && headers.contains_key(&DPOP);
@@ -117,15 +117,7 @@ impl RequireAuth {
                 let error = AuthError::InvalidRequest(InvalidRequest::ProofWithoutToken);
                 return refuse(error, Some(Scheme::Dpop));
             }
-            Err(AuthError::MissingToken) if self.optional => {
-                let anonymous = match self.policy {
-                    Some(_) => Err(AuthError::MissingToken),
-                    None => Ok(None),
-                };
-                self.count(&anonymous, false, false);
-                let scheme = fallback;
-                return Box::pin(ready(anonymous.map_err(|error| Refused { error, scheme })));
-            }
+            Err(AuthError::MissingToken) if self.optional => return self.anonymous(fallback),
             Err(error) => return refuse(error, None),
         };
         // The scheme and the token's place: at a glance when well-formed (enough for the
@@ -146,13 +138,29 @@ impl RequireAuth {
         ) {
             return refuse(AuthError::OtherScheme, None);
         }
-        let request = match Sent::read(req, scheme, value, has_proof, sender) {
-            Ok(request) => Rc::new(request),
-            Err(error) => return refuse(error, Some(Scheme::Dpop)),
+        let proof = match scheme {
+            Scheme::Dpop => match one_proof(headers) {
+                Ok(proof) => Some(proof),
+                Err(error) => return refuse(error, Some(Scheme::Dpop)),
+            },
+            Scheme::Bearer => None,
+        };
+        let stray_proof = scheme == Scheme::Bearer && has_proof;
+        let certificate = sender
+            .certificate_header
+            .as_deref()
+            .and_then(|name| headers.get(name));
+        // The raw path, for a DPoP proof's `htu`.
+        let path = (scheme == Scheme::Dpop).then(|| req.uri().path());
+        let path = path.unwrap_or_default();
+        let sent = || {
+            let method = req.method().as_str();
+            presented(scheme, proof, stray_proof, certificate, method, path)
         };
         let uses_dpop = scheme == Scheme::Dpop || has_proof;
 
-        // A token seen before is answered from the cache, without the full header check.
+        // A token seen before is answered from the cache, without the full header check, and
+        // with nothing of the request copied.
         let digest = match &candidate {
             Some((_, range)) => {
                 let now = now();
@@ -161,9 +169,10 @@ impl RequireAuth {
                     .probe(&value.as_bytes()[range.clone()], now)
                 {
                     Probe::Hit(verdict) => {
-                        let token = range.clone();
-                        let bound =
-                            verdict.and_then(|claims| self.bind(claims, now, &request, token));
+                        let bound = verdict.and_then(|claims| {
+                            let token = token_text(value.as_bytes(), range.clone())?;
+                            self.bind(claims, now, &sent()?, token)
+                        });
                         return self.settle(bound, true, scheme, uses_dpop);
                     }
                     Probe::Miss(digest) => digest,
@@ -173,21 +182,51 @@ impl RequireAuth {
         };
         // The digest is the cache key of the candidate: use it only for that same token.
         let digest = digest.filter(|_| candidate.as_ref().map(|(_, range)| range) == Some(&place));
+        // Kept for the full check, which may outlive the borrow of the request.
+        let request = Sent {
+            scheme,
+            value: value.clone(),
+            proof: proof.cloned(),
+            stray_proof,
+            certificate: certificate.cloned(),
+            method: req.method().clone(),
+            path: path.to_owned(),
+        };
+        self.check_in_full(request, digest, uses_dpop)
+    }
+
+    /// A request without credentials on an optional route: anonymous, unless a policy needs
+    /// what it cannot have (the bare challenge of the `scheme` offered).
+    fn anonymous(
+        &self,
+        scheme: Scheme,
+    ) -> LocalBoxFuture<'static, Result<Option<Claims>, Refused>> {
+        let anonymous = match self.policy {
+            Some(_) => Err(AuthError::MissingToken),
+            None => Ok(None),
+        };
+        self.count(&anonymous, false, false);
+        Box::pin(ready(anonymous.map_err(|error| Refused { error, scheme })))
+    }
+
+    /// The full check of a token that missed the cache (`digest` is its cache key), then its
+    /// binding and the route's policy.
+    fn check_in_full(
+        &self,
+        request: Sent,
+        digest: Option<TokenDigest>,
+        uses_dpop: bool,
+    ) -> LocalBoxFuture<'static, Result<Option<Claims>, Refused>> {
         let this = self.clone();
         Box::pin(async move {
             let verdict = async {
-                let place = match parse(request.value.as_bytes()) {
-                    Ok((_, place)) => place,
-                    Err(error) => return Err(error),
-                };
-                let (claims, now) = this
-                    .authenticator
-                    .verify_uncached(token_text(request.value.as_bytes(), place.clone())?, digest)
-                    .await?;
-                this.bind(claims, now, &request, place)
+                let (_, place) = parse(request.value.as_bytes())?;
+                let token = token_text(request.value.as_bytes(), place)?;
+                let (claims, now) = this.authenticator.verify_uncached(token, digest).await?;
+                this.bind(claims, now, &request.presented()?, token)
             }
             .await;
-            this.settle(verdict, false, scheme, uses_dpop).await
+            this.settle(verdict, false, request.scheme, uses_dpop).await
         })
     }
 
@@ -197,34 +236,13 @@ impl RequireAuth {
         &self,
         claims: Claims,
         now: f64,
-        request: &Sent,
-        token: Range<usize>,
+        sent: &Presented<'_>,
+        token: &str,
     ) -> Result<Bound, AuthError> {
-        let token = token_text(request.value.as_bytes(), token)?;
-        let proof = match &request.proof {
-            Some(proof) => Some(
-                proof
-                    .to_str()
-                    .map_err(|_| AuthError::InvalidDpopProof(ProofError::Malformed))?,
-            ),
-            None => None,
-        };
-        let presented = Presented {
-            scheme: request.scheme,
-            proof,
-            stray_proof: request.stray_proof,
-            // A value that is not visible ASCII holds no certificate: unreadable, not missing.
-            certificate: request
-                .certificate
-                .as_ref()
-                .map(|value| value.to_str().unwrap_or("\0")),
-            method: request.method.as_str(),
-            path: request.path.as_deref().unwrap_or_default(),
-        };
         let proof = self
             .authenticator
             .sender()
-            .confirm(&claims, &presented, token, now)?;
+            .confirm(&claims, sent, token, now)?;
         let claims = self.granted(claims, now)?;
         Ok(Bound { claims, now, proof })
     }
@@ -312,41 +330,52 @@ struct Sent {
     stray_proof: bool,
     certificate: Option<HeaderValue>,
     method: Method,
-    /// The raw path, for a DPoP proof's `htu`.
-    path: Option<String>,
+    /// The raw path, for a DPoP proof's `htu` (empty for Bearer).
+    path: String,
 }
 
 impl Sent {
-    /// What `req` sent with its `Authorization` `value` in `scheme`.
-    ///
-    /// # Errors
-    /// The `DPoP` scheme without exactly one proof.
-    fn read(
-        req: &ServiceRequest,
-        scheme: Scheme,
-        value: &HeaderValue,
-        has_proof: bool,
-        sender: &SenderRules,
-    ) -> Result<Self, AuthError> {
-        let headers = req.headers();
-        let proof = match scheme {
-            Scheme::Dpop => Some(one_proof(headers)?),
-            Scheme::Bearer => None,
-        };
-        Ok(Self {
-            scheme,
-            value: value.clone(),
-            proof,
-            stray_proof: scheme == Scheme::Bearer && has_proof,
-            certificate: sender
-                .certificate_header
-                .as_deref()
-                .and_then(|name| headers.get(name))
-                .cloned(),
-            method: req.method().clone(),
-            path: (scheme == Scheme::Dpop).then(|| req.uri().path().to_owned()),
-        })
+    fn presented(&self) -> Result<Presented<'_>, AuthError> {
+        presented(
+            self.scheme,
+            self.proof.as_ref(),
+            self.stray_proof,
+            self.certificate.as_ref(),
+            self.method.as_str(),
+            &self.path,
+        )
     }
+}
+
+/// What a request presented besides its token, as the sender checks read it.
+///
+/// # Errors
+/// A proof that is not visible ASCII is a malformed proof.
+fn presented<'a>(
+    scheme: Scheme,
+    proof: Option<&'a HeaderValue>,
+    stray_proof: bool,
+    certificate: Option<&'a HeaderValue>,
+    method: &'a str,
+    path: &'a str,
+) -> Result<Presented<'a>, AuthError> {
+    let proof = match proof {
+        Some(proof) => Some(
+            proof
+                .to_str()
+                .map_err(|_| AuthError::InvalidDpopProof(ProofError::Malformed))?,
+        ),
+        None => None,
+    };
+    Ok(Presented {
+        scheme,
+        proof,
+        stray_proof,
+        // A value that is not visible ASCII holds no certificate: unreadable, not missing.
+        certificate: certificate.map(|value| value.to_str().unwrap_or("\0")),
+        method,
+        path,
+    })
 }
 
 /// Claims bound to their sender and meeting the route's policy.
@@ -360,11 +389,11 @@ struct Bound {
 ///
 /// # Errors
 /// None is 400 `invalid_request`; two, or a comma in one, 400 `invalid_dpop_proof`.
-fn one_proof(headers: &HeaderMap) -> Result<HeaderValue, AuthError> {
+fn one_proof(headers: &HeaderMap) -> Result<&HeaderValue, AuthError> {
     let mut proofs = headers.get_all(&DPOP);
     match (proofs.next(), proofs.next()) {
         (None, _) => Err(AuthError::InvalidRequest(InvalidRequest::MissingProof)),
-        (Some(proof), None) if !proof.as_bytes().contains(&b',') => Ok(proof.clone()),
+        (Some(proof), None) if !proof.as_bytes().contains(&b',') => Ok(proof),
         _ => Err(ProofError::Several.into()),
     }
 }
