@@ -57,7 +57,7 @@ pub enum AuthError {
     /// A DPoP proof that fails a check (RFC 9449 §4.3), or was used before. 400
     /// `invalid_dpop_proof`, the error on the DPoP challenge.
     #[error("{0}")]
-    InvalidDpopProof(#[from] crate::dpop::ProofError),
+    InvalidDpopProof(#[from] ProofError),
     /// The DPoP replay store cannot say whether a proof was used before (it cannot be reached,
     /// or it is full of live proofs), so the proof is not accepted. 503 with `Retry-After`.
     #[error("the DPoP replay store is unavailable, retry later")]
@@ -227,6 +227,79 @@ impl TokenError {
             Self::CertificateMissing => "certificate_missing",
             Self::CertificateUnreadable => "certificate_unreadable",
             Self::CertificateMismatch => "certificate_mismatch",
+        }
+    }
+}
+
+/// Why a proof is refused. Each message is the `error_description` of a 400
+/// `invalid_dpop_proof`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// Longer than [`crate::dpop::MAX_PROOF_BYTES`].
+    #[error("DPoP proof too large")]
+    TooLarge,
+    /// Not a compact JWS of base64url JSON objects.
+    #[error("malformed DPoP proof")]
+    Malformed,
+    /// `typ` is not `dpop+jwt`.
+    #[error("DPoP proof typ must be dpop+jwt")]
+    Type,
+    /// `alg` is not one of the accepted proof algorithms.
+    #[error("unsupported DPoP proof algorithm")]
+    Algorithm,
+    /// `jwk` is missing, holds private key members, or does not fit `alg`.
+    #[error("DPoP proof jwk must be a public key that fits its alg")]
+    Key,
+    /// The signature does not verify with `jwk`.
+    #[error("DPoP proof signature verification failed")]
+    Signature,
+    /// `iat` is missing, not a number, too old, or too far in the future.
+    #[error("DPoP proof iat is outside the accepted window")]
+    IssuedAt,
+    /// `htm` is not the request's method.
+    #[error("DPoP proof htm does not match the request method")]
+    Method,
+    /// `htu` is not the request's URL.
+    #[error("DPoP proof htu does not match the request URL")]
+    Url,
+    /// `jti` is missing, not a string, or longer than [`crate::dpop::MAX_JTI_BYTES`].
+    #[error("DPoP proof jti is missing or invalid")]
+    Jti,
+    /// `ath` is not the hash of the access token sent with it.
+    #[error("DPoP proof ath does not match the access token")]
+    AccessTokenHash,
+    /// Two `DPoP` headers, or a comma in one (RFC 9449 §4.3 allows exactly one proof).
+    #[error("more than one DPoP proof")]
+    Several,
+    /// The proof was accepted before: a replay (RFC 9449 §11.1).
+    #[error("DPoP proof has already been used")]
+    Replayed,
+    /// This server has no public URL, so no `htu` can be checked.
+    #[error(
+        "DPoP proofs cannot be checked here: the API's public URL is not configured (server.public_url)"
+    )]
+    NoPublicUrl,
+}
+
+impl ProofError {
+    /// Its name in snake case: the `reason` label of its refusals in the metrics.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::TooLarge => "dpop_too_large",
+            Self::Malformed => "dpop_malformed",
+            Self::Type => "dpop_type",
+            Self::Algorithm => "dpop_algorithm",
+            Self::Key => "dpop_key",
+            Self::Signature => "dpop_signature",
+            Self::IssuedAt => "dpop_iat",
+            Self::Method => "dpop_htm",
+            Self::Url => "dpop_htu",
+            Self::Jti => "dpop_jti",
+            Self::AccessTokenHash => "dpop_ath",
+            Self::Several => "dpop_several",
+            Self::Replayed => "dpop_replayed",
+            Self::NoPublicUrl => "dpop_no_public_url",
         }
     }
 }

@@ -153,8 +153,7 @@ pub struct MtlsSettings {
     pub certificate_header: Option<String>,
 }
 
-/// The default key prefix in Redis.
-pub const DEFAULT_REDIS_KEY_PREFIX: &str = "dpop:jti:";
+pub use crate::dpop::DEFAULT_REDIS_KEY_PREFIX;
 
 impl Default for DpopSettings {
     fn default() -> Self {
@@ -595,7 +594,10 @@ impl AuthConfig {
 
 impl AuthConfig {
     /// The replay store `dpop.replay` names.
-    #[cfg_attr(not(feature = "redis"), allow(clippy::unused_self, unused_variables))]
+    #[cfg_attr(
+        not(feature = "redis"),
+        allow(clippy::needless_pass_by_value, unused_variables)
+    )]
     fn replay_store(
         &self,
         redis_roots: Option<Vec<u8>>,

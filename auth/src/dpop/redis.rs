@@ -39,7 +39,7 @@ pub struct RedisOptions {
 impl Default for RedisOptions {
     fn default() -> Self {
         Self {
-            key_prefix: crate::config::DEFAULT_REDIS_KEY_PREFIX.to_owned(),
+            key_prefix: super::DEFAULT_REDIS_KEY_PREFIX.to_owned(),
             connect_timeout: Duration::from_secs(1),
             command_timeout: Duration::from_millis(250),
             root_certificates: None,
