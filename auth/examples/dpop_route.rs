@@ -33,6 +33,7 @@ fn env(name: &str) -> std::io::Result<String> {
 }
 
 /// The replay store: Redis when `REDIS_URL` is set (feature `redis`), else memory.
+#[cfg_attr(not(feature = "redis"), allow(clippy::unnecessary_wraps))]
 fn replay_store() -> std::io::Result<Arc<dyn ReplayStore>> {
     #[cfg(feature = "redis")]
     if let Ok(url) = std::env::var("REDIS_URL") {

@@ -86,6 +86,15 @@ pub(crate) fn whole_secs(range: &RangeInclusive<Duration>) -> RangeInclusive<u64
     lowest..=range.end().as_secs()
 }
 
+/// `range` in whole milliseconds, rounded inward: what a `*_ms` setting may hold.
+pub(crate) fn whole_millis(range: &RangeInclusive<Duration>) -> RangeInclusive<u64> {
+    let millis = |d: &Duration, up: bool| {
+        let whole = d.as_millis() + u128::from(up && !d.subsec_nanos().is_multiple_of(1_000_000));
+        u64::try_from(whole).unwrap_or(u64::MAX)
+    };
+    millis(range.start(), true)..=millis(range.end(), false)
+}
+
 /// Checks `value` against `range`, naming `path` and the range on failure.
 pub(crate) fn within<T: Copy + PartialOrd + std::fmt::Display>(
     path: &str,

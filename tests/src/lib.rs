@@ -384,50 +384,50 @@ impl Reply {
     /// Asserts an RFC 6750 error answer: status, challenge and body all name `error`, and the
     /// description is `description`.
     pub fn assert_error(&self, status: u16, error: &str, description: &str) {
-        assert_eq!(self.status, status, "{self:?}");
-        let challenge = self.challenge();
-        // The error is on the Bearer challenge alone (RFC 9449 §7.1).
-        for other in self.challenges().iter().skip(1) {
-            assert_eq!(other.param("error"), None, "{self:?}");
-        }
-        assert!(
-            challenge.scheme.eq_ignore_ascii_case("bearer"),
-            "{challenge:?}"
-        );
-        assert_eq!(challenge.param("realm"), Some("api"), "{challenge:?}");
-        assert_eq!(challenge.param("error"), Some(error), "{challenge:?}");
-        assert_eq!(
-            challenge.param("error_description"),
-            Some(description),
-            "{challenge:?}"
-        );
-        let body = self.json();
-        assert_eq!(body["error"], error);
-        assert_eq!(body["message"], description);
-        assert_eq!(self.header("content-type"), Some("application/json"));
+        let bearer = self.assert_error_on("bearer", status, error, description);
+        assert_eq!(bearer, self.challenge(), "Bearer comes first: {self:?}");
+        assert_eq!(bearer.param("realm"), Some("api"), "{bearer:?}");
     }
 
     /// Asserts an error answer whose error is on the `DPoP` challenge (RFC 9449 §7.1): status,
     /// challenge and body name `error`, the description is `description`, and the `Bearer`
     /// challenge (when offered) carries no error.
     pub fn assert_dpop_error(&self, status: u16, error: &str, description: &str) {
+        let dpop = self.assert_error_on("dpop", status, error, description);
+        assert!(dpop.param("algs").is_some(), "{dpop:?}");
+    }
+
+    /// The status, the body, and the challenge of `scheme` (any case) name `error` and
+    /// `description`, and no other challenge carries an error. Returns that challenge.
+    fn assert_error_on(
+        &self,
+        scheme: &str,
+        status: u16,
+        error: &str,
+        description: &str,
+    ) -> Challenge {
         assert_eq!(self.status, status, "{self:?}");
         let challenges = self.challenges();
-        let dpop = self.dpop_challenge();
-        assert!(dpop.param("algs").is_some(), "{dpop:?}");
-        assert_eq!(dpop.param("error"), Some(error), "{challenges:?}");
+        let (answered, others): (Vec<_>, Vec<_>) = challenges
+            .iter()
+            .partition(|c| c.scheme.eq_ignore_ascii_case(scheme));
+        let [answered] = answered.as_slice() else {
+            panic!("one {scheme} challenge in {challenges:?}");
+        };
+        assert_eq!(answered.param("error"), Some(error), "{challenges:?}");
         assert_eq!(
-            dpop.param("error_description"),
+            answered.param("error_description"),
             Some(description),
             "{challenges:?}"
         );
-        for other in challenges.iter().filter(|c| c.scheme != "DPoP") {
+        for other in others {
             assert_eq!(other.param("error"), None, "{challenges:?}");
         }
         let body = self.json();
         assert_eq!(body["error"], error);
         assert_eq!(body["message"], description);
         assert_eq!(self.header("content-type"), Some("application/json"));
+        (*answered).clone()
     }
 
     /// Asserts a 400 `invalid_dpop_proof` with this description, on the DPoP challenge.

@@ -97,13 +97,9 @@ impl RequireAuth {
             Scheme::Bearer
         };
         let refuse = |error: AuthError, used: Option<Scheme>| {
-            let answer = Err(error);
-            self.count(&answer, false, used == Some(Scheme::Dpop));
+            let uses_dpop = used == Some(Scheme::Dpop);
             let scheme = used.unwrap_or(fallback);
-            Box::pin(ready(answer.map_err(|error| Refused {
-                scheme: answered_on(&error, scheme),
-                error,
-            })))
+            Box::pin(ready(self.conclude(Err(error), false, uses_dpop, scheme)))
         };
         let in_query = AuthError::InvalidRequest(InvalidRequest::TokenInQuery);
         if query_has_token(req.query_string()) {
@@ -205,8 +201,7 @@ impl RequireAuth {
             Some(_) => Err(AuthError::MissingToken),
             None => Ok(None),
         };
-        self.count(&anonymous, false, false);
-        Box::pin(ready(anonymous.map_err(|error| Refused { error, scheme })))
+        Box::pin(ready(self.conclude(anonymous, false, false, scheme)))
     }
 
     /// The full check of a token that missed the cache (`digest` is its cache key), then its
@@ -255,13 +250,6 @@ impl RequireAuth {
         scheme: Scheme,
         uses_dpop: bool,
     ) -> LocalBoxFuture<'static, Result<Option<Claims>, Refused>> {
-        let finish = move |this: &Self, answer: Result<Option<Claims>, AuthError>| {
-            this.count(&answer, cached, uses_dpop);
-            answer.map_err(|error| Refused {
-                scheme: answered_on(&error, scheme),
-                error,
-            })
-        };
         match bound {
             Ok(Bound {
                 claims,
@@ -276,20 +264,35 @@ impl RequireAuth {
                         .record(&proof, now, this.authenticator.metrics())
                         .await
                         .map(|()| Some(claims));
-                    finish(&this, recorded)
+                    this.conclude(recorded, cached, uses_dpop, scheme)
                 })
             }
-            bound => Box::pin(ready(finish(self, bound.map(|bound| Some(bound.claims))))),
+            bound => {
+                let answer = bound.map(|bound| Some(bound.claims));
+                Box::pin(ready(self.conclude(answer, cached, uses_dpop, scheme)))
+            }
         }
     }
 
-    /// Counts an answer in the authenticator's metrics (and its DPoP ones, when DPoP was used).
-    fn count(&self, answer: &Result<Option<Claims>, AuthError>, cached: bool, uses_dpop: bool) {
+    /// Every answer's last step: counted in the authenticator's metrics (and its DPoP ones,
+    /// when DPoP was used; `cached` when the token cache gave it), and a refusal paired with
+    /// the scheme whose challenge carries it, `scheme` being the one the request used.
+    fn conclude(
+        &self,
+        answer: Result<Option<Claims>, AuthError>,
+        cached: bool,
+        uses_dpop: bool,
+        scheme: Scheme,
+    ) -> Result<Option<Claims>, Refused> {
         let metrics = self.authenticator.metrics();
-        metrics.checked(answer, cached);
+        metrics.checked(&answer, cached);
         if uses_dpop {
-            metrics.dpop_checked(answer);
+            metrics.dpop_checked(&answer);
         }
+        answer.map_err(|error| Refused {
+            scheme: answered_on(&error, scheme),
+            error,
+        })
     }
 
     /// The scopes the route requires, space-separated, which 401 challenges name.

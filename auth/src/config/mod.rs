@@ -20,7 +20,7 @@ use crate::claims::ScopeClaim;
 use crate::dpop::{MemoryReplayStore, ProofRules, ReplayStore};
 use crate::error::{ConfigError, UrlKind};
 use crate::jwks::{JwksConfig, check_url};
-use crate::limits::{whole_secs, within};
+use crate::limits::{whole_millis, whole_secs, within};
 use crate::sender::DpopMode;
 use crate::validation::issuer_matches;
 
@@ -215,19 +215,15 @@ impl DpopSettings {
             self.replay_per_client,
             &(1..=self.replay_capacity),
         )?;
-        let millis = |range: &std::ops::RangeInclusive<Duration>| {
-            let (start, end) = (range.start().as_millis(), range.end().as_millis());
-            u64::try_from(start).unwrap_or(u64::MAX)..=u64::try_from(end).unwrap_or(u64::MAX)
-        };
         within(
             "dpop.redis_connect_timeout_ms",
             self.redis_connect_timeout_ms,
-            &millis(&limits::REDIS_TIMEOUT),
+            &whole_millis(&limits::REDIS_TIMEOUT),
         )?;
         within(
             "dpop.redis_command_timeout_ms",
             self.redis_command_timeout_ms,
-            &millis(&limits::REDIS_TIMEOUT),
+            &whole_millis(&limits::REDIS_TIMEOUT),
         )?;
         if self.redis_key_prefix.len() > 64 {
             return Err(ConfigError::invalid(

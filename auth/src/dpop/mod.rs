@@ -113,7 +113,7 @@ impl ProofRules {
             .and_then(|alg| alg.parse().ok())
             .filter(|alg| self.algorithms.contains(alg))
             .ok_or(ProofError::Algorithm)?;
-        let Some(Value::Object(jwk)) = header.get("jwk") else {
+        let Some(jwk_value @ Value::Object(jwk)) = header.get("jwk") else {
             return Err(ProofError::Key);
         };
         if PRIVATE_MEMBERS
@@ -122,8 +122,7 @@ impl ProofRules {
         {
             return Err(ProofError::Key);
         }
-        let key =
-            Key::from_jwk(&Value::Object(jwk.clone()), &[alg]).map_err(|_| ProofError::Key)?;
+        let key = Key::from_jwk(jwk_value, &[alg]).map_err(|_| ProofError::Key)?;
         let verifier = key.verifier(alg).ok_or(ProofError::Key)?;
         let signature = URL_SAFE_NO_PAD
             .decode(signature_b64)

@@ -21,6 +21,8 @@ pub(crate) struct Metrics {
     pub(crate) checks: Family<CheckLabels, Counter>,
     /// The same answers, for requests that used DPoP alone.
     pub(crate) dpop_checks: Family<CheckLabels, Counter>,
+    /// Its answer of nearly every DPoP request, looked up once.
+    dpop_ok: Counter,
     /// The two answers of nearly every request, looked up once.
     verified: Counter,
     cache_hit: Counter,
@@ -31,6 +33,8 @@ pub(crate) struct Metrics {
     pub(crate) fetch_seconds: Family<DocumentLabels, Histogram>,
     /// DPoP replay-store answers, by result, and how long they took.
     pub(crate) replay_checks: Family<ReplayLabels, Counter>,
+    /// The store's answer for nearly every proof, looked up once.
+    replay_new: Counter,
     pub(crate) replay_seconds: Histogram,
 }
 
@@ -115,9 +119,17 @@ impl Default for Metrics {
             result: "anonymous",
             reason: None,
         });
+        let dpop_checks = Family::<CheckLabels, Counter>::default();
+        let dpop_ok = dpop_checks.get_or_create_owned(&CheckLabels {
+            result: "ok",
+            reason: None,
+        });
+        let replay_checks = Family::<ReplayLabels, Counter>::default();
+        let replay_new = replay_checks.get_or_create_owned(&ReplayLabels { result: "new" });
         Self {
             checks,
-            dpop_checks: Family::default(),
+            dpop_checks,
+            dpop_ok,
             verified,
             cache_hit,
             anonymous,
@@ -125,7 +137,8 @@ impl Default for Metrics {
             token_cache_misses: Counter::default(),
             fetches: Family::default(),
             fetch_seconds: Family::new_with_constructor(|| Histogram::new(FETCH_BUCKETS)),
-            replay_checks: Family::default(),
+            replay_checks,
+            replay_new,
             replay_seconds: Histogram::new(REPLAY_BUCKETS),
         }
     }
@@ -145,27 +158,27 @@ impl Metrics {
 
     /// Counts the answer of a request that used DPoP (its scheme or its header).
     pub(crate) fn dpop_checked<T>(&self, answer: &Result<Option<T>, AuthError>) {
-        let labels = match answer {
-            Ok(_) => CheckLabels {
-                result: "ok",
-                reason: None,
-            },
-            Err(error) => refused(error),
+        match answer {
+            Ok(_) => self.dpop_ok.inc(),
+            Err(error) => self.dpop_checks.get_or_create(&refused(error)).inc(),
         };
-        self.dpop_checks.get_or_create(&labels).inc();
     }
 
     /// Counts one answer of the DPoP replay store, and how long it took.
     pub(crate) fn replay_checked(&self, seen: &Result<Seen, ReplayError>, took: Duration) {
         let result = match seen {
-            Ok(Seen::New) => "new",
-            Ok(Seen::Replayed) => "replayed",
-            Err(ReplayError::Full) => "full",
-            Err(_) => "unavailable",
+            Ok(Seen::New) => None,
+            Ok(Seen::Replayed) => Some("replayed"),
+            Err(ReplayError::Full) => Some("full"),
+            Err(_) => Some("unavailable"),
         };
-        self.replay_checks
-            .get_or_create(&ReplayLabels { result })
-            .inc();
+        match result {
+            None => self.replay_new.inc(),
+            Some(result) => self
+                .replay_checks
+                .get_or_create(&ReplayLabels { result })
+                .inc(),
+        };
         self.replay_seconds.observe(took.as_secs_f64());
     }
 
