@@ -28,6 +28,8 @@ struct Inner {
     scp: Vec<String>,
     /// Which of `scope`, `permissions`, `scp` (in [`ScopeClaim::ALL`] order) grant scopes.
     granting: [bool; 3],
+    /// Whether `cnf` is present, read once: most tokens have none, and every request asks.
+    confirmed: bool,
     all: Map<String, Value>,
 }
 
@@ -173,6 +175,7 @@ impl Claims {
             permissions,
             scp,
             granting: ScopeClaim::ALL.map(|claim| granting.contains(&claim)),
+            confirmed: all.contains_key("cnf"),
             all,
         })))
     }
@@ -220,6 +223,9 @@ impl Claims {
 
     /// A member of `cnf`, which validation made sure is a non-empty string where present.
     fn confirmation(&self, member: &str) -> Option<&str> {
+        if !self.0.confirmed {
+            return None;
+        }
         self.0.all.get("cnf")?.get(member)?.as_str()
     }
 
