@@ -684,6 +684,7 @@ impl Authenticator {
             proof: None,
             stray_proof: false,
             certificate: None,
+            several_certificates: false,
             method: "",
             path: "",
         };

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use crate::error::{AuthError, InvalidRequest};
+use crate::error::{AuthError, InvalidRequest, Offered};
 use crate::response::Scheme;
 
 /// The one `Authorization` value of a request, among all it sent.
@@ -56,7 +56,7 @@ pub(crate) fn token_candidate(value: &[u8]) -> Option<(Scheme, Range<usize>)> {
 pub(crate) fn parse_token(value: &[u8]) -> Result<Range<usize>, AuthError> {
     match parse(value)? {
         (Scheme::Bearer, range) => Ok(range),
-        (Scheme::Dpop, _) => Err(AuthError::OtherScheme),
+        (Scheme::Dpop, _) => Err(AuthError::OtherScheme(Offered::Bearer)),
     }
 }
 
@@ -156,7 +156,7 @@ pub(crate) fn parse(value: &[u8]) -> Result<(Scheme, Range<usize>), AuthError> {
         if value.iter().any(|&b| CLASS[usize::from(b)] & VISIBLE == 0) {
             AuthError::InvalidRequest(InvalidRequest::MalformedHeader)
         } else if scheme.is_none() {
-            AuthError::OtherScheme
+            AuthError::OtherScheme(Offered::Bearer)
         } else if token_start == value.len() {
             AuthError::InvalidRequest(InvalidRequest::MissingToken)
         } else {
@@ -195,7 +195,7 @@ mod tests {
         let scheme_end = value.find([' ', '\t']).unwrap_or(value.len());
         let (scheme, rest) = value.split_at(scheme_end);
         if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("dpop") {
-            return Err(AuthError::OtherScheme);
+            return Err(AuthError::OtherScheme(Offered::Bearer));
         }
         if rest.is_empty() {
             return Err(AuthError::InvalidRequest(InvalidRequest::MissingToken));
@@ -274,9 +274,15 @@ mod tests {
                 Ok(Scheme::Dpop),
                 "{value}"
             );
-            assert_eq!(parse_token(value.as_bytes()), Err(AuthError::OtherScheme));
+            assert_eq!(
+                parse_token(value.as_bytes()),
+                Err(AuthError::OtherScheme(Offered::Bearer))
+            );
         }
-        assert_eq!(read("DPoPabc"), Err(AuthError::OtherScheme));
+        assert_eq!(
+            read("DPoPabc"),
+            Err(AuthError::OtherScheme(Offered::Bearer))
+        );
     }
 
     #[test]
@@ -297,9 +303,15 @@ mod tests {
 
     #[test]
     fn other_schemes_get_the_bare_challenge() {
-        assert_eq!(read("Basic dXNlcjpwYXNz"), Err(AuthError::OtherScheme));
-        assert_eq!(read("Bearerabc"), Err(AuthError::OtherScheme));
-        assert_eq!(read(""), Err(AuthError::OtherScheme));
+        assert_eq!(
+            read("Basic dXNlcjpwYXNz"),
+            Err(AuthError::OtherScheme(Offered::Bearer))
+        );
+        assert_eq!(
+            read("Bearerabc"),
+            Err(AuthError::OtherScheme(Offered::Bearer))
+        );
+        assert_eq!(read(""), Err(AuthError::OtherScheme(Offered::Bearer)));
     }
 
     #[test]

@@ -11,9 +11,10 @@ pub enum AuthError {
     /// No `Authorization` header. 401 with the bare challenge `Bearer realm="api"`.
     #[error("missing bearer token")]
     MissingToken,
-    /// An `Authorization` header with another scheme, such as `Basic`. 401 with the bare challenge.
-    #[error("unsupported authorization scheme, expected Bearer")]
-    OtherScheme,
+    /// An `Authorization` header with another scheme, such as `Basic`, or one the API does not
+    /// offer. 401 with the bare challenge; the message names the schemes that challenge offers.
+    #[error("unsupported authorization scheme, expected {0}")]
+    OtherScheme(Offered),
     /// A malformed Bearer credential, or several `Authorization` headers. 400 `invalid_request`.
     #[error("{0}")]
     InvalidRequest(InvalidRequest),
@@ -65,6 +66,28 @@ pub enum AuthError {
         /// When a retry may succeed.
         retry_after: Duration,
     },
+}
+
+/// The schemes an API offers, as a refusal of another scheme names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Offered {
+    /// `Bearer` alone.
+    Bearer,
+    /// `Bearer` and `DPoP`.
+    BearerOrDpop,
+    /// `DPoP` alone.
+    Dpop,
+}
+
+impl fmt::Display for Offered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Bearer => "Bearer",
+            Self::BearerOrDpop => "Bearer or DPoP",
+            Self::Dpop => "DPoP",
+        })
+    }
 }
 
 /// What is wrong with the request's credentials. Each message is the `error_description`.
@@ -157,6 +180,10 @@ pub enum TokenError {
     /// that cannot be read is never ignored.
     #[error("invalid 'cnf' claim")]
     InvalidConfirmation,
+    /// `cnf` binds the token by an RFC 7800 method that is not checked here (`jwk`, `jwe`,
+    /// `kid`, `jku`): a binding that cannot be checked is refused, never taken as a bearer token.
+    #[error("the token is bound by cnf.{0}, a confirmation method this API does not check")]
+    UnsupportedConfirmation(ConfirmationMethod),
     /// A DPoP-bound token (`cnf.jkt`) sent with the `Bearer` scheme (RFC 9449 §7.2).
     #[error("the token is DPoP-bound (cnf.jkt); send it with the DPoP scheme and a DPoP proof")]
     DpopBound,
@@ -178,6 +205,10 @@ pub enum TokenError {
     /// A certificate-bound token with a client certificate that cannot be read.
     #[error("the client certificate cannot be read")]
     CertificateUnreadable,
+    /// A certificate-bound token with more than one forwarded client certificate: the header
+    /// twice, or a value that holds several.
+    #[error("more than one client certificate was forwarded")]
+    SeveralCertificates,
     /// A certificate-bound token with another client certificate.
     #[error("the client certificate does not match the token's cnf.x5t#S256")]
     CertificateMismatch,
@@ -220,6 +251,7 @@ impl TokenError {
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
             Self::InvalidConfirmation => "invalid_cnf",
+            Self::UnsupportedConfirmation(_) => "unsupported_cnf",
             Self::DpopBound => "dpop_bound",
             Self::NotDpopBound => "not_dpop_bound",
             Self::DpopKeyMismatch => "dpop_key_mismatch",
@@ -227,6 +259,7 @@ impl TokenError {
             Self::CertificateMissing => "certificate_missing",
             Self::CertificateUnreadable => "certificate_unreadable",
             Self::CertificateMismatch => "certificate_mismatch",
+            Self::SeveralCertificates => "several_certificates",
         }
     }
 }
@@ -242,9 +275,13 @@ pub enum ProofError {
     /// Not a compact JWS of base64url JSON objects.
     #[error("malformed DPoP proof")]
     Malformed,
-    /// `typ` is not `dpop+jwt`.
+    /// `typ` is not `dpop+jwt` (or its full media type, `application/dpop+jwt`).
     #[error("DPoP proof typ must be dpop+jwt")]
     Type,
+    /// The header has `crit` (RFC 7515 §4.1.11: no extension is understood here, so any is
+    /// refused, as on access tokens), or `b64: false` (RFC 7797), which changes what is signed.
+    #[error("DPoP proof header has a critical extension (crit or b64) that is not supported")]
+    Critical,
     /// `alg` is not one of the accepted proof algorithms.
     #[error("unsupported DPoP proof algorithm")]
     Algorithm,
@@ -263,6 +300,10 @@ pub enum ProofError {
     /// `htu` is not the request's URL.
     #[error("DPoP proof htu does not match the request URL")]
     Url,
+    /// The request's raw path has a `.` or `..` segment (plain or percent-encoded), which the
+    /// `htu` comparison would remove and the router would not: no proof covers such a path.
+    #[error("the request path has dot segments (. or ..), which a DPoP proof cannot cover")]
+    DotSegments,
     /// `jti` is missing, not a string, or longer than [`crate::dpop::MAX_JTI_BYTES`].
     #[error("DPoP proof jti is missing or invalid")]
     Jti,
@@ -289,18 +330,56 @@ impl ProofError {
             Self::TooLarge => "dpop_too_large",
             Self::Malformed => "dpop_malformed",
             Self::Type => "dpop_type",
+            Self::Critical => "dpop_critical_header",
             Self::Algorithm => "dpop_algorithm",
             Self::Key => "dpop_key",
             Self::Signature => "dpop_signature",
             Self::IssuedAt => "dpop_iat",
             Self::Method => "dpop_htm",
             Self::Url => "dpop_htu",
+            Self::DotSegments => "dpop_dot_segments",
             Self::Jti => "dpop_jti",
             Self::AccessTokenHash => "dpop_ath",
             Self::Several => "dpop_several",
             Self::Replayed => "dpop_replayed",
             Self::NoPublicUrl => "dpop_no_public_url",
         }
+    }
+}
+
+/// An RFC 7800 confirmation method (a member of `cnf`) that binds a token to a key this API
+/// does not check. (`jkt`, DPoP, and `x5t#S256`, mTLS, are checked.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfirmationMethod {
+    /// `jwk`: the key itself (RFC 7800 §3.2).
+    Jwk,
+    /// `jwe`: an encrypted key (RFC 7800 §3.3).
+    Jwe,
+    /// `kid`: a key id (RFC 7800 §3.4).
+    Kid,
+    /// `jku`: a JWK Set URL (RFC 7800 §3.5).
+    Jku,
+}
+
+impl ConfirmationMethod {
+    /// Every method, for reading `cnf`.
+    pub const ALL: [Self; 4] = [Self::Jwk, Self::Jwe, Self::Kid, Self::Jku];
+
+    /// The member's name in `cnf`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jwk => "jwk",
+            Self::Jwe => "jwe",
+            Self::Kid => "kid",
+            Self::Jku => "jku",
+        }
+    }
+}
+
+impl fmt::Display for ConfirmationMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -202,6 +202,9 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
             if x.len() != 32 {
                 return Err("\"x\" must be 32 bytes for Ed25519".into());
             }
+            if has_small_order(&x) {
+                return Err("\"x\" is an Ed25519 point of small order".into());
+            }
             parse_all(&candidates, |alg| {
                 (alg == Algorithm::EdDSA).then(|| {
                     ParsedPublicKey::new(&signature::ED25519, &x).map_err(|e| e.to_string())
@@ -293,6 +296,47 @@ fn ec_verifiers(
     parse_all(candidates, |alg| {
         (alg == fits).then(|| ParsedPublicKey::new(verification, &point).map_err(|e| e.to_string()))
     })
+}
+
+/// Whether an encoded Ed25519 point has small order (the identity, and the points of order 2, 4
+/// and 8), in any spelling: either sign of x, and the non-canonical y = p, p + 1 (libsodium's
+/// `has_small_order` list). Such a public key verifies signatures that nobody made, so it is
+/// never a key: RFC 8032 verifiers differ on whether they catch it, and aws-lc does not.
+fn has_small_order(encoded: &[u8]) -> bool {
+    /// The y coordinates, little-endian, sign bit clear: 0 and 1, the two of order 8, then
+    /// p - 1, p and p + 1 (the last two are non-canonical 0 and 1).
+    const SMALL_ORDER_Y: [[u8; 32]; 7] = {
+        let zero = [0; 32];
+        let mut one = [0; 32];
+        one[0] = 1;
+        let order_8_a = [
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef,
+            0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88,
+            0x6d, 0x53, 0xfc, 0x05,
+        ];
+        let order_8_b = [
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10,
+            0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77,
+            0x92, 0xac, 0x03, 0x7a,
+        ];
+        let mut near_p = [[0xff; 32]; 3];
+        let mut i = 0;
+        while i < 3 {
+            #[allow(clippy::cast_possible_truncation)] // i < 3
+            let low = 0xec + i as u8;
+            near_p[i][0] = low;
+            near_p[i][31] = 0x7f;
+            i += 1;
+        }
+        [
+            zero, one, order_8_a, order_8_b, near_p[0], near_p[1], near_p[2],
+        ]
+    };
+    let Ok(mut y) = <[u8; 32]>::try_from(encoded) else {
+        return false;
+    };
+    y[31] &= 0x7f;
+    SMALL_ORDER_Y.contains(&y)
 }
 
 /// An unsigned big-endian integer without its leading zero octets. RFC 7518 §6.3.1.1 forbids
@@ -392,6 +436,43 @@ mod tests {
         bytes.insert(0, 0);
         jwk[field] = json!(URL_SAFE_NO_PAD.encode(bytes));
         jwk
+    }
+
+    #[test]
+    fn ed25519_keys_of_small_order_are_never_usable_in_any_spelling() {
+        let okp =
+            |x: &[u8]| json!({ "kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode(x) });
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut order_8 = hex32("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05");
+        let mut p_minus_1 = [0xffu8; 32];
+        p_minus_1[0] = 0xec;
+        p_minus_1[31] = 0x7f;
+        let mut p_plus_1 = p_minus_1;
+        p_plus_1[0] = 0xee;
+        for point in [identity, [0; 32], order_8, p_minus_1, p_plus_1] {
+            assert_eq!(usable(&okp(&point), &[Algorithm::EdDSA]), 0, "{point:02x?}");
+            let mut negative = point;
+            negative[31] |= 0x80;
+            assert_eq!(
+                usable(&okp(&negative), &[Algorithm::EdDSA]),
+                0,
+                "{negative:02x?}"
+            );
+        }
+        order_8[0] ^= 1;
+        let ed25519 =
+            SigningKey::ed25519_from_pem("ed", include_str!("../fixtures/ed25519.pem")).unwrap();
+        assert_eq!(usable(&ed25519.jwk(), &[Algorithm::EdDSA]), 1);
+        assert!(!has_small_order(&order_8));
+    }
+
+    fn hex32(hex: &str) -> [u8; 32] {
+        let mut bytes = [0; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+        }
+        bytes
     }
 
     #[test]

@@ -89,7 +89,8 @@ pub use authenticator::{
 };
 pub use claims::{Claims, ScopeClaim, UnknownScopeClaim};
 pub use error::{
-    AuthError, ConfigError, DateClaim, InvalidRequest, TokenError, UrlKind, UrlProblem,
+    AuthError, ConfigError, ConfirmationMethod, DateClaim, InvalidRequest, Offered, TokenError,
+    UrlKind, UrlProblem,
 };
 pub use jwks::{JwksConfig, Readiness, check_url};
 pub use policy::Policy;

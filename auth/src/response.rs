@@ -91,7 +91,7 @@ impl AuthError {
     /// The RFC 6750 error code, if the answer carries one.
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            Self::MissingToken | Self::OtherScheme | Self::Forbidden { .. } => None,
+            Self::MissingToken | Self::OtherScheme(_) | Self::Forbidden { .. } => None,
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
@@ -121,7 +121,7 @@ impl AuthError {
             }
         };
         match self {
-            Self::MissingToken | Self::OtherScheme => {
+            Self::MissingToken | Self::OtherScheme(_) => {
                 if let Some(scopes) = scope_hint {
                     details.push(("scope", scopes.to_owned()));
                 }
@@ -194,7 +194,7 @@ impl AuthError {
     pub(crate) fn http_status(&self) -> u16 {
         match self {
             Self::MissingToken
-            | Self::OtherScheme
+            | Self::OtherScheme(_)
             | Self::InvalidToken(_)
             | Self::InsufficientUserAuthentication { .. } => 401,
             Self::InvalidRequest(_) | Self::InvalidDpopProof(_) => 400,
@@ -245,7 +245,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::error::TokenError;
+    use crate::error::{Offered, TokenError};
 
     fn answer(error: &AuthError) -> (u16, Option<String>, Option<String>, serde_json::Value) {
         let response = error.error_response();
@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn other_scheme_gets_the_bare_challenge() {
-        let (status, challenge, _, body) = answer(&AuthError::OtherScheme);
+        let (status, challenge, _, body) = answer(&AuthError::OtherScheme(Offered::Bearer));
 
         assert_eq!(status, 401);
         assert_eq!(challenge.as_deref(), Some(r#"Bearer realm="api""#));

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use crate::claims::Claims;
 use crate::dpop::{
-    Proof, ProofError, ProofRequest, ProofRules, ReplayError, ReplayStore, Seen, normalize_htu,
-    replay_key,
+    Proof, ProofError, ProofRequest, ProofRules, ReplayError, ReplayStore, Seen, has_dot_segments,
+    normalize_htu, replay_key,
 };
-use crate::error::{AuthError, InvalidRequest, TokenError};
+use crate::error::{AuthError, InvalidRequest, Offered, TokenError};
 use crate::metrics::Metrics;
 use crate::mtls::{CertificateError, certificate_thumbprint};
 use crate::response::Scheme;
@@ -42,6 +42,15 @@ pub enum DpopMode {
 }
 
 impl DpopMode {
+    /// The schemes this mode offers.
+    pub(crate) fn offered(self) -> Offered {
+        match self {
+            Self::Allowed => Offered::BearerOrDpop,
+            Self::Required => Offered::Dpop,
+            Self::Disabled => Offered::Bearer,
+        }
+    }
+
     /// Whether the `DPoP` scheme and header are read at all.
     pub(crate) fn aware(self) -> bool {
         self != Self::Disabled
@@ -87,8 +96,10 @@ pub(crate) struct Presented<'a> {
     pub(crate) proof: Option<&'a str>,
     /// A `DPoP` header came with the `Bearer` scheme.
     pub(crate) stray_proof: bool,
-    /// The forwarded client certificate, when a header is configured and present.
+    /// The forwarded client certificate, when a header is configured and present once.
     pub(crate) certificate: Option<&'a str>,
+    /// The certificate header came more than once.
+    pub(crate) several_certificates: bool,
     pub(crate) method: &'a str,
     /// The request's raw path, without its query.
     pub(crate) path: &'a str,
@@ -146,6 +157,9 @@ impl SenderRules {
                 let proof = sent
                     .proof
                     .ok_or(AuthError::InvalidRequest(InvalidRequest::MissingProof))?;
+                if has_dot_segments(sent.path) {
+                    return Err(ProofError::DotSegments.into());
+                }
                 let url = format!("{origin}{}", sent.path);
                 let request = ProofRequest {
                     method: sent.method,
@@ -160,6 +174,9 @@ impl SenderRules {
             }
         };
         if let Some(bound) = claims.certificate_thumbprint() {
+            if sent.several_certificates {
+                return Err(TokenError::SeveralCertificates.into());
+            }
             self.confirm_certificate(bound, sent.certificate)?;
         }
         Ok(proof)
@@ -173,6 +190,7 @@ impl SenderRules {
         let thumbprint =
             certificate_thumbprint(presented.unwrap_or_default()).map_err(|error| match error {
                 CertificateError::Missing => TokenError::CertificateMissing,
+                CertificateError::Several => TokenError::SeveralCertificates,
                 _ => TokenError::CertificateUnreadable,
             })?;
         if thumbprint != bound {

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::claims::{Claims, ScopeClaim};
-use crate::error::{DateClaim, TokenError};
+use crate::error::{ConfirmationMethod, DateClaim, TokenError};
 use crate::keys::Key;
 
 /// The `typ` values of an access token (RFC 9068) or a plain JWT; compared case-insensitively.
@@ -211,9 +211,7 @@ impl Validator {
         };
         date(&payload, "iat", DateClaim::Iat)?;
         self.check_time(validity, now)?;
-        if !confirmation_is_readable(&payload) {
-            return Err(TokenError::InvalidConfirmation);
-        }
+        check_confirmation(&payload)?;
         Ok((Claims::from_payload(payload, &self.scope_claims)?, validity))
     }
 
@@ -237,19 +235,34 @@ impl Validator {
     }
 }
 
-/// Whether the token's binding, if any, can be read (RFC 7800 `cnf`): an object whose DPoP
-/// `jkt` and mTLS `x5t#S256`, where present, are non-empty strings. One that cannot be read
-/// might bind the token, so the token is refused: fail closed. Other members of `cnf` bind
+/// The token's binding, if any (RFC 7800 `cnf`), must be one we check: an object whose DPoP
+/// `jkt` and mTLS `x5t#S256`, where present, are non-empty strings, and which binds by no other
+/// RFC 7800 method (`jwk`, `jwe`, `kid`, `jku`). A binding that cannot be read or checked is
+/// refused, never taken for a bearer token: fail closed. Members RFC 7800 does not define bind
 /// nothing we know of and are ignored (RFC 7800 §3.1).
-fn confirmation_is_readable(payload: &Map<String, Value>) -> bool {
-    match payload.get("cnf") {
+///
+/// # Errors
+/// [`TokenError::InvalidConfirmation`] or [`TokenError::UnsupportedConfirmation`].
+fn check_confirmation(payload: &Map<String, Value>) -> Result<(), TokenError> {
+    let cnf = match payload.get("cnf") {
+        None => return Ok(()),
+        Some(Value::Object(cnf)) => cnf,
+        Some(_) => return Err(TokenError::InvalidConfirmation),
+    };
+    let readable = BINDING_MEMBERS.iter().all(|member| match cnf.get(*member) {
         None => true,
-        Some(Value::Object(cnf)) => BINDING_MEMBERS.iter().all(|member| match cnf.get(*member) {
-            None => true,
-            Some(Value::String(value)) => !value.is_empty(),
-            Some(_) => false,
-        }),
+        Some(Value::String(value)) => !value.is_empty(),
         Some(_) => false,
+    });
+    if !readable {
+        return Err(TokenError::InvalidConfirmation);
+    }
+    match ConfirmationMethod::ALL
+        .into_iter()
+        .find(|method| cnf.contains_key(method.as_str()))
+    {
+        Some(method) => Err(TokenError::UnsupportedConfirmation(method)),
+        None => Ok(()),
     }
 }
 

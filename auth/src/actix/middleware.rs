@@ -20,7 +20,7 @@ use crate::cache::TokenDigest;
 use crate::claims::Claims;
 use crate::credentials::{parse, query_has_token, token_candidate, token_text};
 use crate::dpop::{Proof, ProofError};
-use crate::error::{AuthError, InvalidRequest};
+use crate::error::{AuthError, InvalidRequest, Offered};
 use crate::policy::Policy;
 use crate::response::{ChallengeParams, Scheme};
 use crate::sender::{DpopMode, Presented};
@@ -97,6 +97,10 @@ impl RequireAuth {
             Scheme::Bearer
         };
         let refuse = |error: AuthError, used: Option<Scheme>| {
+            let error = match error {
+                AuthError::OtherScheme(_) => AuthError::OtherScheme(sender.mode.offered()),
+                error => error,
+            };
             let uses_dpop = used == Some(Scheme::Dpop);
             let scheme = used.unwrap_or(fallback);
             Box::pin(ready(self.conclude(Err(error), false, uses_dpop, scheme)))
@@ -132,7 +136,7 @@ impl RequireAuth {
             (sender.mode, scheme),
             (DpopMode::Disabled, Scheme::Dpop) | (DpopMode::Required, Scheme::Bearer)
         ) {
-            return refuse(AuthError::OtherScheme, None);
+            return refuse(AuthError::OtherScheme(Offered::Bearer), None);
         }
         let proof = match scheme {
             Scheme::Dpop => match one_proof(headers) {
@@ -142,15 +146,20 @@ impl RequireAuth {
             Scheme::Bearer => None,
         };
         let stray_proof = scheme == Scheme::Bearer && has_proof;
-        let certificate = sender
-            .certificate_header
-            .as_deref()
-            .and_then(|name| headers.get(name));
+        let (certificate, several_certificates) = match sender.certificate_header.as_deref() {
+            Some(name) => {
+                let mut values = headers.get_all(name);
+                let first = values.next();
+                (first, values.next().is_some())
+            }
+            None => (None, false),
+        };
         // The raw path, for a DPoP proof's `htu`.
         let path = (scheme == Scheme::Dpop).then(|| req.uri().path());
         let path = path.unwrap_or_default();
         let sent = || {
             let method = req.method().as_str();
+            let certificate = (certificate, several_certificates);
             presented(scheme, proof, stray_proof, certificate, method, path)
         };
         let uses_dpop = scheme == Scheme::Dpop || has_proof;
@@ -185,6 +194,7 @@ impl RequireAuth {
             proof: proof.cloned(),
             stray_proof,
             certificate: certificate.cloned(),
+            several_certificates,
             method: req.method().clone(),
             path: path.to_owned(),
         };
@@ -332,6 +342,8 @@ struct Sent {
     /// A `DPoP` header came with the `Bearer` scheme.
     stray_proof: bool,
     certificate: Option<HeaderValue>,
+    /// The certificate header came more than once.
+    several_certificates: bool,
     method: Method,
     /// The raw path, for a DPoP proof's `htu` (empty for Bearer).
     path: String,
@@ -343,7 +355,7 @@ impl Sent {
             self.scheme,
             self.proof.as_ref(),
             self.stray_proof,
-            self.certificate.as_ref(),
+            (self.certificate.as_ref(), self.several_certificates),
             self.method.as_str(),
             &self.path,
         )
@@ -358,7 +370,7 @@ fn presented<'a>(
     scheme: Scheme,
     proof: Option<&'a HeaderValue>,
     stray_proof: bool,
-    certificate: Option<&'a HeaderValue>,
+    (certificate, several_certificates): (Option<&'a HeaderValue>, bool),
     method: &'a str,
     path: &'a str,
 ) -> Result<Presented<'a>, AuthError> {
@@ -376,6 +388,7 @@ fn presented<'a>(
         stray_proof,
         // A value that is not visible ASCII holds no certificate: unreadable, not missing.
         certificate: certificate.map(|value| value.to_str().unwrap_or("\0")),
+        several_certificates,
         method,
         path,
     })

@@ -33,6 +33,10 @@ pub const DEFAULT_REDIS_KEY_PREFIX: &str = "dpop:jti:";
 
 pub use crate::error::ProofError;
 
+/// A proof's `typ`: the media type `application/dpop+jwt`, with or without its `application/`
+/// prefix (RFC 7515 §4.1.9), compared case-insensitively.
+const PROOF_TYPES: [&str; 2] = ["dpop+jwt", "application/dpop+jwt"];
+
 /// JWK members that only a private key has: a proof carrying any of them is refused.
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
@@ -103,9 +107,12 @@ impl ProofRules {
         if !header
             .get("typ")
             .and_then(Value::as_str)
-            .is_some_and(|typ| typ.eq_ignore_ascii_case("dpop+jwt"))
+            .is_some_and(|typ| PROOF_TYPES.iter().any(|t| typ.eq_ignore_ascii_case(t)))
         {
             return Err(ProofError::Type);
+        }
+        if header.contains_key("crit") || header.get("b64") == Some(&Value::Bool(false)) {
+            return Err(ProofError::Critical);
         }
         let alg: Algorithm = header
             .get("alg")
@@ -198,6 +205,16 @@ pub fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
     }
     canonical.push('}');
     Some(URL_SAFE_NO_PAD.encode(digest(&SHA256, canonical.as_bytes())))
+}
+
+/// Whether a raw request path has a `.` or `..` segment, plain or percent-encoded (`%2e`, as
+/// URL parsers decode it), with `\\` a separator too, as URL parsers take it. Removing them is what makes a proof for `/a/b` cover `/a/x/../b`, a
+/// path the router does not treat as `/a/b`; such a request is refused instead.
+pub fn has_dot_segments(path: &str) -> bool {
+    path.split(['/', '\\']).any(|segment| {
+        let dots = segment.replace("%2e", ".").replace("%2E", ".");
+        dots == "." || dots == ".."
+    })
 }
 
 /// `url` in the normal form RFC 9449 §4.3 compares: scheme and host in lower case, the
@@ -313,6 +330,42 @@ mod tests {
     }
 
     #[test]
+    fn typ_is_the_media_type_with_or_without_its_prefix_in_any_case() {
+        let key = &keys()[0];
+        for typ in ["dpop+jwt", "application/dpop+jwt", "Application/DPoP+JWT"] {
+            assert!(
+                check(&proof(key).header("typ", typ).sign().unwrap()).is_ok(),
+                "{typ}"
+            );
+        }
+    }
+
+    #[test]
+    fn dot_segments_are_found_plain_encoded_and_behind_backslashes() {
+        for path in [
+            "/a/x/../b",
+            "/a/./b",
+            "/a/%2e%2E/b",
+            "/a/.%2e/b",
+            "/a/%2E/b",
+            "/a/x\\..\\b",
+            "/..",
+            "/a/b/.",
+        ] {
+            assert!(has_dot_segments(path), "{path}");
+        }
+        for path in [
+            "/a/b",
+            "/a/..b/c",
+            "/a/.well-known/x",
+            "/a/%2e%2e%2e/b",
+            "/",
+        ] {
+            assert!(!has_dot_segments(path), "{path}");
+        }
+    }
+
+    #[test]
     fn a_ps256_proof_is_accepted() {
         let key = &keys()[1];
 
@@ -371,6 +424,47 @@ mod tests {
                 "typ JWT",
                 proof(key).header("typ", "JWT").sign().unwrap(),
                 ProofError::Type,
+            ),
+            (
+                "typ application/jwt",
+                proof(key).header("typ", "application/jwt").sign().unwrap(),
+                ProofError::Type,
+            ),
+            (
+                "typ dpop+jwt+x",
+                proof(key)
+                    .header("typ", "application/dpop+jwt+x")
+                    .sign()
+                    .unwrap(),
+                ProofError::Type,
+            ),
+            (
+                "crit naming an unknown extension",
+                proof(key)
+                    .header("crit", json!(["exp"]))
+                    .header("exp", 1)
+                    .sign()
+                    .unwrap(),
+                ProofError::Critical,
+            ),
+            (
+                "crit naming an absent member",
+                proof(key).header("crit", json!(["absent"])).sign().unwrap(),
+                ProofError::Critical,
+            ),
+            (
+                "b64 false",
+                proof(key)
+                    .header("crit", json!(["b64"]))
+                    .header("b64", false)
+                    .sign()
+                    .unwrap(),
+                ProofError::Critical,
+            ),
+            (
+                "b64 false without crit",
+                proof(key).header("b64", false).sign().unwrap(),
+                ProofError::Critical,
             ),
             (
                 "alg none",

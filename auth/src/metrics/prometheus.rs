@@ -239,7 +239,7 @@ impl FetchRecorder {
 fn refused(error: &AuthError) -> CheckLabels {
     let (result, reason) = match error {
         AuthError::MissingToken => ("no_credentials", Some("missing_header")),
-        AuthError::OtherScheme => ("no_credentials", Some("other_scheme")),
+        AuthError::OtherScheme(_) => ("no_credentials", Some("other_scheme")),
         AuthError::InvalidRequest(why) => ("invalid_request", Some(why.reason())),
         AuthError::InvalidToken(why) => ("invalid_token", Some(why.reason())),
         AuthError::InsufficientScope { .. } => ("insufficient_scope", None),

@@ -5,6 +5,7 @@ use std::time::Duration;
 use wiremock::MockServer;
 
 use super::*;
+use crate::error::ConfirmationMethod;
 use crate::testing::now_secs;
 
 async fn issuer_with(
@@ -223,6 +224,22 @@ async fn a_bound_token_is_refused_as_a_bearer_token_on_every_check_cache_hits_in
         (json!("not an object"), TokenError::InvalidConfirmation),
         (json!({ "jkt": 7 }), TokenError::InvalidConfirmation),
         (json!({ "x5t#S256": "" }), TokenError::InvalidConfirmation),
+        (
+            json!({ "jwk": { "kty": "EC" } }),
+            TokenError::UnsupportedConfirmation(ConfirmationMethod::Jwk),
+        ),
+        (
+            json!({ "jwe": "eyJ..." }),
+            TokenError::UnsupportedConfirmation(ConfirmationMethod::Jwe),
+        ),
+        (
+            json!({ "kid": "k" }),
+            TokenError::UnsupportedConfirmation(ConfirmationMethod::Kid),
+        ),
+        (
+            json!({ "jku": "https://keys.example" }),
+            TokenError::UnsupportedConfirmation(ConfirmationMethod::Jku),
+        ),
     ] {
         let token = valid(&key).claim("cnf", cnf.clone()).sign().unwrap();
         for _ in 0..2 {
@@ -231,9 +248,9 @@ async fn a_bound_token_is_refused_as_a_bearer_token_on_every_check_cache_hits_in
     }
     // The two well-formed bindings are remembered with their claims; the refusal holds on hits.
     assert_eq!(auth.cached_tokens(), 3);
-    // A `cnf` that binds to nothing we know of does not constrain the sender.
+    // A `cnf` member that RFC 7800 does not define binds nothing: the sender is not constrained.
     let unbound = valid(&key)
-        .claim("cnf", json!({ "kid": "k" }))
+        .claim("cnf", json!({ "x-vendor": "k" }))
         .sign()
         .unwrap();
     assert!(auth.verify(&unbound).await.is_ok());
