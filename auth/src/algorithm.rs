@@ -24,13 +24,17 @@ pub enum Algorithm {
     ES256,
     /// ECDSA on P-384 with SHA-384.
     ES384,
-    /// Ed25519.
+    /// ECDSA on P-521 with SHA-512.
+    ES512,
+    /// EdDSA; here Ed25519 alone, the only curve verified.
     EdDSA,
+    /// Ed25519 by its fully specified name (RFC 9864).
+    Ed25519,
 }
 
 impl Algorithm {
     /// Every algorithm, in the order the README lists them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::RS256,
         Self::RS384,
         Self::RS512,
@@ -39,7 +43,9 @@ impl Algorithm {
         Self::PS512,
         Self::ES256,
         Self::ES384,
+        Self::ES512,
         Self::EdDSA,
+        Self::Ed25519,
     ];
 
     /// The name, exactly as RFC 7518 spells it.
@@ -53,7 +59,9 @@ impl Algorithm {
             Self::PS512 => "PS512",
             Self::ES256 => "ES256",
             Self::ES384 => "ES384",
+            Self::ES512 => "ES512",
             Self::EdDSA => "EdDSA",
+            Self::Ed25519 => "Ed25519",
         }
     }
 
@@ -119,7 +127,7 @@ mod tests {
     #[test]
     fn none_symmetric_and_misspelled_names_are_refused_with_the_choices() {
         for name in [
-            "none", "HS256", "HS384", "HS512", "rs256", "ES512", "EDDSA", "",
+            "none", "HS256", "HS384", "HS512", "rs256", "es512", "EDDSA", "Ed448", "",
         ] {
             let error = name.parse::<Algorithm>().unwrap_err();
             assert!(error.to_string().contains("RS256, RS384"), "{error}");

@@ -5,9 +5,7 @@ use std::collections::BTreeSet;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{
-    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
-};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::algorithm::Algorithm;
@@ -164,24 +162,40 @@ impl KeySet {
 
 type Verifiers = Vec<(Algorithm, ParsedPublicKey)>;
 
+/// The members of a JWK (RFC 7517 §4) that decide whether and how it verifies; read here rather
+/// than through a JOSE library, so that every algorithm we verify (ES512, the fully specified
+/// `Ed25519`) can be named in a key's `alg`.
+#[derive(serde::Deserialize)]
+struct Jwk {
+    kty: String,
+    #[serde(rename = "use")]
+    public_key_use: Option<String>,
+    key_ops: Option<Vec<String>>,
+    alg: Option<String>,
+    kid: Option<String>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
 fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
-    let jwk: Jwk = serde_json::from_value(entry.clone()).map_err(|e| e.to_string())?;
-    match &jwk.common.public_key_use {
-        None | Some(PublicKeyUse::Signature) => {}
-        Some(other) => return Err(format!("\"use\" is {other:?}, not \"sig\"")),
+    let jwk = Jwk::deserialize(entry).map_err(|e| e.to_string())?;
+    if let Some(other) = jwk.public_key_use.as_deref().filter(|u| *u != "sig") {
+        return Err(format!("\"use\" is {other:?}, not \"sig\""));
     }
-    if let Some(ops) = &jwk.common.key_operations
-        && !ops.contains(&KeyOperations::Verify)
+    if let Some(ops) = &jwk.key_ops
+        && !ops.iter().any(|op| op == "verify")
     {
         return Err("\"key_ops\" lacks \"verify\"".into());
     }
     let own_alg = jwk
-        .common
-        .key_algorithm
+        .alg
+        .as_deref()
         .map(|alg| {
-            signature_algorithm(alg).ok_or(format!(
-                "\"alg\" {alg:?} is not a signature algorithm we support"
-            ))
+            alg.parse::<Algorithm>()
+                .map_err(|_| format!("\"alg\" {alg:?} is not a signature algorithm we support"))
         })
         .transpose()?;
     let candidates: Vec<Algorithm> = allowed
@@ -189,16 +203,25 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
         .copied()
         .filter(|alg| own_alg.is_none_or(|own| own == *alg))
         .collect();
-    let verifiers = match &jwk.algorithm {
-        AlgorithmParameters::RSA(rsa) => rsa_verifiers(&rsa.n, &rsa.e, &candidates)?,
-        AlgorithmParameters::EllipticCurve(ec) => {
-            ec_verifiers(&ec.curve, &ec.x, &ec.y, &candidates)?
-        }
-        AlgorithmParameters::OctetKeyPair(okp) => {
-            if okp.curve != EllipticCurve::Ed25519 {
-                return Err(format!("unsupported curve {:?}", okp.curve));
+    let member = |name: &str, value: &Option<String>| {
+        value
+            .clone()
+            .ok_or_else(|| format!("{} key without \"{name}\"", jwk.kty))
+    };
+    let verifiers = match jwk.kty.as_str() {
+        "RSA" => rsa_verifiers(&member("n", &jwk.n)?, &member("e", &jwk.e)?, &candidates)?,
+        "EC" => ec_verifiers(
+            &member("crv", &jwk.crv)?,
+            &member("x", &jwk.x)?,
+            &member("y", &jwk.y)?,
+            &candidates,
+        )?,
+        "OKP" => {
+            let curve = member("crv", &jwk.crv)?;
+            if curve != "Ed25519" {
+                return Err(format!("unsupported curve {curve:?}"));
             }
-            let x = decode("x", &okp.x)?;
+            let x = decode("x", &member("x", &jwk.x)?)?;
             if x.len() != 32 {
                 return Err("\"x\" must be 32 bytes for Ed25519".into());
             }
@@ -206,7 +229,7 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
                 return Err("\"x\" is an Ed25519 point of small order".into());
             }
             parse_all(&candidates, |alg| {
-                (alg == Algorithm::EdDSA).then(|| {
+                matches!(alg, Algorithm::EdDSA | Algorithm::Ed25519).then(|| {
                     ParsedPublicKey::new(&signature::ED25519, &x).map_err(|e| e.to_string())
                 })
             })?
@@ -225,7 +248,7 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
         ));
     }
     Ok(Key {
-        kid: jwk.common.key_id,
+        kid: jwk.kid,
         verifiers,
     })
 }
@@ -271,22 +294,23 @@ fn rsa_verifiers(n: &str, e: &str, candidates: &[Algorithm]) -> Result<Verifiers
 }
 
 fn ec_verifiers(
-    curve: &EllipticCurve,
+    curve: &str,
     x: &str,
     y: &str,
     candidates: &[Algorithm],
 ) -> Result<Verifiers, String> {
     let (fits, verification, length): (_, &'static signature::EcdsaVerificationAlgorithm, _) =
         match curve {
-            EllipticCurve::P256 => (Algorithm::ES256, &signature::ECDSA_P256_SHA256_FIXED, 32),
-            EllipticCurve::P384 => (Algorithm::ES384, &signature::ECDSA_P384_SHA384_FIXED, 48),
+            "P-256" => (Algorithm::ES256, &signature::ECDSA_P256_SHA256_FIXED, 32),
+            "P-384" => (Algorithm::ES384, &signature::ECDSA_P384_SHA384_FIXED, 48),
+            "P-521" => (Algorithm::ES512, &signature::ECDSA_P521_SHA512_FIXED, 66),
             other => return Err(format!("unsupported curve {other:?}")),
         };
     // RFC 7518 §6.2.1.2: x and y are exactly the curve's coordinate length.
     let (x, y) = (decode("x", x)?, decode("y", y)?);
     if x.len() != length || y.len() != length {
         return Err(format!(
-            "\"x\" and \"y\" must be {length} bytes for {curve:?}"
+            "\"x\" and \"y\" must be {length} bytes for {curve}"
         ));
     }
     let mut point = Vec::with_capacity(1 + 2 * length);
@@ -386,23 +410,6 @@ fn parse_all(
         .iter()
         .filter_map(|alg| parse(*alg).map(|parsed| parsed.map(|key| (*alg, key))))
         .collect()
-}
-
-/// The asymmetric signature algorithms; `HS*`, encryption algorithms and unknown names give
-/// `None`.
-fn signature_algorithm(alg: KeyAlgorithm) -> Option<Algorithm> {
-    Some(match alg {
-        KeyAlgorithm::RS256 => Algorithm::RS256,
-        KeyAlgorithm::RS384 => Algorithm::RS384,
-        KeyAlgorithm::RS512 => Algorithm::RS512,
-        KeyAlgorithm::PS256 => Algorithm::PS256,
-        KeyAlgorithm::PS384 => Algorithm::PS384,
-        KeyAlgorithm::PS512 => Algorithm::PS512,
-        KeyAlgorithm::ES256 => Algorithm::ES256,
-        KeyAlgorithm::ES384 => Algorithm::ES384,
-        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

@@ -78,6 +78,7 @@ enum Pair {
     Rsa(RsaKeyPair),
     P256(EcdsaKeyPair),
     P384(EcdsaKeyPair),
+    P521(EcdsaKeyPair),
     Ed25519(Ed25519KeyPair),
 }
 
@@ -94,6 +95,7 @@ impl std::fmt::Debug for SigningKey {
             Pair::Rsa(_) => "RSA",
             Pair::P256(_) => "P-256",
             Pair::P384(_) => "P-384",
+            Pair::P521(_) => "P-521",
             Pair::Ed25519(_) => "Ed25519",
         };
         f.debug_struct("SigningKey")
@@ -151,6 +153,18 @@ impl SigningKey {
         })
     }
 
+    /// A P-521 key from PKCS#8 PEM.
+    ///
+    /// # Errors
+    /// When the PEM is not a P-521 PKCS#8 key.
+    pub fn p521_from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, MintError> {
+        Self::from_pem(kid, pem, "P-521", |der| {
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P521_SHA512_FIXED_SIGNING, der)
+                .ok()
+                .map(Pair::P521)
+        })
+    }
+
     /// An Ed25519 key from PKCS#8 PEM.
     ///
     /// # Errors
@@ -190,12 +204,13 @@ impl SigningKey {
         }
     }
 
-    /// The algorithm this key signs with by default: RS256, ES256, ES384 or EdDSA.
+    /// The algorithm this key signs with by default: RS256, ES256, ES384, ES512 or EdDSA.
     pub fn default_alg(&self) -> Algorithm {
         match self.pair {
             Pair::Rsa(_) => Algorithm::RS256,
             Pair::P256(_) => Algorithm::ES256,
             Pair::P384(_) => Algorithm::ES384,
+            Pair::P521(_) => Algorithm::ES512,
             Pair::Ed25519(_) => Algorithm::EdDSA,
         }
     }
@@ -212,11 +227,15 @@ impl SigningKey {
                     "e": b64(public.exponent().big_endian_without_leading_zero()),
                 })
             }
-            Pair::P256(pair) | Pair::P384(pair) => {
+            Pair::P256(pair) | Pair::P384(pair) | Pair::P521(pair) => {
                 // An uncompressed point: 0x04 || x || y.
                 let point = pair.public_key().as_ref();
                 let half = (point.len() - 1) / 2;
-                let crv = if half == 32 { "P-256" } else { "P-384" };
+                let crv = match half {
+                    32 => "P-256",
+                    48 => "P-384",
+                    _ => "P-521",
+                };
                 json!({
                     "kty": "EC",
                     "crv": crv,
@@ -240,7 +259,9 @@ impl SigningKey {
     pub fn public_key_bytes(&self) -> Vec<u8> {
         match &self.pair {
             Pair::Rsa(pair) => pair.public_key().as_ref().to_vec(),
-            Pair::P256(pair) | Pair::P384(pair) => pair.public_key().as_ref().to_vec(),
+            Pair::P256(pair) | Pair::P384(pair) | Pair::P521(pair) => {
+                pair.public_key().as_ref().to_vec()
+            }
             Pair::Ed25519(pair) => pair.public_key().as_ref().to_vec(),
         }
     }
@@ -299,7 +320,8 @@ impl SigningKey {
     pub fn can_sign(&self, alg: Algorithm) -> bool {
         match self.pair {
             Pair::Rsa(_) => alg.is_rsa(),
-            Pair::P256(_) | Pair::P384(_) | Pair::Ed25519(_) => alg == self.default_alg(),
+            Pair::Ed25519(_) => matches!(alg, Algorithm::EdDSA | Algorithm::Ed25519),
+            Pair::P256(_) | Pair::P384(_) | Pair::P521(_) => alg == self.default_alg(),
         }
     }
 
@@ -325,12 +347,16 @@ impl SigningKey {
                     .map_err(|_| MintError::Crypto)?;
                 Ok(out)
             }
-            (Pair::P256(pair), Algorithm::ES256) | (Pair::P384(pair), Algorithm::ES384) => Ok(pair
+            (Pair::P256(pair), Algorithm::ES256)
+            | (Pair::P384(pair), Algorithm::ES384)
+            | (Pair::P521(pair), Algorithm::ES512) => Ok(pair
                 .sign(&rng, message)
                 .map_err(|_| MintError::Crypto)?
                 .as_ref()
                 .to_vec()),
-            (Pair::Ed25519(pair), Algorithm::EdDSA) => Ok(pair.sign(message).as_ref().to_vec()),
+            (Pair::Ed25519(pair), Algorithm::EdDSA | Algorithm::Ed25519) => {
+                Ok(pair.sign(message).as_ref().to_vec())
+            }
             _ => Err(MintError::Crypto),
         }
     }

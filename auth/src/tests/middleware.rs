@@ -121,7 +121,7 @@ async fn one_layer_checks_the_token_and_the_scope() {
         assert_eq!(response.status(), 403);
         assert_eq!(
             response.headers().get(WWW_AUTHENTICATE).unwrap(),
-            r#"Bearer realm="api", error="insufficient_scope", error_description="insufficient scope, requires read:messages", scope="read:messages", DPoP algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA""#
+            r#"Bearer realm="api", error="insufficient_scope", error_description="insufficient scope, requires read:messages", scope="read:messages", DPoP algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519""#
         );
     }
 }

@@ -7,6 +7,7 @@ mod fuzz;
 mod jwks;
 mod middleware;
 mod validation;
+mod wycheproof;
 
 use std::time::Duration;
 

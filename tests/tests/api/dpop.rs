@@ -9,7 +9,7 @@ use tests::{PUBLIC_URL, TestApp, TestConfig, spawn_app_with};
 
 const PRIVATE_PATH: &str = "/api/private";
 const SCOPED_PATH: &str = "/api/private-scoped";
-const ALGS: &str = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA";
+const ALGS: &str = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519";
 
 /// The API with `server.public_url` set (so that proofs can be checked) and a DPoP `mode`.
 async fn app_in(mode: DpopMode) -> TestApp {

@@ -3,7 +3,8 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
-use auth::{Authenticator, DpopMode, RequireAuth};
+use auth::testing::SigningKey;
+use auth::{Algorithm, Authenticator, DpopMode, RequireAuth};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
@@ -325,4 +326,73 @@ async fn a_forwarded_certificate_is_read_exactly_or_refused() {
     with_certificates(&app, &[&format!("By=a;Subject=\"x, Cert={cert}\"")])
         .await
         .assert_invalid_token("the client certificate cannot be read");
+}
+
+/// The fixture P-521 key, for ES512.
+fn p521() -> SigningKey {
+    SigningKey::p521_from_pem("p521", include_str!("../../../auth/fixtures/ec-p521.pem")).unwrap()
+}
+
+#[actix_web::test]
+async fn es512_and_the_ed25519_name_are_accepted_for_tokens_and_proofs() {
+    let app = spawn_app_with(TestConfig {
+        public_url: Some(PUBLIC_URL.to_owned()),
+        customize: |s| {
+            s.auth
+                .algorithms
+                .extend([Algorithm::ES512, Algorithm::Ed25519]);
+        },
+        ..TestConfig::default()
+    })
+    .await;
+    let p521 = p521();
+    app.issuer.publish(&p521);
+    // The Ed25519 key again, under a kid whose JWK names the fully specified algorithm.
+    let ed = SigningKey::ed25519_from_pem(
+        "ed-named",
+        include_str!("../../../auth/fixtures/ed25519.pem"),
+    )
+    .unwrap();
+    let mut named = ed.jwk();
+    named["alg"] = json!("Ed25519");
+    app.issuer.publish_jwk(named);
+
+    let es512 = app.token(&p521).sign().unwrap();
+    app.private(&es512).await.assert_ok(PRIVATE);
+    let ed25519 = app.token(&ed).header("alg", "Ed25519").sign().unwrap();
+    app.private(&ed25519).await.assert_ok(PRIVATE);
+    // The fixture Ed25519 key as published first names EdDSA: it does not verify the other name.
+    let misnamed = app
+        .token(&app.keys.ed)
+        .header("alg", "Ed25519")
+        .sign()
+        .unwrap();
+    app.private(&misnamed)
+        .await
+        .assert_invalid_token("no usable key fits the token's kid and alg");
+
+    let url = format!("{PUBLIC_URL}{PRIVATE_PATH}");
+    for (client, alg) in [(&p521, "ES512"), (&app.keys.ed, "Ed25519")] {
+        let token = app.bound_token(client, None);
+        let proof = client
+            .dpop_proof("GET", &url, &token)
+            .header("alg", alg)
+            .sign()
+            .unwrap();
+        app.get_dpop(PRIVATE_PATH, &token, &proof)
+            .await
+            .assert_ok(PRIVATE);
+    }
+    // An ES512 proof whose jwk is a P-256 key (no kit signs that: the signature is made up).
+    let client = &app.keys.ec;
+    let token = app.bound_token(client, None);
+    let mut jwk = client.jwk();
+    jwk.as_object_mut()
+        .unwrap()
+        .retain(|member, _| ["kty", "crv", "x", "y"].contains(&member.as_str()));
+    let header = json!({ "typ": "dpop+jwt", "alg": "ES512", "jwk": jwk });
+    let mismatched = jws(&header, &json!({ "htm": "GET" }), &[1; 132]);
+    app.get_dpop(PRIVATE_PATH, &token, &mismatched)
+        .await
+        .assert_invalid_proof("DPoP proof jwk must be a public key that fits its alg");
 }

@@ -33,7 +33,7 @@ async fn the_document_names_the_resource_exactly_its_issuer_scopes_and_methods()
             "scopes_supported": ["read:messages"],
             "bearer_methods_supported": ["header"],
             "dpop_signing_alg_values_supported":
-                ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
+                ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"],
         })
     );
 }
