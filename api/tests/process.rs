@@ -45,7 +45,7 @@ impl Process {
             .env("APP_ENVIRONMENT", "production")
             .env("APP__SERVER__HOST", "127.0.0.1")
             .env("APP__SERVER__PORT", "0")
-            // Production serves /metrics on 9090 by default; tests run side by side.
+            // Production serves /metrics on 7461 by default; tests run side by side.
             .env("APP__SERVER__METRICS_PORT", "0")
             .env("APP__SERVER__SHUTDOWN_TIMEOUT_SECS", "10")
             .env("APP__AUTH__ISSUER", format!("{}/", issuer.uri()))

@@ -798,7 +798,7 @@ fn production_serves_metrics_on_their_own_port_which_an_empty_env_var_unsets() {
         .concat(),
     );
 
-    assert_eq!(moved.server.metrics_port, Some(9090));
+    assert_eq!(moved.server.metrics_port, Some(7461));
     assert_eq!(moved.server.metrics_host(), "0.0.0.0");
     assert_eq!(together.server.metrics_port, None);
     assert_eq!(internal.server.metrics_host(), "10.0.0.5");

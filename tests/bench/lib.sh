@@ -61,7 +61,7 @@ start_issuer() { # [FILE:COUNT:BYTES...]
 # Starts BINARY (default target/release/api) in production against $issuer, pinned to the
 # server core, with any extra VAR=value settings; sets $launched_url and $launched_pid. Logs at
 # RUST_LOG (default warn), like a quiet deployment. /metrics stays on the API's port (production
-# would put it on 9090, which two instances side by side cannot share).
+# would put it on 7461, which two instances side by side cannot share).
 launch_api() { # [BINARY] [VAR=value...]
   local binary=${1:-target/release/api} port
   shift || true

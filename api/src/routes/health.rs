@@ -18,7 +18,8 @@ pub async fn healthz() -> HttpResponse {
 /// refuse the other issuers' callers too) or `not ready`.
 ///
 /// `dpop_replay_store` says whether the DPoP replay store answers (`ready`, or `unavailable`
-/// with its `last_error`). It makes the answer 503 only in DPoP `required` mode, where no
+/// with a `reason` code; the details, which may name the server, go to the log only, since
+/// this probe is public). It makes the answer 503 only in DPoP `required` mode, where no
 /// request can pass without it; otherwise Bearer callers are still served.
 pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
     let states = authenticator.issuer_states();
@@ -48,7 +49,8 @@ pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
             Ok(()) => json!({ "status": "ready" }),
             Err(error) => {
                 replay_ready = authenticator.dpop_mode() != DpopMode::Required;
-                json!({ "status": "unavailable", "last_error": error.to_string() })
+                log::warn!("readiness: {error}");
+                json!({ "status": "unavailable", "reason": error.reason() })
             }
         };
         body.insert("dpop_replay_store".to_owned(), store);

@@ -118,6 +118,9 @@ pub struct DpopSettings {
     /// the PEM to [`AuthConfig::builder_with_redis_roots`].
     #[cfg_attr(feature = "serde", serde(deserialize_with = "de::unset_if_empty"))]
     pub redis_ca_file: Option<String>,
+    /// Use a Redis whose `maxmemory-policy` may evict keys (default false): a weakening, see
+    /// [`crate::dpop::RedisOptions::allow_eviction`].
+    pub redis_allow_eviction: bool,
 }
 
 /// Where used DPoP proofs are remembered.
@@ -171,6 +174,7 @@ impl Default for DpopSettings {
             redis_connect_timeout_ms: 1000,
             redis_command_timeout_ms: 250,
             redis_ca_file: None,
+            redis_allow_eviction: false,
         }
     }
 }
@@ -613,6 +617,7 @@ impl AuthConfig {
                     connect_timeout: Duration::from_millis(dpop.redis_connect_timeout_ms),
                     command_timeout: Duration::from_millis(dpop.redis_command_timeout_ms),
                     root_certificates: redis_roots,
+                    allow_eviction: dpop.redis_allow_eviction,
                 },
             )?)),
             #[cfg(not(feature = "redis"))]

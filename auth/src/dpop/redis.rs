@@ -1,25 +1,44 @@
 //! A replay store in Redis (or Valkey), which every replica shares: one `SET key 1 NX PX ttl`
 //! per proof, so that a proof is accepted once across all of them.
 //!
-//! One background thread, with its own Tokio runtime, owns the connection (the `redis` crate's
-//! connection manager, which reconnects by itself), as the JWKS fetcher owns its client. A
-//! request hands its command over a bounded channel and waits for the answer at most the
-//! command timeout; commands from many requests share one pipelined connection. A store that
-//! cannot answer in time is [`ReplayError::Unavailable`]: the proof is refused, never accepted
-//! unchecked.
+//! One background thread, with its own Tokio runtime, owns the connection, as the JWKS fetcher
+//! owns its client. A request hands its command over a bounded channel and waits for the answer
+//! at most the command timeout; commands from many requests share one pipelined connection. A
+//! store that cannot answer in time is refused ([`ReplayError::Timeout`]): the proof is refused,
+//! never accepted unchecked.
+//!
+//! A server that may evict keys is no replay store: an attacker's own proofs could push a
+//! recorded `jti` out of memory and replay it. So on every connection (the first and each
+//! reconnect), and again every 30 s (every second while it refuses), the server's `maxmemory-policy` is read
+//! (`CONFIG GET`, or `INFO memory` where managed Redis forbids `CONFIG`); anything but
+//! `noeviction` makes the store refuse every proof ([`ReplayError::Evicting`]) unless
+//! [`RedisOptions::allow_eviction`] says otherwise.
 
 use std::fmt::{self, Write};
-use std::time::Duration;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::{mpsc, oneshot};
+use redis::AsyncConnectionConfig;
+use redis::aio::MultiplexedConnection;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::replay::{ReplayError, ReplayStore, Seen};
 use crate::error::ConfigError;
 
 /// Commands waiting for the connection at most; more are refused as unavailable at once.
 const QUEUE: usize = 4096;
+
+/// How often the eviction policy is read again on a connection that stays up, so that a
+/// `CONFIG SET` made while the API runs is noticed.
+const POLICY_RECHECK: Duration = Duration::from_secs(30);
+
+/// How often it is read again while it refuses the store: a fixed server, or one that has
+/// gone (its connection then fails, and the next command reconnects), is noticed within this.
+const POLICY_RETRY: Duration = Duration::from_secs(1);
+
+/// The one eviction policy under which a recorded proof stays until its expiry.
+const NO_EVICTION: &str = "noeviction";
 
 /// How a [`RedisReplayStore`] talks to its server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +53,10 @@ pub struct RedisOptions {
     /// For `rediss://`: the CA certificates (PEM) to trust in place of the built-in Mozilla
     /// roots, for a server behind a private CA.
     pub root_certificates: Option<Vec<u8>>,
+    /// Use a server whose `maxmemory-policy` may evict keys (default false). A weakening: under
+    /// memory pressure, which an attacker's own DPoP traffic can cause, a recorded proof may
+    /// be evicted and then accepted again.
+    pub allow_eviction: bool,
 }
 
 impl Default for RedisOptions {
@@ -43,9 +66,13 @@ impl Default for RedisOptions {
             connect_timeout: Duration::from_secs(1),
             command_timeout: Duration::from_millis(250),
             root_certificates: None,
+            allow_eviction: false,
         }
     }
 }
+
+/// An answer from the connection's thread.
+type Reply = oneshot::Sender<Result<bool, ReplayError>>;
 
 /// One command for the connection's thread.
 enum Job {
@@ -53,12 +80,10 @@ enum Job {
     SetNew {
         key: String,
         ttl_ms: u64,
-        reply: oneshot::Sender<Result<bool, String>>,
+        reply: Reply,
     },
     /// `PING`.
-    Ping {
-        reply: oneshot::Sender<Result<bool, String>>,
-    },
+    Ping { reply: Reply },
 }
 
 /// Used proofs in a Redis or Valkey server (`redis://`, or `rediss://` for TLS).
@@ -103,15 +128,19 @@ impl RedisReplayStore {
         }
         .map_err(|error| invalid(format!("is not a usable Redis URL: {error}")))?;
         let server = client.get_connection_info().addr().to_string();
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.connect_timeout))
-            .set_response_timeout(Some(options.command_timeout))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(1));
+        let link = Link {
+            client,
+            config: AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(options.connect_timeout))
+                .set_response_timeout(Some(options.command_timeout)),
+            allow_eviction: options.allow_eviction,
+            server: server.clone(),
+            state: Mutex::new(None),
+        };
         let (jobs, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("dpop-replay-redis".to_owned())
-            .spawn(move || serve(client, config, queue))
+            .spawn(move || serve(link, queue))
             .map_err(|error| invalid(format!("cannot start its connection thread: {error}")))?;
         Ok(Self {
             jobs,
@@ -125,18 +154,20 @@ impl RedisReplayStore {
     async fn run(
         &self,
         job: Job,
-        reply: oneshot::Receiver<Result<bool, String>>,
+        reply: oneshot::Receiver<Result<bool, ReplayError>>,
     ) -> Result<bool, ReplayError> {
-        let unavailable = |why: &str| ReplayError::Unavailable(format!("{}: {why}", self.server));
-        self.jobs
-            .try_send(job)
-            .map_err(|_| unavailable("too many commands waiting"))?;
+        let server = || self.server.clone();
+        self.jobs.try_send(job).map_err(|_| {
+            ReplayError::Overloaded(format!("{}: too many commands waiting", self.server))
+        })?;
         let limit = self.options.command_timeout + self.options.connect_timeout;
         match tokio::time::timeout(limit, reply).await {
-            Ok(Ok(Ok(answer))) => Ok(answer),
-            Ok(Ok(Err(error))) => Err(unavailable(&error)),
-            Ok(Err(_)) => Err(unavailable("its connection thread has stopped")),
-            Err(_) => Err(unavailable("no answer in time")),
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(ReplayError::Unreachable(format!(
+                "{}: its connection thread has stopped",
+                self.server
+            ))),
+            Err(_) => Err(ReplayError::Timeout(server())),
         }
     }
 }
@@ -185,9 +216,128 @@ impl ReplayStore for RedisReplayStore {
     }
 }
 
+/// The connection and what the server said of its eviction policy, shared by the tasks of the
+/// connection's thread.
+struct Link {
+    client: redis::Client,
+    config: AsyncConnectionConfig,
+    allow_eviction: bool,
+    /// The server, without credentials, for messages.
+    server: String,
+    /// The open connection, when it is thought good, with its last policy check.
+    state: Mutex<Option<Checked>>,
+}
+
+/// An open connection and the verdict of its last eviction-policy check.
+struct Checked {
+    connection: MultiplexedConnection,
+    at: Instant,
+    verdict: Result<(), ReplayError>,
+}
+
+impl Link {
+    /// The connection for a command: the open one while its policy check is recent, else one
+    /// (re)opened and checked. Commands wait here while another task connects.
+    async fn connection(&self) -> Result<MultiplexedConnection, ReplayError> {
+        let mut state = self.state.lock().await;
+        if let Some(checked) = state.as_ref()
+            && checked.at.elapsed()
+                < if checked.verdict.is_ok() {
+                    POLICY_RECHECK
+                } else {
+                    POLICY_RETRY
+                }
+        {
+            return checked.verdict.clone().map(|()| checked.connection.clone());
+        }
+        let refused_before = state
+            .as_ref()
+            .is_some_and(|checked| checked.verdict.is_err());
+        let mut connection = match state.take() {
+            Some(checked) => checked.connection,
+            None => self
+                .client
+                .get_multiplexed_async_connection_with_config(&self.config)
+                .await
+                .map_err(|error| self.unreachable(&error))?,
+        };
+        let verdict = if self.allow_eviction {
+            Ok(())
+        } else {
+            match eviction_policy(&mut connection).await {
+                Ok(policy) if policy == NO_EVICTION => Ok(()),
+                Ok(policy) => {
+                    if !refused_before {
+                        log::error!(
+                            "the DPoP replay store at {} is not used: {}",
+                            self.server,
+                            ReplayError::Evicting {
+                                policy: policy.clone()
+                            }
+                        );
+                    }
+                    Err(ReplayError::Evicting { policy })
+                }
+                // The connection failed: the next command opens another.
+                Err(error) => return Err(self.unreachable(&error)),
+            }
+        };
+        *state = Some(Checked {
+            connection: connection.clone(),
+            at: Instant::now(),
+            verdict: verdict.clone(),
+        });
+        verdict.map(|()| connection)
+    }
+
+    /// Runs `command` on the connection; a failure closes it, so that the next command
+    /// reconnects and checks the policy again.
+    async fn run<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, ReplayError> {
+        let mut connection = self.connection().await?;
+        match command.query_async(&mut connection).await {
+            Ok(answer) => Ok(answer),
+            Err(error) => {
+                *self.state.lock().await = None;
+                Err(if error.is_timeout() {
+                    ReplayError::Timeout(self.server.clone())
+                } else {
+                    self.unreachable(&error)
+                })
+            }
+        }
+    }
+
+    fn unreachable(&self, error: &redis::RedisError) -> ReplayError {
+        ReplayError::Unreachable(format!("{}: {error}", self.server))
+    }
+}
+
+/// The server's `maxmemory-policy`: from `CONFIG GET`, or from `INFO memory` where `CONFIG` is
+/// forbidden (managed Redis). Neither answering is an error: the policy is unknown.
+async fn eviction_policy(connection: &mut MultiplexedConnection) -> redis::RedisResult<String> {
+    let config: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("maxmemory-policy")
+        .query_async(connection)
+        .await;
+    if let Ok(pair) = config
+        && let [_, policy] = pair.as_slice()
+    {
+        return Ok(policy.clone());
+    }
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(connection)
+        .await?;
+    Ok(info
+        .lines()
+        .find_map(|line| line.strip_prefix("maxmemory_policy:"))
+        .map_or_else(|| "unknown".to_owned(), |policy| policy.trim().to_owned()))
+}
+
 /// The connection's thread: one task per command on a current-thread runtime, until every
 /// handle to the store is dropped.
-fn serve(client: redis::Client, config: ConnectionManagerConfig, mut queue: mpsc::Receiver<Job>) {
+fn serve(link: Link, mut queue: mpsc::Receiver<Job>) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -198,34 +348,22 @@ fn serve(client: redis::Client, config: ConnectionManagerConfig, mut queue: mpsc
             return;
         }
     };
+    let link = Rc::new(link);
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let manager = match ConnectionManager::new_lazy_with_config(client, config) {
-            Ok(manager) => manager,
-            Err(error) => {
-                log::error!("the DPoP replay store cannot start its connection: {error}");
-                return;
-            }
-        };
         while let Some(job) = queue.recv().await {
-            let mut connection = manager.clone();
+            let link = Rc::clone(&link);
             tokio::task::spawn_local(async move {
                 match job {
                     Job::SetNew { key, ttl_ms, reply } => {
-                        let set: Result<Option<String>, _> = redis::cmd("SET")
-                            .arg(key)
-                            .arg(1)
-                            .arg("NX")
-                            .arg("PX")
-                            .arg(ttl_ms)
-                            .query_async(&mut connection)
-                            .await;
-                        let _ = reply.send(set.map(|ok| ok.is_some()).map_err(|e| e.to_string()));
+                        let mut set = redis::cmd("SET");
+                        set.arg(key).arg(1).arg("NX").arg("PX").arg(ttl_ms);
+                        let answer = link.run::<Option<String>>(&set).await;
+                        let _ = reply.send(answer.map(|ok| ok.is_some()));
                     }
                     Job::Ping { reply } => {
-                        let pong: Result<String, _> =
-                            redis::cmd("PING").query_async(&mut connection).await;
-                        let _ = reply.send(pong.map(|_| true).map_err(|e| e.to_string()));
+                        let answer = link.run::<String>(&redis::cmd("PING")).await;
+                        let _ = reply.send(answer.map(|_| true));
                     }
                 }
             });

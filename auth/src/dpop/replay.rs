@@ -34,17 +34,51 @@ pub enum Seen {
     Replayed,
 }
 
-/// Why a store could not answer. Either way the proof is not accepted (503 with
-/// `Retry-After`): an unchecked proof is never let through.
+/// Why a store could not answer. Whatever the reason, the proof is not accepted (503 with
+/// `Retry-After`): an unchecked proof is never let through. The message holds details for the
+/// log (a server's address, its client library's words); [`ReplayError::reason`] is what a
+/// public probe may show.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReplayError {
-    /// The store, or this key's share of it, is full of proofs that are still live.
+    /// The store, or one client's share of it, is full of proofs that are still live.
     #[error("the DPoP replay store is full")]
     Full,
-    /// The store cannot be reached.
+    /// The store's server may evict keys before they expire (Redis's `maxmemory-policy` is not
+    /// `noeviction`), so an attacker's own proofs could push a recorded one out and let it be
+    /// replayed: the store is not used.
+    #[error(
+        "the DPoP replay store's server may evict recorded proofs: its maxmemory-policy is \
+         {policy:?}; set it to \"noeviction\" (or accept the risk with the store's \
+         allow_eviction option, dpop.redis_allow_eviction)"
+    )]
+    Evicting {
+        /// The server's policy, as it names it.
+        policy: String,
+    },
+    /// The store cannot be reached, or refused the command.
     #[error("the DPoP replay store cannot be reached: {0}")]
-    Unavailable(String),
+    Unreachable(String),
+    /// The store did not answer within its command timeout.
+    #[error("the DPoP replay store did not answer in time: {0}")]
+    Timeout(String),
+    /// Too many commands are waiting for the store already.
+    #[error("the DPoP replay store is overloaded: {0}")]
+    Overloaded(String),
+}
+
+impl ReplayError {
+    /// A short code for public probes and metric labels: `full`, `eviction_policy`,
+    /// `unreachable`, `timeout` or `overloaded`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Evicting { .. } => "eviction_policy",
+            Self::Unreachable(_) => "unreachable",
+            Self::Timeout(_) => "timeout",
+            Self::Overloaded(_) => "overloaded",
+        }
+    }
 }
 
 /// Remembers used proofs.

@@ -41,11 +41,17 @@ pub(crate) struct Metrics {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ReplayLabels {
     result: &'static str,
+    /// For `unavailable`: why ([`ReplayError::reason`]).
+    reason: Option<&'static str>,
 }
 
 impl EncodeLabelSet for ReplayLabels {
     fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), std::fmt::Error> {
-        ("result", self.result).encode(encoder.encode_label())
+        ("result", self.result).encode(encoder.encode_label())?;
+        match self.reason {
+            Some(reason) => ("reason", reason).encode(encoder.encode_label()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -125,7 +131,10 @@ impl Default for Metrics {
             reason: None,
         });
         let replay_checks = Family::<ReplayLabels, Counter>::default();
-        let replay_new = replay_checks.get_or_create_owned(&ReplayLabels { result: "new" });
+        let replay_new = replay_checks.get_or_create_owned(&ReplayLabels {
+            result: "new",
+            reason: None,
+        });
         Self {
             checks,
             dpop_checks,
@@ -166,17 +175,17 @@ impl Metrics {
 
     /// Counts one answer of the DPoP replay store, and how long it took.
     pub(crate) fn replay_checked(&self, seen: &Result<Seen, ReplayError>, took: Duration) {
-        let result = match seen {
+        let labels = match seen {
             Ok(Seen::New) => None,
-            Ok(Seen::Replayed) => Some("replayed"),
-            Err(ReplayError::Full) => Some("full"),
-            Err(_) => Some("unavailable"),
+            Ok(Seen::Replayed) => Some(("replayed", None)),
+            Err(ReplayError::Full) => Some(("full", None)),
+            Err(error) => Some(("unavailable", Some(error.reason()))),
         };
-        match result {
+        match labels {
             None => self.replay_new.inc(),
-            Some(result) => self
+            Some((result, reason)) => self
                 .replay_checks
-                .get_or_create(&ReplayLabels { result })
+                .get_or_create(&ReplayLabels { result, reason })
                 .inc(),
         };
         self.replay_seconds.observe(took.as_secs_f64());

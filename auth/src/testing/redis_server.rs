@@ -19,6 +19,8 @@ pub const REDIS_SERVER_VAR: &str = "REDIS_SERVER";
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    /// Arguments given to `redis-server` besides the port and persistence ones.
+    args: Vec<String>,
     /// With TLS: the folder of its certificate and key files.
     tls: Option<PathBuf>,
 }
@@ -36,6 +38,7 @@ impl RedisServer {
         let mut server = Self {
             child: None,
             port: free_port()?,
+            args: Vec::new(),
             tls: None,
         };
         server.spawn(&binary)?;
@@ -60,6 +63,7 @@ impl RedisServer {
         let mut server = Self {
             child: None,
             port,
+            args: Vec::new(),
             tls: Some(dir),
         };
         server.spawn(&binary)?;
@@ -99,6 +103,17 @@ impl RedisServer {
         format!("{scheme}://127.0.0.1:{}/0", self.port)
     }
 
+    /// Starts the server again on the same port, empty, with these `redis-server` arguments
+    /// (such as `["--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru"]`) in place of the
+    /// ones it had: another server behind the same address, as after a failover.
+    ///
+    /// # Errors
+    /// As [`RedisServer::start`].
+    pub fn restart_with(&mut self, args: &[&str]) -> Result<(), String> {
+        self.args = args.iter().map(|arg| (*arg).to_owned()).collect();
+        self.restart()
+    }
+
     /// Stops the server (as an outage would), keeping its port for [`RedisServer::restart`].
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -120,6 +135,7 @@ impl RedisServer {
     fn spawn(&mut self, binary: &str) -> Result<(), String> {
         let mut command = Command::new(binary);
         command.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        command.args(&self.args);
         match &self.tls {
             None => command.arg("--port").arg(self.port.to_string()),
             Some(dir) => command

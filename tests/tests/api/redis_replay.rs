@@ -9,6 +9,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use auth::testing::{RedisServer, now_secs};
+use serde_json::json;
 use tests::bodies::PRIVATE;
 use tests::{CertifiedName, PUBLIC_URL, TestApp, TestCertificates, TestConfig, spawn_app_with};
 
@@ -115,7 +116,13 @@ async fn redis_stopped_mid_run_is_a_503_for_dpop_alone_and_it_recovers_without_a
     app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, 200);
-    assert_eq!(ready.json()["dpop_replay_store"]["status"], "unavailable");
+    assert_eq!(
+        ready.json()["dpop_replay_store"],
+        json!({ "status": "unavailable", "reason": "unreachable" })
+    );
+    // The probe is public: it names no address and quotes no client library.
+    let address = redis.url().replace("redis://", "").replace("/0", "");
+    assert!(!ready.body.contains(&address), "{ready:?}");
 
     redis.restart().unwrap();
     let mut recovered = None;
@@ -135,7 +142,7 @@ async fn redis_stopped_mid_run_is_a_503_for_dpop_alone_and_it_recovers_without_a
     assert!(
         metrics.counter(
             "auth_dpop_replay_checks_total",
-            &[("result", "unavailable")]
+            &[("result", "unavailable"), ("reason", "unreachable")]
         ) >= 1.0
     );
 }
@@ -201,4 +208,100 @@ async fn a_redis_behind_tls_is_reached_over_rustls_trusting_the_configured_ca_al
         .await
         .assert_unavailable();
     let _ = std::fs::remove_file(ca_file);
+}
+
+/// Arguments of a `redis-server` that evicts keys under memory pressure.
+const EVICTING: [&str; 4] = ["--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru"];
+
+/// Sends DPoP requests until one gets `status` (10 s at most), and returns it.
+async fn dpop_until(app: &TestApp, token: &str, status: u16) -> tests::Reply {
+    let client = &app.keys.ec;
+    for _ in 0..100 {
+        let reply = app.dpop(client, PATH, token).await;
+        if reply.status == status {
+            return reply;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {status} within 10 s");
+}
+
+#[actix_web::test]
+async fn a_redis_that_may_evict_gets_no_proofs_on_connect_and_on_every_reconnect() {
+    let Some(mut redis) = RedisServer::start_or_skip("redis_replay::eviction_policy") else {
+        return;
+    };
+    redis.restart_with(&EVICTING).unwrap();
+    let app = spawn_app_with(config(&redis)).await;
+    let required = app
+        .replica(TestConfig {
+            customize: |s| s.auth.dpop.mode = auth::DpopMode::Required,
+            // Never ready: that is the point.
+            wait_ready: false,
+            ..config(&redis)
+        })
+        .await;
+    let client = &app.keys.ec;
+    let token = app.bound_token(client, None);
+
+    let refused = app.dpop(client, PATH, &token).await;
+    refused.assert_unavailable();
+    assert_eq!(
+        refused.json()["message"],
+        "the DPoP replay store is unavailable, retry later"
+    );
+    app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
+    let unavailable = json!({ "status": "unavailable", "reason": "eviction_policy" });
+    let ready = app.get("/readyz").await;
+    assert_eq!(
+        (ready.status, &ready.json()["dpop_replay_store"]),
+        (200, &unavailable)
+    );
+    let unready = required.get("/readyz").await;
+    assert_eq!(
+        (unready.status, &unready.json()["dpop_replay_store"]),
+        (503, &unavailable)
+    );
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.counter(
+            "auth_dpop_replay_checks_total",
+            &[("result", "unavailable"), ("reason", "eviction_policy")]
+        ) >= 1.0
+    );
+
+    // The same server behind the same address, now with noeviction: the reconnect reads the
+    // policy again, and proofs pass.
+    redis
+        .restart_with(&["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"])
+        .unwrap();
+    dpop_until(&app, &token, 200).await.assert_ok(PRIVATE);
+    // And back to an evicting one: refused again after the reconnect.
+    redis.restart_with(&EVICTING).unwrap();
+    dpop_until(&app, &token, 503).await.assert_unavailable();
+}
+
+#[actix_web::test]
+async fn allowing_eviction_is_the_one_way_to_use_an_evicting_redis() {
+    let Some(mut redis) = RedisServer::start_or_skip("redis_replay::allow_eviction") else {
+        return;
+    };
+    redis.restart_with(&EVICTING).unwrap();
+    let app = spawn_app_with(TestConfig {
+        customize: |s| s.auth.dpop.redis_allow_eviction = true,
+        ..config(&redis)
+    })
+    .await;
+    let client = &app.keys.ec;
+    let token = app.bound_token(client, None);
+    let proof = app.proof(client, PATH, &token);
+
+    app.get_dpop(PATH, &token, &proof).await.assert_ok(PRIVATE);
+    app.get_dpop(PATH, &token, &proof)
+        .await
+        .assert_invalid_proof("DPoP proof has already been used");
+    assert_eq!(
+        app.get("/readyz").await.json()["dpop_replay_store"],
+        json!({ "status": "ready" })
+    );
 }
