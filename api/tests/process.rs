@@ -330,3 +330,28 @@ async fn two_processes_that_share_redis_accept_a_dpop_proof_once() {
         assert!(api.wait().0);
     }
 }
+
+#[actix_web::test]
+async fn a_replay_store_that_is_off_is_named_in_a_startup_warning_and_dpop_still_answers() {
+    let key = key();
+    let issuer = issuer(&key, Duration::ZERO).await;
+    let api = Process::start_env(
+        &issuer,
+        "info",
+        "text",
+        &[
+            ("APP__AUTH__DPOP__REPLAY", "off"),
+            ("APP__SERVER__PUBLIC_URL", "https://api.example.com"),
+        ],
+    );
+
+    let answer = api.get("/api/private", "not-a-token").await.unwrap();
+    api.terminate();
+    let (_, log) = api.wait();
+
+    assert_eq!(answer.status(), 401);
+    assert!(
+        log.contains("`auth.dpop.replay` (APP__AUTH__DPOP__REPLAY) is \"off\""),
+        "{log}"
+    );
+}

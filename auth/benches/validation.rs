@@ -9,7 +9,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::FutureExt;
 use oauth2_jwt_bearer::dpop::{
-    MemoryReplayStore, ProofRequest, ProofRules, ReplayStore, replay_key,
+    MemoryReplayStore, ProofRequest, ProofRules, ProofSender, ReplayStore, replay_key,
 };
 use oauth2_jwt_bearer::testing::SigningKey;
 use oauth2_jwt_bearer::{Authenticator, JwksConfig};
@@ -132,8 +132,13 @@ fn benchmarks(c: &mut Criterion) {
     dpop.bench_function("proof verification, ES256", |b| {
         b.iter(|| rules.verify(black_box(&proof), &request, now()).is_ok());
     });
-    let store = MemoryReplayStore::new(10_000_000, 10_000_000);
+    let store = MemoryReplayStore::new(10_000_000, 4 * 1024 * 1024 * 1024, 10_000_000);
     let mut n: u32 = 0;
+    let sender = ProofSender {
+        jkt: "jkt",
+        issuer: "https://issuer.example/",
+        subject: "user",
+    };
     dpop.bench_function("memory replay store insert, 300 000 live", |b| {
         b.iter(|| {
             n += 1;
@@ -142,7 +147,7 @@ fn benchmarks(c: &mut Criterion) {
             // dropping one expired entry per insert, as a busy API's would.
             let now = f64::from(n) / 1000.0;
             store
-                .check_and_insert(key, "jkt", now + 300.0, now)
+                .check_and_insert(key, sender, now + 300.0, now)
                 .now_or_never()
                 .is_some()
         });

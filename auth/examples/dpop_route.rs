@@ -46,6 +46,7 @@ fn replay_store() -> std::io::Result<Arc<dyn ReplayStore>> {
     }
     Ok(Arc::new(MemoryReplayStore::new(
         oauth2_jwt_bearer::DEFAULT_REPLAY_CAPACITY,
+        oauth2_jwt_bearer::DEFAULT_REPLAY_MAX_BYTES,
         oauth2_jwt_bearer::DEFAULT_REPLAY_PER_CLIENT,
     )))
 }

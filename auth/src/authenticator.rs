@@ -12,7 +12,10 @@ use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
 use crate::keys::Selection;
 use crate::metrics::{FetchRecorder, Metrics};
 use crate::response::DEFAULT_REALM;
-use crate::sender::{DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_PER_CLIENT, DpopMode, SenderRules};
+use crate::sender::{
+    DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_REPLAY_PER_CLIENT, DpopMode,
+    SenderRules,
+};
 use crate::validation::{HeaderRules, Unverified, Validator, issuer_matches, now};
 
 /// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
@@ -185,6 +188,7 @@ impl Default for AuthenticatorBuilder {
             dpop_proofs: ProofRules::default(),
             replay: Some(Arc::new(MemoryReplayStore::new(
                 DEFAULT_REPLAY_CAPACITY,
+                DEFAULT_REPLAY_MAX_BYTES,
                 DEFAULT_REPLAY_PER_CLIENT,
             ))),
             public_url: None,
@@ -343,7 +347,8 @@ impl AuthenticatorBuilder {
 
     /// Where used DPoP proofs are remembered, so that each is accepted once (RFC 9449 §11.1);
     /// `None` turns replay detection off. Default: a [`MemoryReplayStore`] of
-    /// [`DEFAULT_REPLAY_CAPACITY`] proofs, [`DEFAULT_REPLAY_PER_CLIENT`] per proof key. Replicas
+    /// [`DEFAULT_REPLAY_CAPACITY`] proofs in [`DEFAULT_REPLAY_MAX_BYTES`],
+    /// [`DEFAULT_REPLAY_PER_CLIENT`] per proof key and per token subject. Replicas
     /// without sticky routing need a shared store to refuse a proof replayed to another one.
     #[must_use]
     pub fn dpop_replay(mut self, store: Option<Arc<dyn ReplayStore>>) -> Self {

@@ -95,4 +95,6 @@ pub use error::{
 pub use jwks::{JwksConfig, Readiness, check_url};
 pub use policy::Policy;
 pub use response::{ChallengeParams, DEFAULT_REALM, Scheme};
-pub use sender::{DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_PER_CLIENT, DpopMode};
+pub use sender::{
+    DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_REPLAY_PER_CLIENT, DpopMode,
+};

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::claims::Claims;
 use crate::dpop::{
-    Proof, ProofError, ProofRequest, ProofRules, ReplayError, ReplayStore, Seen, has_dot_segments,
-    normalize_htu, replay_key,
+    Proof, ProofError, ProofRequest, ProofRules, ProofSender, ReplayError, ReplayStore, Seen,
+    has_dot_segments, normalize_htu, replay_key,
 };
 use crate::error::{AuthError, InvalidRequest, Offered, TokenError};
 use crate::metrics::Metrics;
@@ -57,13 +57,19 @@ impl DpopMode {
     }
 }
 
-/// The default capacity of the in-memory replay store: live proofs remembered, about 100 bytes
-/// each. With proofs living 330 s (the default `iat` window), about 3000 DPoP requests a
-/// second.
+/// The default capacity of the in-memory replay store: live proofs remembered. With proofs
+/// living 330 s (the default `iat` window), about 3000 DPoP requests a second; the byte bound
+/// ([`DEFAULT_REPLAY_MAX_BYTES`]) comes first.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 1_000_000;
 
-/// The default share of the in-memory replay store that one proof key may hold: about 300
-/// DPoP requests a second from one client, sustained.
+/// The default memory bound of the in-memory replay store, its tables' whole allocations: 64
+/// MiB holds 262,144 live proofs when every proof comes from another client, 458,752 when few
+/// clients send them (some 800 to 1400 DPoP requests a second, with proofs living 330 s).
+pub const DEFAULT_REPLAY_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// The default share of the in-memory replay store that one client may hold, counted per
+/// proof key and per token subject (`iss` and `sub`) across all its keys: about 300 DPoP
+/// requests a second from one client, sustained.
 pub const DEFAULT_REPLAY_PER_CLIENT: usize = 100_000;
 
 /// How long a client is told to wait when the replay store cannot answer.
@@ -207,6 +213,7 @@ impl SenderRules {
     pub(crate) async fn record(
         &self,
         proof: &Proof,
+        claims: &Claims,
         now: f64,
         metrics: &Metrics,
     ) -> Result<(), AuthError> {
@@ -217,10 +224,13 @@ impl SenderRules {
         let expires_at =
             proof.iat + self.proofs.max_age.as_secs_f64() + self.proofs.leeway.as_secs_f64();
         let key = replay_key(&proof.jkt, &proof.jti);
+        let sender = ProofSender {
+            jkt: &proof.jkt,
+            issuer: claims.issuer(),
+            subject: claims.sub().unwrap_or_default(),
+        };
         let started = Instant::now();
-        let seen = store
-            .check_and_insert(key, &proof.jkt, expires_at, now)
-            .await;
+        let seen = store.check_and_insert(key, sender, expires_at, now).await;
         metrics.replay_checked(&seen, started.elapsed());
         match seen {
             Ok(Seen::New) => Ok(()),

@@ -445,6 +445,12 @@ fn numeric_settings_out_of_range_name_the_key_the_env_var_and_the_range() {
             "1000 to 10000000",
         ),
         (
+            "APP__AUTH__DPOP__REPLAY_MAX_BYTES",
+            "1048575",
+            "auth.dpop.replay_max_bytes",
+            "1048576 to 4294967296",
+        ),
+        (
             "APP__AUTH__DPOP__REPLAY_PER_CLIENT",
             "1000001",
             "auth.dpop.replay_per_client",
@@ -981,4 +987,59 @@ fn dpop_required_without_a_public_url_names_both_keys() {
             ])
             .is_ok()
     );
+}
+
+#[test]
+fn replay_off_and_plaintext_redis_to_another_host_warn_of_what_they_give_up() {
+    let dir = ConfigDir::new(None);
+    let base = [
+        ("AUTH0_DOMAIN", "t.example"),
+        ("AUTH0_AUDIENCE", "https://api"),
+        ("APP__SERVER__PUBLIC_URL", "https://api"),
+    ];
+    let warnings = |vars: &[(&str, &str)]| {
+        dir.load(&[base.as_slice(), vars].concat())
+            .unwrap()
+            .warnings()
+    };
+
+    let off = warnings(&[("APP__AUTH__DPOP__REPLAY", "off")]);
+    assert_eq!(off.len(), 1, "{off:?}");
+    assert!(off[0].contains("APP__AUTH__DPOP__REPLAY"), "{off:?}");
+    assert!(
+        off[0].contains("a captured proof can be sent again"),
+        "{off:?}"
+    );
+    assert!(off[0].contains("330 s"), "{off:?}");
+    let remote = |url: &'static str| {
+        warnings(&[
+            ("APP__AUTH__DPOP__REPLAY", "redis"),
+            ("APP__AUTH__DPOP__REDIS_URL", url),
+        ])
+    };
+    let plaintext = remote("redis://:secret@cache.internal:6379/0");
+    assert_eq!(plaintext.len(), 1, "{plaintext:?}");
+    assert!(
+        plaintext[0].contains("plaintext redis:// to cache.internal"),
+        "{plaintext:?}"
+    );
+    assert!(
+        plaintext[0].contains("APP__AUTH__DPOP__REDIS_URL"),
+        "{plaintext:?}"
+    );
+    assert!(!plaintext[0].contains("secret"), "{plaintext:?}");
+    // TLS, or a loopback host, give nothing up; nor does DPoP turned off.
+    for quiet in [
+        remote("rediss://cache.internal:6380/0"),
+        remote("redis://127.0.0.1:6379/0"),
+        remote("redis://localhost:6379/0"),
+        remote("redis://[::1]:6379/0"),
+        warnings(&[
+            ("APP__AUTH__DPOP__REPLAY", "off"),
+            ("APP__AUTH__DPOP__MODE", "disabled"),
+        ]),
+        warnings(&[]),
+    ] {
+        assert!(quiet.is_empty(), "{quiet:?}");
+    }
 }

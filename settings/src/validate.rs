@@ -3,6 +3,7 @@
 
 use std::ops::RangeInclusive;
 
+use auth::config::ReplayKind;
 use auth::{DpopMode, UrlKind, check_url};
 use url::Url;
 
@@ -79,7 +80,50 @@ impl Settings {
             }
             Some(_) => {}
         }
+        warnings.extend(self.replay_warnings());
         warnings
+    }
+
+    /// What the DPoP replay settings give up, when they give something up.
+    fn replay_warnings(&self) -> Option<String> {
+        let dpop = &self.auth.dpop;
+        if dpop.mode == DpopMode::Disabled {
+            return None;
+        }
+        match dpop.replay {
+            ReplayKind::Off => Some(format!(
+                "`auth.dpop.replay` ({}) is \"off\": DPoP proofs are not checked for replay, so a \
+                 captured proof can be sent again, with its token, until its iat is \
+                 max_age_secs + leeway_secs old ({} s); use \"memory\" or \"redis\"",
+                env_vars("auth.dpop.replay"),
+                dpop.max_age_secs + dpop.leeway_secs
+            )),
+            ReplayKind::Redis => {
+                let url = Url::parse(dpop.redis_url.as_deref()?).ok()?;
+                let host = url.host()?;
+                let loopback = match host {
+                    // redis:// is not a special scheme: an IPv4 address stays a name here.
+                    url::Host::Domain(name) => {
+                        name.eq_ignore_ascii_case("localhost")
+                            || name
+                                .parse::<std::net::IpAddr>()
+                                .is_ok_and(|ip| ip.is_loopback())
+                    }
+                    url::Host::Ipv4(ip) => ip.is_loopback(),
+                    url::Host::Ipv6(ip) => ip.is_loopback(),
+                };
+                (url.scheme() == "redis" && !loopback).then(|| {
+                    format!(
+                        "`auth.dpop.redis_url` ({}) is plaintext redis:// to {host}, not a \
+                         loopback host: the replay store's traffic and any password in the URL \
+                         cross the network unencrypted, and whoever sits on the path can answer \
+                         for the server and let replays through; use rediss:// (TLS)",
+                        env_vars("auth.dpop.redis_url")
+                    )
+                })
+            }
+            _ => None,
+        }
     }
 
     /// Production needs a configured issuer. Development without one uses the development

@@ -17,6 +17,8 @@
 # The server is pinned to core 0 and wrk to core 1; only ratios within one run mean anything, so
 # each ratio is the median of the per-round ratios (a round's cases run back to back).
 # It also runs the criterion benchmark of one full validation, pinned the same way.
+# Last, the memory replay store is filled to its default byte bound and its RSS read
+# (auth/examples/replay_store_memory.rs).
 # DPoP: a second API instance (so that its replay store does not count in the first one's RSS)
 # serves dpop_bearer (the warm Bearer route) and dpop_warm (the same route with a DPoP-bound
 # token and a fresh ES256 proof per request, from PROOFS pre-minted proofs per round, recorded in
@@ -208,3 +210,7 @@ show("DPoP user CPU over Bearer, us", dpop_user)
 show("DPoP user CPU / (proof + insert)", [v / dpop_unit for v in dpop_user], "x", "   target <= 1.3")
 print(f"peak RSS of the DPoP instance (every proof of the run recorded): {dpop_rss_kib / 1024:.1f} MiB")
 PY
+
+echo
+echo "== the memory replay store filled to its default bound (64 MiB), in a process of its own"
+cargo run --quiet --release --locked -p oauth2-jwt-bearer --example replay_store_memory

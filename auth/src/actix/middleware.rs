@@ -271,7 +271,7 @@ impl RequireAuth {
                     let recorded = this
                         .authenticator
                         .sender()
-                        .record(&proof, now, this.authenticator.metrics())
+                        .record(&proof, &claims, now, this.authenticator.metrics())
                         .await
                         .map(|()| Some(claims));
                     this.conclude(recorded, cached, uses_dpop, scheme)

@@ -102,7 +102,10 @@ pub struct DpopSettings {
     pub replay: ReplayKind,
     /// The in-memory store's capacity, in live proofs.
     pub replay_capacity: usize,
-    /// The share of the in-memory store one proof key may hold.
+    /// The memory the in-memory store may hold, in bytes.
+    pub replay_max_bytes: usize,
+    /// The share of the in-memory store one client may hold: per proof key, and per token
+    /// subject across its keys.
     pub replay_per_client: usize,
     /// The Redis (or Valkey) server for `replay = "redis"`: `redis://` or `rediss://` (TLS).
     #[cfg_attr(feature = "serde", serde(deserialize_with = "de::unset_if_empty"))]
@@ -168,6 +171,7 @@ impl Default for DpopSettings {
             leeway_secs: proofs.leeway.as_secs(),
             replay: ReplayKind::default(),
             replay_capacity: crate::DEFAULT_REPLAY_CAPACITY,
+            replay_max_bytes: crate::DEFAULT_REPLAY_MAX_BYTES,
             replay_per_client: crate::DEFAULT_REPLAY_PER_CLIENT,
             redis_url: None,
             redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
@@ -213,6 +217,11 @@ impl DpopSettings {
             "dpop.replay_capacity",
             self.replay_capacity,
             &limits::REPLAY_CAPACITY,
+        )?;
+        within(
+            "dpop.replay_max_bytes",
+            self.replay_max_bytes,
+            &limits::REPLAY_MAX_BYTES,
         )?;
         within(
             "dpop.replay_per_client",
@@ -607,6 +616,7 @@ impl AuthConfig {
             ReplayKind::Off => None,
             ReplayKind::Memory => Some(std::sync::Arc::new(MemoryReplayStore::new(
                 dpop.replay_capacity,
+                dpop.replay_max_bytes,
                 dpop.replay_per_client,
             ))),
             #[cfg(feature = "redis")]

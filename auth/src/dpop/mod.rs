@@ -21,7 +21,7 @@ mod replay;
 
 #[cfg(feature = "redis")]
 pub use redis::{RedisOptions, RedisReplayStore};
-pub use replay::{MemoryReplayStore, ReplayError, ReplayStore, Seen, replay_key};
+pub use replay::{MemoryReplayStore, ProofSender, ReplayError, ReplayStore, Seen, replay_key};
 
 /// The largest proof looked at: anything longer is refused before any parsing.
 pub const MAX_PROOF_BYTES: usize = 8 * 1024;

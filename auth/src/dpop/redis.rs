@@ -23,7 +23,7 @@ use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::replay::{ReplayError, ReplayStore, Seen};
+use super::replay::{ProofSender, ReplayError, ReplayStore, Seen};
 use crate::error::ConfigError;
 
 /// Commands waiting for the connection at most; more are refused as unavailable at once.
@@ -176,7 +176,7 @@ impl ReplayStore for RedisReplayStore {
     fn check_and_insert<'a>(
         &'a self,
         key: [u8; 32],
-        _owner: &'a str,
+        _sender: ProofSender<'a>,
         expires_at: f64,
         now: f64,
     ) -> BoxFuture<'a, Result<Seen, ReplayError>> {

@@ -179,6 +179,7 @@ impl Metrics {
             Ok(Seen::New) => None,
             Ok(Seen::Replayed) => Some(("replayed", None)),
             Err(ReplayError::Full) => Some(("full", None)),
+            Err(ReplayError::ClientQuota) => Some(("client_quota", None)),
             Err(error) => Some(("unavailable", Some(error.reason()))),
         };
         match labels {

@@ -536,19 +536,76 @@ async fn the_memory_store_keeps_each_client_to_its_quota_and_answers_503_past_it
         full.json()["message"],
         "the DPoP replay store is unavailable, retry later"
     );
+    // Nor does another key of the same account escape the quota: it is counted per subject too.
+    let second_key = &app.keys.ed;
+    let same_account = app.bound_token(second_key, None);
+    app.dpop(second_key, PRIVATE_PATH, &same_account)
+        .await
+        .assert_unavailable();
     // Another client is not held back by the first.
-    let modest = &app.keys.ed;
-    app.dpop(modest, PRIVATE_PATH, &app.bound_token(modest, None))
+    let modest = app
+        .token(&app.keys.rsa)
+        .claim("sub", "someone-else")
+        .claim("cnf", json!({ "jkt": second_key.jkt() }))
+        .sign()
+        .unwrap();
+    app.dpop(second_key, PRIVATE_PATH, &modest)
         .await
         .assert_ok(PRIVATE);
+    // One client over its quota is not the store's fault: the instance stays ready.
+    assert_eq!(
+        app.get("/readyz").await.json()["dpop_replay_store"],
+        json!({ "status": "ready" })
+    );
     let metrics = app.metrics().await;
     assert_eq!(
-        metrics.get("auth_dpop_replay_checks_total", &[("result", "full")]),
-        Some(1.0)
+        metrics.get(
+            "auth_dpop_replay_checks_total",
+            &[("result", "client_quota")]
+        ),
+        Some(2.0)
     );
     assert_eq!(
         metrics.get("auth_dpop_replay_checks_total", &[("result", "new")]),
         Some(3.0)
+    );
+}
+
+#[actix_web::test]
+async fn a_full_memory_store_answers_503_and_says_so_in_readyz_and_the_metrics() {
+    let app = spawn_app_with(TestConfig {
+        public_url: Some(PUBLIC_URL.to_owned()),
+        customize: |s| {
+            s.auth.dpop.replay_capacity = 1000;
+            s.auth.dpop.replay_per_client = 1000;
+        },
+        ..TestConfig::default()
+    })
+    .await;
+    let client = &app.keys.ec;
+    let token = app.bound_token(client, None);
+    for _ in 0..1000 {
+        app.dpop(client, PRIVATE_PATH, &token)
+            .await
+            .assert_ok(PRIVATE);
+    }
+
+    app.dpop(client, PRIVATE_PATH, &token)
+        .await
+        .assert_unavailable();
+    let ready = app.get("/readyz").await;
+    // Allowed mode: Bearer callers are still served, so the instance stays in rotation.
+    assert_eq!(ready.status, 200);
+    assert_eq!(
+        ready.json()["dpop_replay_store"],
+        json!({ "status": "unavailable", "reason": "full" })
+    );
+    app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
+    assert_eq!(
+        app.metrics()
+            .await
+            .get("auth_dpop_replay_checks_total", &[("result", "full")]),
+        Some(1.0)
     );
 }
 
