@@ -1,7 +1,7 @@
-//! The edges the independent review and the interop runs found, each over HTTP: the refusal
+//! The edges the independent review and the interop runs found, each over HTTP (the forwarded
+//! certificate's are in `mtls.rs`, the replay stores' in `dpop.rs` and `redis_replay.rs`): the refusal
 //! (status, challenge, body) and the honest request beside it, which still passes.
 
-use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use auth::testing::SigningKey;
 use auth::{Algorithm, Authenticator, DpopMode, RequireAuth};
@@ -12,15 +12,11 @@ use tests::bodies::PRIVATE;
 use tests::{PUBLIC_URL, TestApp, TestConfig, send_to, serve_routes, spawn_app_with};
 
 const PRIVATE_PATH: &str = "/api/private";
-const CERTIFICATE_HEADER: &str = "X-Client-Cert";
-const PEM: &str = include_str!("../../../auth/fixtures/client-cert.pem");
-/// The fixture's thumbprint, as OpenSSL computes it (`auth/fixtures/README.md`).
-const THUMBPRINT: &str = "vRLo11FhkZFyt-FTOCydvLuSyP8qipnf5rCLatzttUI";
 
 async fn app_in(mode: DpopMode) -> TestApp {
     let customize: fn(&mut settings::Settings) = match mode {
         DpopMode::Required => |s| s.auth.dpop.mode = DpopMode::Required,
-        _ => |s| s.auth.mtls.certificate_header = Some(CERTIFICATE_HEADER.to_owned()),
+        _ => |_| {},
     };
     spawn_app_with(TestConfig {
         public_url: Some(PUBLIC_URL.to_owned()),
@@ -272,60 +268,6 @@ async fn another_scheme_is_told_which_schemes_the_challenge_offers() {
         .dpop(client, PRIVATE_PATH, &token)
         .await
         .assert_ok(PRIVATE);
-}
-
-/// `GET /api/private` with a certificate-bound token and these certificate header values.
-async fn with_certificates(app: &TestApp, values: &[&str]) -> tests::Reply {
-    let token = app
-        .token(&app.keys.rsa)
-        .claim("cnf", json!({ "x5t#S256": THUMBPRINT }))
-        .sign()
-        .unwrap();
-    let mut request = app
-        .request(Method::GET, PRIVATE_PATH)
-        .insert_header(("Authorization", format!("Bearer {token}")));
-    for value in values {
-        request = request.append_header((CERTIFICATE_HEADER, *value));
-    }
-    app.send(request).await
-}
-
-/// The PEM as nginx's `$ssl_client_escaped_cert` forwards it: URL-encoded.
-fn escaped(pem: &str) -> String {
-    pem.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-#[actix_web::test]
-async fn a_forwarded_certificate_is_read_exactly_or_refused() {
-    let app = app().await;
-    let cert = escaped(PEM);
-    let forged = escaped(include_str!("../../../auth/fixtures/client-cert.pem"));
-    let envoy = format!("By=spiffe://api;Hash=abc;Cert=\"{cert}\";Subject=\"CN=a, O=b\"");
-
-    with_certificates(&app, &[&cert]).await.assert_ok(PRIVATE);
-    with_certificates(&app, &[&envoy]).await.assert_ok(PRIVATE);
-    for several in [
-        vec![cert.clone(), cert.clone()],
-        vec![envoy.clone(), envoy.clone()],
-        vec![format!("Cert=\"{forged}\",{envoy}")],
-        vec![format!("By=a;Cert=\"{forged}\";Cert=\"{cert}\"")],
-    ] {
-        let several: Vec<&str> = several.iter().map(String::as_str).collect();
-        with_certificates(&app, &several)
-            .await
-            .assert_invalid_token("more than one client certificate was forwarded");
-    }
-    // A certificate inside a quoted value is not the element's Cert.
-    with_certificates(&app, &[&format!("By=a;Subject=\"x, Cert={cert}\"")])
-        .await
-        .assert_invalid_token("the client certificate cannot be read");
 }
 
 /// The fixture P-521 key, for ES512.

@@ -138,3 +138,41 @@ async fn a_token_bound_both_ways_is_checked_both_ways() {
             "the token is DPoP-bound (cnf.jkt); send it with the DPoP scheme and a DPoP proof",
         );
 }
+
+/// `GET /api/private` with a certificate-bound token and these certificate header values.
+async fn with_certificates(app: &TestApp, values: &[&str]) -> tests::Reply {
+    let token = bound_to(app, THUMBPRINT);
+    let mut request = app
+        .request(actix_web::http::Method::GET, "/api/private")
+        .insert_header(("Authorization", format!("Bearer {token}")));
+    for value in values {
+        request = request.append_header((HEADER, *value));
+    }
+    app.send(request).await
+}
+
+#[actix_web::test]
+async fn a_forwarded_certificate_is_read_by_its_grammar_and_several_are_refused() {
+    let app = app().await;
+    let cert = escaped(PEM);
+    let envoy = format!("By=spiffe://api;Hash=abc;Cert=\"{cert}\";Subject=\"CN=a, O=b\"");
+
+    with_certificates(&app, &[&cert]).await.assert_ok(PRIVATE);
+    with_certificates(&app, &[&envoy]).await.assert_ok(PRIVATE);
+    for several in [
+        vec![cert.clone(), cert.clone()],
+        vec![envoy.clone(), envoy.clone()],
+        // A client's forged element first, the proxy's appended one after it.
+        vec![format!("Cert=\"{cert}\",{envoy}")],
+        vec![format!("By=a;Cert=\"{cert}\";Cert=\"{cert}\"")],
+    ] {
+        let several: Vec<&str> = several.iter().map(String::as_str).collect();
+        with_certificates(&app, &several)
+            .await
+            .assert_invalid_token("more than one client certificate was forwarded");
+    }
+    // A certificate inside another quoted value is not the element's Cert.
+    with_certificates(&app, &[&format!("By=a;Subject=\"x, Cert={cert}\"")])
+        .await
+        .assert_invalid_token("the client certificate cannot be read");
+}
