@@ -69,6 +69,7 @@ pub mod limits;
 mod metrics;
 pub mod mtls;
 mod policy;
+pub mod request;
 mod response;
 mod sender;
 mod throttle;
@@ -94,7 +95,7 @@ pub use error::{
 };
 pub use jwks::{JwksConfig, Readiness, check_url};
 pub use policy::Policy;
-pub use response::{ChallengeParams, DEFAULT_REALM, Scheme};
+pub use response::{ChallengeParams, DEFAULT_REALM, Refusal, Scheme};
 pub use sender::{
     DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_REPLAY_PER_CLIENT, DpopMode,
 };

@@ -3,6 +3,21 @@
 
 use crate::error::AuthError;
 
+/// A refused request's whole answer, as every framework adapter copies it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The reason, as the metrics and the log name it.
+    pub error: AuthError,
+    /// The HTTP status.
+    pub status: u16,
+    /// The `WWW-Authenticate` value, when the answer has one.
+    pub www_authenticate: Option<String>,
+    /// `Retry-After`, in seconds, for a 503.
+    pub retry_after: Option<u64>,
+    /// The JSON body: `{"message": ..., "error": ...}`.
+    pub body: String,
+}
+
 /// The realm challenges name unless [`crate::AuthenticatorBuilder::realm`] sets another.
 pub const DEFAULT_REALM: &str = "api";
 
@@ -188,6 +203,29 @@ impl AuthError {
             challenges.push(challenge.0);
         }
         Some(challenges.join(", "))
+    }
+
+    /// The whole answer: status, challenge (see [`AuthError::challenge_with`]), `Retry-After`
+    /// for a 503, and the JSON body `{"message": ..., "error": ...}`. The one place a refusal's
+    /// answer is built; every framework adapter copies it out as it is.
+    pub fn refusal(&self, params: &ChallengeParams<'_>) -> Refusal {
+        let retry_after = match self {
+            Self::KeysUnavailable { retry_after } | Self::ReplayUnavailable { retry_after } => {
+                Some(retry_after.as_secs().max(1))
+            }
+            _ => None,
+        };
+        let body = match self.code() {
+            Some(code) => serde_json::json!({ "message": self.to_string(), "error": code }),
+            None => serde_json::json!({ "message": self.to_string() }),
+        };
+        Refusal {
+            status: self.http_status(),
+            www_authenticate: self.challenge_with(params),
+            retry_after,
+            body: body.to_string(),
+            error: self.clone(),
+        }
     }
 
     /// The HTTP status of the answer.

@@ -9,17 +9,16 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
-    AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use serde_json::json;
 
 pub use middleware::{Checked, RequireAuth};
 
 use crate::claims::Claims;
 use crate::credentials::{parse_token, single, token_text};
 use crate::error::AuthError;
-use crate::response::ChallengeParams;
+use crate::response::{ChallengeParams, Refusal};
 
 /// The token of the request's single `Authorization: Bearer <token>` header.
 ///
@@ -60,20 +59,7 @@ impl AuthError {
     /// The whole answer: status, challenge (see [`AuthError::challenge_with`]), `Retry-After`
     /// for a 503, and the JSON body.
     pub fn response(&self, params: &ChallengeParams<'_>) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code());
-        if let Some(challenge) = self.challenge_with(params) {
-            response.insert_header((WWW_AUTHENTICATE, challenge));
-        }
-        if let Self::KeysUnavailable { retry_after } | Self::ReplayUnavailable { retry_after } =
-            self
-        {
-            response.insert_header((RETRY_AFTER, retry_after.as_secs().max(1).to_string()));
-        }
-        let body = match self.code() {
-            Some(code) => json!({ "message": self.to_string(), "error": code }),
-            None => json!({ "message": self.to_string() }),
-        };
-        response.json(body)
+        response(self.refusal(params))
     }
 }
 
@@ -85,4 +71,18 @@ impl ResponseError for AuthError {
     fn error_response(&self) -> HttpResponse {
         self.response(&ChallengeParams::default())
     }
+}
+
+/// A refusal as an actix response, copied out as it is.
+pub(crate) fn response(refusal: Refusal) -> HttpResponse {
+    let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNAUTHORIZED);
+    let mut response = HttpResponse::build(status);
+    response.insert_header((CONTENT_TYPE, "application/json"));
+    if let Some(challenge) = refusal.www_authenticate {
+        response.insert_header((WWW_AUTHENTICATE, challenge));
+    }
+    if let Some(seconds) = refusal.retry_after {
+        response.insert_header((RETRY_AFTER, seconds.to_string()));
+    }
+    response.body(refusal.body)
 }
