@@ -6,6 +6,7 @@ mod differential;
 mod fuzz;
 mod jwks;
 mod middleware;
+mod request;
 mod validation;
 mod wycheproof;
 
