@@ -176,6 +176,22 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
     spawn_with_issuer(config, Arc::new(issuer)).await
 }
 
+/// The API with `server.public_url` set to [`PUBLIC_URL`] (so that DPoP proofs can be checked)
+/// and this DPoP `mode`.
+pub async fn spawn_app_in(mode: auth::DpopMode) -> TestApp {
+    let customize: fn(&mut Settings) = match mode {
+        auth::DpopMode::Required => |s| s.auth.dpop.mode = auth::DpopMode::Required,
+        auth::DpopMode::Disabled => |s| s.auth.dpop.mode = auth::DpopMode::Disabled,
+        _ => |_| {},
+    };
+    spawn_app_with(TestConfig {
+        public_url: Some(PUBLIC_URL.to_owned()),
+        customize,
+        ..TestConfig::default()
+    })
+    .await
+}
+
 impl TestApp {
     /// Another instance of the API that trusts this one's issuer, as a replica behind the
     /// same load balancer would: it shares nothing with this one but what `config` names.

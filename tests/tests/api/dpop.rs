@@ -5,29 +5,14 @@ use auth::testing::SigningKey;
 use auth::{Algorithm, DpopMode};
 use serde_json::json;
 use tests::bodies::{PRIVATE, PRIVATE_SCOPED};
-use tests::{PUBLIC_URL, TestApp, TestConfig, spawn_app_with};
+use tests::{PUBLIC_URL, TestApp, TestConfig, spawn_app_in, spawn_app_with};
 
 const PRIVATE_PATH: &str = "/api/private";
 const SCOPED_PATH: &str = "/api/private-scoped";
 const ALGS: &str = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519";
 
-/// The API with `server.public_url` set (so that proofs can be checked) and a DPoP `mode`.
-async fn app_in(mode: DpopMode) -> TestApp {
-    let customize: fn(&mut settings::Settings) = match mode {
-        DpopMode::Required => |s| s.auth.dpop.mode = DpopMode::Required,
-        DpopMode::Disabled => |s| s.auth.dpop.mode = DpopMode::Disabled,
-        _ => |_| {},
-    };
-    spawn_app_with(TestConfig {
-        public_url: Some(PUBLIC_URL.to_owned()),
-        customize,
-        ..TestConfig::default()
-    })
-    .await
-}
-
 async fn app() -> TestApp {
-    app_in(DpopMode::Allowed).await
+    spawn_app_in(DpopMode::Allowed).await
 }
 
 /// The `resource_metadata` every challenge names with [`PUBLIC_URL`].
@@ -432,7 +417,7 @@ async fn a_replayed_proof_is_refused_and_a_refused_request_uses_nothing_up() {
 
 #[actix_web::test]
 async fn in_required_mode_only_dpop_is_offered_and_bearer_gets_the_bare_challenge() {
-    let app = app_in(DpopMode::Required).await;
+    let app = spawn_app_in(DpopMode::Required).await;
     let client = &app.keys.ec;
 
     let bearer = app.private(&app.valid_token(None)).await;
@@ -476,7 +461,7 @@ async fn in_required_mode_only_dpop_is_offered_and_bearer_gets_the_bare_challeng
 
 #[actix_web::test]
 async fn in_disabled_mode_the_server_is_unaware_of_dpop() {
-    let app = app_in(DpopMode::Disabled).await;
+    let app = spawn_app_in(DpopMode::Disabled).await;
     let client = &app.keys.ec;
     let token = app.bound_token(client, None);
 

@@ -9,25 +9,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use tests::bodies::PRIVATE;
-use tests::{PUBLIC_URL, TestApp, TestConfig, send_to, serve_routes, spawn_app_with};
+use tests::{PUBLIC_URL, TestApp, TestConfig, send_to, serve_routes, spawn_app_in, spawn_app_with};
 
 const PRIVATE_PATH: &str = "/api/private";
 
-async fn app_in(mode: DpopMode) -> TestApp {
-    let customize: fn(&mut settings::Settings) = match mode {
-        DpopMode::Required => |s| s.auth.dpop.mode = DpopMode::Required,
-        _ => |_| {},
-    };
-    spawn_app_with(TestConfig {
-        public_url: Some(PUBLIC_URL.to_owned()),
-        customize,
-        ..TestConfig::default()
-    })
-    .await
-}
-
 async fn app() -> TestApp {
-    app_in(DpopMode::Allowed).await
+    spawn_app_in(DpopMode::Allowed).await
 }
 
 #[actix_web::test]
@@ -236,7 +223,7 @@ async fn a_token_bound_by_a_confirmation_method_we_do_not_check_is_refused() {
 
 #[actix_web::test]
 async fn another_scheme_is_told_which_schemes_the_challenge_offers() {
-    let required = app_in(DpopMode::Required).await;
+    let required = spawn_app_in(DpopMode::Required).await;
     let allowed = app().await;
 
     for (app, expected, scheme) in [
