@@ -166,33 +166,34 @@ type Verifiers = Vec<(Algorithm, ParsedPublicKey)>;
 /// than through a JOSE library, so that every algorithm we verify (ES512, the fully specified
 /// `Ed25519`) can be named in a key's `alg`.
 #[derive(serde::Deserialize)]
-struct Jwk {
-    kty: String,
+struct Jwk<'a> {
+    kty: &'a str,
     #[serde(rename = "use")]
-    public_key_use: Option<String>,
-    key_ops: Option<Vec<String>>,
-    alg: Option<String>,
-    kid: Option<String>,
-    crv: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-    x: Option<String>,
-    y: Option<String>,
+    public_key_use: Option<&'a str>,
+    #[serde(borrow)]
+    key_ops: Option<Vec<&'a str>>,
+    alg: Option<&'a str>,
+    kid: Option<&'a str>,
+    crv: Option<&'a str>,
+    n: Option<&'a str>,
+    e: Option<&'a str>,
+    x: Option<&'a str>,
+    y: Option<&'a str>,
 }
 
 fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
+    // Borrowed from the parsed JSON: no member is copied, a DPoP proof's `jwk` included.
     let jwk = Jwk::deserialize(entry).map_err(|e| e.to_string())?;
-    if let Some(other) = jwk.public_key_use.as_deref().filter(|u| *u != "sig") {
+    if let Some(other) = jwk.public_key_use.filter(|u| *u != "sig") {
         return Err(format!("\"use\" is {other:?}, not \"sig\""));
     }
     if let Some(ops) = &jwk.key_ops
-        && !ops.iter().any(|op| op == "verify")
+        && !ops.contains(&"verify")
     {
         return Err("\"key_ops\" lacks \"verify\"".into());
     }
     let own_alg = jwk
         .alg
-        .as_deref()
         .map(|alg| {
             alg.parse::<Algorithm>()
                 .map_err(|_| format!("\"alg\" {alg:?} is not a signature algorithm we support"))
@@ -203,25 +204,23 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
         .copied()
         .filter(|alg| own_alg.is_none_or(|own| own == *alg))
         .collect();
-    let member = |name: &str, value: &Option<String>| {
-        value
-            .clone()
-            .ok_or_else(|| format!("{} key without \"{name}\"", jwk.kty))
+    let member = |name: &str, value: Option<_>| {
+        value.ok_or_else(|| format!("{} key without \"{name}\"", jwk.kty))
     };
-    let verifiers = match jwk.kty.as_str() {
-        "RSA" => rsa_verifiers(&member("n", &jwk.n)?, &member("e", &jwk.e)?, &candidates)?,
+    let verifiers = match jwk.kty {
+        "RSA" => rsa_verifiers(member("n", jwk.n)?, member("e", jwk.e)?, &candidates)?,
         "EC" => ec_verifiers(
-            &member("crv", &jwk.crv)?,
-            &member("x", &jwk.x)?,
-            &member("y", &jwk.y)?,
+            member("crv", jwk.crv)?,
+            member("x", jwk.x)?,
+            member("y", jwk.y)?,
             &candidates,
         )?,
         "OKP" => {
-            let curve = member("crv", &jwk.crv)?;
+            let curve = member("crv", jwk.crv)?;
             if curve != "Ed25519" {
                 return Err(format!("unsupported curve {curve:?}"));
             }
-            let x = decode("x", &member("x", &jwk.x)?)?;
+            let x = decode("x", member("x", jwk.x)?)?;
             if x.len() != 32 {
                 return Err("\"x\" must be 32 bytes for Ed25519".into());
             }
@@ -248,7 +247,7 @@ fn parse_key(entry: &Value, allowed: &[Algorithm]) -> Result<Key, String> {
         ));
     }
     Ok(Key {
-        kid: jwk.kid,
+        kid: jwk.kid.map(str::to_owned),
         verifiers,
     })
 }

@@ -188,17 +188,11 @@ impl Guard {
         } else {
             Scheme::Bearer
         };
-        let refuse = |error: AuthError, used: Option<Scheme>| {
-            let error = match error {
-                AuthError::OtherScheme(_) => AuthError::OtherScheme(sender.mode.offered()),
-                error => error,
-            };
-            Decision {
-                answer: Err(error),
-                cached: false,
-                uses_dpop: used == Some(Scheme::Dpop),
-                scheme: used.unwrap_or(fallback),
-            }
+        let refuse = |error: AuthError, used: Option<Scheme>| Decision {
+            answer: Err(error),
+            cached: false,
+            uses_dpop: used == Some(Scheme::Dpop),
+            scheme: used.unwrap_or(fallback),
         };
         if query_has_token(request.query) {
             return refuse(
@@ -235,12 +229,19 @@ impl Guard {
                 );
             }
         };
-        // The scheme and the token's place: at a glance when well-formed (enough for the
-        // cache, which holds only tokens that passed), else from the full parse.
+        // The scheme: at a glance when well-formed (the token then goes to the cache first),
+        // else from the full parse.
         let candidate = token_candidate(value);
-        let (scheme, _) = match candidate.clone().map_or_else(|| parse(value), Ok) {
-            Ok(parsed) => parsed,
-            Err(error) => return refuse(error, None),
+        let scheme = match &candidate {
+            Some((scheme, _)) => *scheme,
+            None => match parse(value) {
+                Ok((scheme, _)) => scheme,
+                // The parser knows no mode: the schemes offered are the mode's.
+                Err(AuthError::OtherScheme(_)) => {
+                    return refuse(AuthError::OtherScheme(sender.mode.offered()), None);
+                }
+                Err(error) => return refuse(error, None),
+            },
         };
         // The scheme gate comes before the token check: a mode that refuses the scheme never
         // tells whether the token is valid.

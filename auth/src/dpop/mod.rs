@@ -211,10 +211,28 @@ pub fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
 /// URL parsers decode it), with `\\` a separator too, as URL parsers take it. Removing them is what makes a proof for `/a/b` cover `/a/x/../b`, a
 /// path the router does not treat as `/a/b`; such a request is refused instead.
 pub fn has_dot_segments(path: &str) -> bool {
-    path.split(['/', '\\']).any(|segment| {
-        let dots = segment.replace("%2e", ".").replace("%2E", ".");
-        dots == "." || dots == ".."
-    })
+    path.split(['/', '\\'])
+        .any(|segment| matches!(dots(segment), Some(1 | 2)))
+}
+
+/// How many dots a segment spells, each `.` or `%2e` (any case), when that is all it holds.
+fn dots(mut segment: &str) -> Option<usize> {
+    let mut count = 0;
+    while !segment.is_empty() {
+        let dot = if segment.starts_with('.') {
+            1
+        } else if segment
+            .get(..3)
+            .is_some_and(|s| s.eq_ignore_ascii_case("%2e"))
+        {
+            3
+        } else {
+            return None;
+        };
+        segment = &segment[dot..];
+        count += 1;
+    }
+    Some(count)
 }
 
 /// `url` in the normal form RFC 9449 §4.3 compares: scheme and host in lower case, the

@@ -156,7 +156,6 @@ impl RedisReplayStore {
         job: Job,
         reply: oneshot::Receiver<Result<bool, ReplayError>>,
     ) -> Result<bool, ReplayError> {
-        let server = || self.server.clone();
         self.jobs.try_send(job).map_err(|_| {
             ReplayError::Overloaded(format!("{}: too many commands waiting", self.server))
         })?;
@@ -167,7 +166,7 @@ impl RedisReplayStore {
                 "{}: its connection thread has stopped",
                 self.server
             ))),
-            Err(_) => Err(ReplayError::Timeout(server())),
+            Err(_) => Err(ReplayError::Timeout(self.server.clone())),
         }
     }
 }
@@ -235,18 +234,26 @@ struct Checked {
     verdict: Result<(), ReplayError>,
 }
 
+impl Checked {
+    /// Whether the verdict still holds: a good one for [`POLICY_RECHECK`], a refusal for
+    /// [`POLICY_RETRY`].
+    fn is_recent(&self) -> bool {
+        let holds = if self.verdict.is_ok() {
+            POLICY_RECHECK
+        } else {
+            POLICY_RETRY
+        };
+        self.at.elapsed() < holds
+    }
+}
+
 impl Link {
     /// The connection for a command: the open one while its policy check is recent, else one
     /// (re)opened and checked. Commands wait here while another task connects.
     async fn connection(&self) -> Result<MultiplexedConnection, ReplayError> {
         let mut state = self.state.lock().await;
         if let Some(checked) = state.as_ref()
-            && checked.at.elapsed()
-                < if checked.verdict.is_ok() {
-                    POLICY_RECHECK
-                } else {
-                    POLICY_RETRY
-                }
+            && checked.is_recent()
         {
             return checked.verdict.clone().map(|()| checked.connection.clone());
         }
@@ -267,16 +274,14 @@ impl Link {
             match eviction_policy(&mut connection).await {
                 Ok(policy) if policy == NO_EVICTION => Ok(()),
                 Ok(policy) => {
+                    let refusal = ReplayError::Evicting { policy };
                     if !refused_before {
                         log::error!(
-                            "the DPoP replay store at {} is not used: {}",
-                            self.server,
-                            ReplayError::Evicting {
-                                policy: policy.clone()
-                            }
+                            "the DPoP replay store at {} is not used: {refusal}",
+                            self.server
                         );
                     }
-                    Err(ReplayError::Evicting { policy })
+                    Err(refusal)
                 }
                 // The connection failed: the next command opens another.
                 Err(error) => return Err(self.unreachable(&error)),
