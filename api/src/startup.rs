@@ -134,6 +134,22 @@ impl Application {
     }
 }
 
+/// The authenticator the API builds from `settings` when they name an issuer (no development
+/// issuer): the API's checks, for serving its routes behind another framework's adapter, as
+/// the integration tests do with the tower layer.
+///
+/// # Errors
+/// As [`Application::build`], but an empty issuer list is an error here.
+pub fn authenticator_for(settings: &Settings) -> anyhow::Result<Authenticator> {
+    settings.validate()?;
+    let metadata_url = resource_metadata(settings).map(|(location, _)| location.url);
+    Ok(authenticator(
+        &settings.auth,
+        metadata_url,
+        settings.server.public_url.as_deref(),
+    )?)
+}
+
 /// Step 1, with no issuer configured: the configuration with the development issuer in its
 /// place. Validation allows that only in development on a loopback host, so the development
 /// issuer serves this machine alone.
@@ -165,7 +181,7 @@ fn no_issuer_built_in() -> SettingsError {
 
 /// The protected resource metadata (RFC 9728) and where it is published: only when
 /// `server.public_url` names the resource.
-fn resource_metadata(settings: &Settings) -> Option<(Location, ResourceMetadata)> {
+pub fn resource_metadata(settings: &Settings) -> Option<(Location, ResourceMetadata)> {
     let resource = settings.server.public_url.clone()?;
     let location = routes::metadata::location(&resource);
     let document = ResourceMetadata {

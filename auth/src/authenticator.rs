@@ -670,15 +670,16 @@ impl Authenticator {
         self.inner.verified.weight()
     }
 
-    /// Verifies a bearer token: shape, header, key, signature, then claims. A token bound to
-    /// its sender (`cnf`: a DPoP key or a client certificate) is refused, since no proof comes
-    /// with it here; [`crate::RequireAuth`] checks those with their proofs.
+    /// Verifies a token that came without an HTTP request (from a message queue, say): shape,
+    /// header, key, signature, then claims. A token bound to its sender (`cnf`: a DPoP key or
+    /// a client certificate) is refused, since no proof can come with it here; use
+    /// [`Authenticator::verify`] for HTTP requests, which checks those bindings.
     ///
     /// # Errors
     /// [`AuthError::InvalidToken`] naming the failed check (the first: a token over the size
     /// limit), or [`AuthError::KeysUnavailable`]
     /// when no cached key can decide and the keys cannot be fetched.
-    pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+    pub async fn verify_token(&self, token: &str) -> Result<Claims, AuthError> {
         // A token over the size limit is never looked up; the full check refuses it first.
         let (claims, now) = match self.probe(token.as_bytes(), now()) {
             Probe::Hit(verdict) => (verdict?, now()),

@@ -73,6 +73,8 @@ pub mod request;
 mod response;
 mod sender;
 mod throttle;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod validation;
 
 #[cfg(any(test, feature = "testing"))]

@@ -169,6 +169,15 @@ impl Guard {
         })
     }
 
+    /// [`Guard::check`] on a guard that is not optional: the claims, always present.
+    pub(crate) async fn check_required(&self, request: &Request<'_>) -> Result<Claims, Refusal> {
+        match self.check(request).await? {
+            Some(claims) => Ok(claims),
+            // Only an optional guard lets a request through without claims.
+            None => Err(self.refusal(&AuthError::MissingToken, Scheme::Bearer)),
+        }
+    }
+
     /// The whole answer to `error`, its challenge on the scheme that carries it.
     fn refusal(&self, error: &AuthError, used: Scheme) -> Refusal {
         let challenges = &self.challenges;
@@ -336,6 +345,25 @@ impl Guard {
                 .await?;
         }
         Ok(Some(claims))
+    }
+}
+
+impl Authenticator {
+    /// The whole check of one HTTP request, whatever framework or server it came from: the
+    /// same pipeline as [`crate::RequireAuth`] and the tower layer (scheme gate, token, DPoP
+    /// proof and its one use, client certificate binding), with no route policy. Fill a
+    /// [`Request`] from the request's method, raw path, query and headers.
+    ///
+    /// For a route with a [`crate::Policy`], or optional authentication, build a
+    /// [`Guard`] once and call its `check` instead.
+    ///
+    /// # Errors
+    /// The whole [`Refusal`] to answer with: status, `WWW-Authenticate`, `Retry-After`, and
+    /// the JSON body.
+    pub async fn verify(&self, request: &Request<'_>) -> Result<Claims, Refusal> {
+        crate::request::Guard::new(self.clone())
+            .check_required(request)
+            .await
     }
 }
 

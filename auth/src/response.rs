@@ -18,6 +18,24 @@ pub struct Refusal {
     pub body: String,
 }
 
+impl Refusal {
+    /// The answer's headers, in order: `Content-Type`, then `WWW-Authenticate` and
+    /// `Retry-After` when it has them. Every adapter sets exactly these, so that the frameworks
+    /// answer alike.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        [
+            Some(("content-type", "application/json".to_owned())),
+            self.www_authenticate
+                .clone()
+                .map(|challenge| ("www-authenticate", challenge)),
+            self.retry_after
+                .map(|seconds| ("retry-after", seconds.to_string())),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
 /// The realm challenges name unless [`crate::AuthenticatorBuilder::realm`] sets another.
 pub const DEFAULT_REALM: &str = "api";
 

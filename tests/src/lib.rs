@@ -4,9 +4,11 @@
 // A test harness: its helpers panic on failure by design, like `assert!`.
 #![allow(clippy::missing_panics_doc)]
 
+pub mod adapter;
 mod challenge;
 mod metrics;
 mod tls;
+mod tower_app;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
@@ -18,6 +20,7 @@ use auth::testing::{SigningKey, TokenBuilder};
 use auth::{Algorithm, ScopeClaim};
 use settings::Settings;
 
+pub use adapter::Adapter;
 pub use auth::testing::{JWKS_PATH, Mode, TestIssuer};
 pub use challenge::Challenge;
 pub use metrics::{Sample, Scrape};
@@ -231,10 +234,10 @@ async fn spawn_with_issuer(config: TestConfig, issuer: Arc<TestIssuer>) -> TestA
     jwks.max_stale_secs = config.max_stale_secs;
     jwks.fetch_timeout_secs = config.fetch_timeout_secs;
     (config.customize)(&mut settings);
-    let app = start(&settings);
+    let port = serve_api(&settings).await;
     let app = TestApp {
-        address: format!("http://127.0.0.1:{}", app.port()),
-        port: app.port(),
+        address: format!("http://127.0.0.1:{port}"),
+        port,
         client: awc::Client::builder()
             .timeout(Duration::from_secs(30))
             .finish(),
@@ -245,6 +248,15 @@ async fn spawn_with_issuer(config: TestConfig, issuer: Arc<TestIssuer>) -> TestA
         app.wait_ready().await;
     }
     app
+}
+
+/// Serves the API for `settings` on the running test's adapter: the `api` binary itself on
+/// actix; its request routes on axum with the same settings on tower. Returns the port.
+pub async fn serve_api(settings: &Settings) -> u16 {
+    match adapter::current() {
+        Adapter::Actix => start(settings).port(),
+        Adapter::Tower => tower_app::serve_api(settings).await,
+    }
 }
 
 /// Builds and spawns the application; returns it for its port and development issuer.
@@ -306,6 +318,17 @@ where
     let port = server.addrs()[0].port();
     actix_web::rt::spawn(server.run());
     format!("http://127.0.0.1:{port}")
+}
+
+/// Serves `routes` on the running test's adapter, each path behind its guard, on a free
+/// loopback port; returns `http://127.0.0.1:{port}`. Each answers 200 with
+/// `{"sub": ..., "path": ...}` (the caller and the raw path), or `{"anonymous": true, ...}`
+/// on an optional route. A path ending in `*` serves everything under it.
+pub async fn serve_guarded(routes: Vec<(&'static str, auth::request::Guard)>) -> String {
+    match adapter::current() {
+        Adapter::Actix => tower_app::actix_guarded(routes),
+        Adapter::Tower => tower_app::tower_guarded(routes).await,
+    }
 }
 
 /// A response read whole: status, headers and body.

@@ -22,6 +22,17 @@ pub async fn healthz() -> HttpResponse {
 /// this probe is public). It makes the answer 503 only in DPoP `required` mode, where no
 /// request can pass without it; otherwise Bearer callers are still served.
 pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
+    let (ready, body) = readiness(&authenticator).await;
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Whether the API is ready, and the body [`readyz`] answers: what it answers with whatever
+/// framework serves it.
+pub async fn readiness(authenticator: &Authenticator) -> (bool, Value) {
     let states = authenticator.issuer_states();
     let ready = states.iter().filter(|(_, state)| state.is_ready()).count();
     let issuers: Vec<Value> = states
@@ -55,11 +66,7 @@ pub async fn readyz(authenticator: web::Data<Authenticator>) -> HttpResponse {
         };
         body.insert("dpop_replay_store".to_owned(), store);
     }
-    if ready > 0 && replay_ready {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+    (ready > 0 && replay_ready, Value::Object(body))
 }
 
 /// One issuer's state: `status` and what explains it.

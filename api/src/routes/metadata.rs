@@ -67,7 +67,12 @@ pub async fn serve(
     metadata: web::Data<ResourceMetadata>,
     authenticator: web::Data<Authenticator>,
 ) -> HttpResponse {
-    HttpResponse::Ok().json(Document {
+    HttpResponse::Ok().json(document(&metadata, &authenticator))
+}
+
+/// The document [`serve`] answers, whatever framework serves it.
+pub fn document(metadata: &ResourceMetadata, authenticator: &Authenticator) -> serde_json::Value {
+    let document = Document {
         resource: &metadata.resource,
         authorization_servers: authenticator.issuers(),
         scopes_supported: &metadata.scopes_supported,
@@ -82,7 +87,9 @@ pub async fn serve(
             },
         ),
         dpop_bound_access_tokens_required: authenticator.dpop_mode() == DpopMode::Required,
-    })
+    };
+    // A struct of strings, lists and booleans always serializes.
+    serde_json::to_value(document).unwrap_or_default()
 }
 
 #[cfg(test)]

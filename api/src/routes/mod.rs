@@ -1,9 +1,9 @@
 //! The route table, in one place, and the JSON answers for unknown paths and methods.
 
-mod health;
-mod messages;
+pub mod health;
+pub mod messages;
 pub mod metadata;
-mod whoami;
+pub mod whoami;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, Resource, web};
@@ -23,7 +23,7 @@ pub struct Message {
 }
 
 /// The policy of `/api/private-scoped`.
-fn read_messages() -> Policy {
+pub fn read_messages() -> Policy {
     Policy::scope(READ_MESSAGES)
 }
 

@@ -10,13 +10,17 @@ use serde_json::json;
 /// `{"anonymous": true}` for one who sent no `Authorization` header. Bad tokens and key outages never reach here: the route's
 /// `RequireAuth::optional` answers them 401 and 503.
 pub async fn whoami(claims: Option<Claims>) -> HttpResponse {
-    let body = match claims {
+    HttpResponse::Ok().json(body(claims.as_ref()))
+}
+
+/// What [`whoami`] answers for these claims.
+pub fn body(claims: Option<&Claims>) -> serde_json::Value {
+    match claims {
         Some(claims) => json!({
             "iss": claims.issuer(),
             "sub": claims.sub(),
             "scopes": claims.granted_scopes(),
         }),
         None => json!({ "anonymous": true }),
-    };
-    HttpResponse::Ok().json(body)
+    }
 }

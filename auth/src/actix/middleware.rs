@@ -55,6 +55,13 @@ impl RequireAuth {
     }
 }
 
+/// A route guard built once, served by actix (the same guard may serve a tower stack too).
+impl From<Guard> for RequireAuth {
+    fn from(guard: Guard) -> Self {
+        Self { guard }
+    }
+}
+
 impl<S, B> Transform<S, ServiceRequest> for RequireAuth
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,

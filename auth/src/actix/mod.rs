@@ -8,9 +8,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
-};
+use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 pub use middleware::{Checked, RequireAuth};
@@ -77,12 +75,8 @@ impl ResponseError for AuthError {
 pub(crate) fn response(refusal: Refusal) -> HttpResponse {
     let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNAUTHORIZED);
     let mut response = HttpResponse::build(status);
-    response.insert_header((CONTENT_TYPE, "application/json"));
-    if let Some(challenge) = refusal.www_authenticate {
-        response.insert_header((WWW_AUTHENTICATE, challenge));
-    }
-    if let Some(seconds) = refusal.retry_after {
-        response.insert_header((RETRY_AFTER, seconds.to_string()));
+    for header in refusal.headers() {
+        response.insert_header(header);
     }
     response.body(refusal.body)
 }

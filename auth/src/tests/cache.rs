@@ -43,7 +43,7 @@ async fn a_cached_token_is_rejected_once_it_expires() {
     let (_server, auth) = issuer_with(&[&key], fast_jwks(), 100).await;
     let exp = now_secs() + 2;
     let token = valid(&key).claim("exp", exp).sign().unwrap();
-    assert!(auth.verify(&token).await.is_ok());
+    assert!(auth.verify_token(&token).await.is_ok());
     assert_eq!(auth.cached_tokens(), 1);
 
     // Sleep until just past `exp` (the leeway is 0).
@@ -51,7 +51,10 @@ async fn a_cached_token_is_rejected_once_it_expires() {
     let past_exp = exp as f64 + 0.2 - crate::validation::now();
     actix_web::rt::time::sleep(Duration::from_secs_f64(past_exp.max(0.0))).await;
 
-    assert_eq!(token_error(auth.verify(&token).await), TokenError::Expired);
+    assert_eq!(
+        token_error(auth.verify_token(&token).await),
+        TokenError::Expired
+    );
 }
 
 /// Verifies (and so caches) a token from `signer` while `before` is published, publishes
@@ -67,7 +70,7 @@ async fn after_refresh(
     };
     let (server, auth) = issuer_with(before, jwks_config, 100).await;
     let token = valid(signer).sign().unwrap();
-    assert!(auth.verify(&token).await.is_ok());
+    assert!(auth.verify_token(&token).await.is_ok());
 
     respond_jwks(&server, &jwks(after)).await;
 
@@ -97,7 +100,7 @@ async fn a_tampered_copy_of_a_cached_token_is_rejected() {
     let key = rsa(1, "k1");
     let (_server, auth) = issuer_with(&[&key], fast_jwks(), 100).await;
     let token = valid(&key).sign().unwrap();
-    assert!(auth.verify(&token).await.is_ok());
+    assert!(auth.verify_token(&token).await.is_ok());
     let (input, signature) = token.rsplit_once('.').unwrap();
     let forged_payload = crate::testing::encode_json(&serde_json::json!({
         "iss": ISSUER, "aud": AUDIENCE, "sub": "admin", "exp": now_secs() + 3600,
@@ -109,9 +112,9 @@ async fn a_tampered_copy_of_a_cached_token_is_rejected() {
         format!("{token}A"),
         token[..token.len() - 1].to_owned(),
     ] {
-        assert!(auth.verify(&tampered).await.is_err(), "{tampered}");
+        assert!(auth.verify_token(&tampered).await.is_err(), "{tampered}");
     }
-    assert!(auth.verify(&token).await.is_ok());
+    assert!(auth.verify_token(&token).await.is_ok());
 }
 
 #[actix_web::test]
@@ -120,8 +123,8 @@ async fn a_hit_returns_the_same_claims_as_the_full_validation() {
     let (_server, auth) = issuer_with(&[&key], fast_jwks(), 100).await;
     let token = valid(&key).claim("scope", "read:messages").sign().unwrap();
 
-    let first = auth.verify(&token).await.unwrap();
-    let second = auth.verify(&token).await.unwrap();
+    let first = auth.verify_token(&token).await.unwrap();
+    let second = auth.verify_token(&token).await.unwrap();
 
     assert_eq!(first, second);
     assert!(second.has_scope("read:messages"));
@@ -135,8 +138,8 @@ async fn the_cache_is_bounded_and_can_be_turned_off() {
 
     for i in 0..64 {
         let token = valid(&key).claim("jti", i).sign().unwrap();
-        assert!(bounded.verify(&token).await.is_ok());
-        assert!(off.verify(&token).await.is_ok());
+        assert!(bounded.verify_token(&token).await.is_ok());
+        assert!(off.verify_token(&token).await.is_ok());
     }
 
     assert!(bounded.cached_tokens() <= 16, "{}", bounded.cached_tokens());
@@ -154,7 +157,7 @@ async fn rejected_tokens_are_never_cached() {
         valid(&key).claim("aud", "other").sign().unwrap(),
         valid(&key).expires_in(-60).sign().unwrap(),
     ] {
-        assert!(auth.verify(&token).await.is_err());
+        assert!(auth.verify_token(&token).await.is_err());
     }
 
     assert_eq!(auth.cached_tokens(), 0);
@@ -193,7 +196,7 @@ async fn large_tokens_keep_within_the_byte_budget_and_the_largest_are_never_cach
     );
 
     for i in 0..400 {
-        assert!(auth.verify(&large(i)).await.is_ok());
+        assert!(auth.verify_token(&large(i)).await.is_ok());
     }
 
     let weight = auth.cached_token_bytes();
@@ -201,8 +204,8 @@ async fn large_tokens_keep_within_the_byte_budget_and_the_largest_are_never_cach
     assert!(auth.cached_tokens() > 0 && auth.cached_tokens() < 400);
     let huge = valid(&key).claim("pad", "x".repeat(5000)).sign().unwrap();
     let before = auth.cached_tokens();
-    assert!(auth.verify(&huge).await.is_ok());
-    assert!(auth.verify(&huge).await.is_ok());
+    assert!(auth.verify_token(&huge).await.is_ok());
+    assert!(auth.verify_token(&huge).await.is_ok());
     assert_eq!(auth.cached_tokens(), before);
 }
 
@@ -243,7 +246,11 @@ async fn a_bound_token_is_refused_as_a_bearer_token_on_every_check_cache_hits_in
     ] {
         let token = valid(&key).claim("cnf", cnf.clone()).sign().unwrap();
         for _ in 0..2 {
-            assert_eq!(token_error(auth.verify(&token).await), refused, "{cnf}");
+            assert_eq!(
+                token_error(auth.verify_token(&token).await),
+                refused,
+                "{cnf}"
+            );
         }
     }
     // The two well-formed bindings are remembered with their claims; the refusal holds on hits.
@@ -253,5 +260,5 @@ async fn a_bound_token_is_refused_as_a_bearer_token_on_every_check_cache_hits_in
         .claim("cnf", json!({ "x-vendor": "k" }))
         .sign()
         .unwrap();
-    assert!(auth.verify(&unbound).await.is_ok());
+    assert!(auth.verify_token(&unbound).await.is_ok());
 }

@@ -88,7 +88,7 @@ async fn concurrent_requests_on_a_cold_cache_share_one_fetch() {
     let auth = authenticator(&server, patient_jwks());
     let token = valid(&key).sign().unwrap();
 
-    let results = join_all((0..100).map(|_| auth.verify(&token))).await;
+    let results = join_all((0..100).map(|_| auth.verify_token(&token))).await;
 
     assert!(results.iter().all(Result::is_ok));
     server.verify().await;
@@ -120,10 +120,14 @@ async fn rotated_key_is_accepted_on_first_use_with_one_refetch() {
     let auth = authenticator(&server, fast_jwks());
     ready(&auth).await;
 
-    let claims = auth.verify(&valid(&new).sign().unwrap()).await;
+    let claims = auth.verify_token(&valid(&new).sign().unwrap()).await;
 
     assert!(claims.is_ok(), "{claims:?}");
-    assert!(auth.verify(&valid(&old).sign().unwrap()).await.is_ok());
+    assert!(
+        auth.verify_token(&valid(&old).sign().unwrap())
+            .await
+            .is_ok()
+    );
     server.verify().await;
 }
 
@@ -143,12 +147,16 @@ async fn flood_of_unknown_kids_causes_at_most_one_refetch_per_cooldown() {
         })
         .collect();
 
-    let results = join_all(tokens.iter().map(|t| auth.verify(t))).await;
+    let results = join_all(tokens.iter().map(|t| auth.verify_token(t))).await;
 
     for result in results {
         assert_eq!(token_error(result), TokenError::UnknownKid);
     }
-    assert!(auth.verify(&valid(&key).sign().unwrap()).await.is_ok());
+    assert!(
+        auth.verify_token(&valid(&key).sign().unwrap())
+            .await
+            .is_ok()
+    );
     server.verify().await;
 }
 
@@ -166,16 +174,16 @@ async fn unknown_kid_refetches_again_once_the_cooldown_has_passed() {
     let stranger = valid(&key).header("kid", "stranger").sign().unwrap();
 
     assert_eq!(
-        token_error(auth.verify(&stranger).await),
+        token_error(auth.verify_token(&stranger).await),
         TokenError::UnknownKid
     );
     assert_eq!(
-        token_error(auth.verify(&stranger).await),
+        token_error(auth.verify_token(&stranger).await),
         TokenError::UnknownKid
     );
     actix_web::rt::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
-        token_error(auth.verify(&stranger).await),
+        token_error(auth.verify_token(&stranger).await),
         TokenError::UnknownKid
     );
     server.verify().await;
@@ -198,7 +206,11 @@ async fn rotation_just_after_a_routine_refresh_is_still_accepted() {
     fetches_reach(&server, 2).await;
     actix_web::rt::time::sleep(Duration::from_millis(50)).await;
 
-    assert!(auth.verify(&valid(&new).sign().unwrap()).await.is_ok());
+    assert!(
+        auth.verify_token(&valid(&new).sign().unwrap())
+            .await
+            .is_ok()
+    );
 }
 
 #[actix_web::test]
@@ -211,11 +223,19 @@ async fn outage_after_warm_up_keeps_known_keys_and_answers_503_for_unknown_kids(
     ready(&auth).await;
     let stranger = valid(&key).header("kid", "k2").sign().unwrap();
 
-    assert!(auth.verify(&valid(&key).sign().unwrap()).await.is_ok());
-    assert!(retry_after(auth.verify(&stranger).await) > Duration::ZERO);
+    assert!(
+        auth.verify_token(&valid(&key).sign().unwrap())
+            .await
+            .is_ok()
+    );
+    assert!(retry_after(auth.verify_token(&stranger).await) > Duration::ZERO);
     // Within the backoff, no further fetch: still 503, known keys still work.
-    retry_after(auth.verify(&stranger).await);
-    assert!(auth.verify(&valid(&key).sign().unwrap()).await.is_ok());
+    retry_after(auth.verify_token(&stranger).await);
+    assert!(
+        auth.verify_token(&valid(&key).sign().unwrap())
+            .await
+            .is_ok()
+    );
     server.verify().await;
 }
 
@@ -234,7 +254,7 @@ async fn garbage_and_hanging_issuers_are_failed_fetches() {
         let auth = authenticator(&server, fast_jwks());
         let token = valid(&rsa(1, "k1")).sign().unwrap();
 
-        retry_after(auth.verify(&token).await);
+        retry_after(auth.verify_token(&token).await);
 
         assert!(!auth.is_ready());
     }
@@ -248,7 +268,10 @@ async fn oversized_jwks_is_refused() {
     respond(&server, ok(&document), 1).await;
     let auth = authenticator(&server, fast_jwks());
 
-    retry_after(auth.verify(&valid(&rsa(1, "k1")).sign().unwrap()).await);
+    retry_after(
+        auth.verify_token(&valid(&rsa(1, "k1")).sign().unwrap())
+            .await,
+    );
     server.verify().await;
 }
 
@@ -267,10 +290,10 @@ async fn cold_start_during_an_outage_answers_503_then_recovers() {
     );
     let token = valid(&key).sign().unwrap();
 
-    let wait = retry_after(auth.verify(&token).await);
+    let wait = retry_after(auth.verify_token(&token).await);
     actix_web::rt::time::sleep(wait + Duration::from_millis(100)).await;
 
-    assert!(auth.verify(&token).await.is_ok());
+    assert!(auth.verify_token(&token).await.is_ok());
     server.verify().await;
 }
 
@@ -289,13 +312,17 @@ async fn removed_key_is_refused_after_the_next_refresh() {
     );
     ready(&auth).await;
     let token = valid(&removed).sign().unwrap();
-    assert!(auth.verify(&token).await.is_ok());
+    assert!(auth.verify_token(&token).await.is_ok());
 
     assert_eq!(
         eventually_refused(&auth, &token).await,
         TokenError::UnknownKid
     );
-    assert!(auth.verify(&valid(&kept).sign().unwrap()).await.is_ok());
+    assert!(
+        auth.verify_token(&valid(&kept).sign().unwrap())
+            .await
+            .is_ok()
+    );
 }
 
 #[actix_web::test]
@@ -325,7 +352,8 @@ async fn background_refresh_does_not_hold_requests() {
     }
 
     let token = valid(&key).sign().unwrap();
-    let outcome = actix_web::rt::time::timeout(Duration::from_secs(10), auth.verify(&token)).await;
+    let outcome =
+        actix_web::rt::time::timeout(Duration::from_secs(10), auth.verify_token(&token)).await;
 
     assert!(matches!(outcome, Ok(Ok(_))), "{outcome:?}");
 }
@@ -347,11 +375,11 @@ async fn keys_older_than_the_maximum_stale_age_stop_serving() {
     );
     ready(&auth).await;
     let token = valid(&key).sign().unwrap();
-    assert!(auth.verify(&token).await.is_ok());
+    assert!(auth.verify_token(&token).await.is_ok());
 
     actix_web::rt::time::sleep(Duration::from_millis(450)).await;
 
-    retry_after(auth.verify(&token).await);
+    retry_after(auth.verify_token(&token).await);
     assert!(!auth.is_ready());
 }
 
@@ -380,7 +408,7 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
 
     let token = valid(&key).claim("iss", issuer.as_str()).sign().unwrap();
 
-    assert!(auth.verify(&token).await.is_ok());
+    assert!(auth.verify_token(&token).await.is_ok());
     server.verify().await;
 }
 
@@ -409,7 +437,7 @@ async fn discovery_with_another_issuer_is_refused() {
         .sign()
         .unwrap();
 
-    retry_after(auth.verify(&token).await);
+    retry_after(auth.verify_token(&token).await);
     server.verify().await;
 }
 
@@ -438,8 +466,14 @@ async fn the_discovered_issuer_is_the_one_exact_value_tokens_must_name() {
     let with_slash = valid(&key).claim("iss", slashed.as_str()).sign().unwrap();
     let without = valid(&key).claim("iss", server.uri()).sign().unwrap();
 
-    assert_eq!(auth.verify(&with_slash).await.unwrap().issuer(), slashed);
-    assert_eq!(token_error(auth.verify(&without).await), TokenError::Issuer);
+    assert_eq!(
+        auth.verify_token(&with_slash).await.unwrap().issuer(),
+        slashed
+    );
+    assert_eq!(
+        token_error(auth.verify_token(&without).await),
+        TokenError::Issuer
+    );
     assert_eq!(auth.issuers(), [slashed.as_str()]);
     assert_eq!(auth.issuer_states()[0].0, slashed);
 }
@@ -476,13 +510,13 @@ async fn a_moved_jwks_uri_is_discovered_again_once_fetches_keep_failing() {
         .await;
     let token = valid(&new).claim("iss", issuer.as_str()).sign().unwrap();
 
-    let mut answer = auth.verify(&token).await;
+    let mut answer = auth.verify_token(&token).await;
     for _ in 0..150 {
         if answer.is_ok() {
             break;
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        answer = auth.verify(&token).await;
+        answer = auth.verify_token(&token).await;
     }
 
     assert!(answer.is_ok(), "{answer:?}");
@@ -521,7 +555,7 @@ async fn a_jwks_without_usable_keys_revokes_every_key_cache_hits_included() {
         );
         ready(&auth).await;
         let token = valid(&key).sign().unwrap();
-        assert!(auth.verify(&token).await.is_ok(), "{document}");
+        assert!(auth.verify_token(&token).await.is_ok(), "{document}");
 
         let refused = eventually_refused(&auth, &token).await;
 
@@ -544,7 +578,7 @@ async fn a_cold_start_against_a_jwks_without_usable_keys_is_401_not_503() {
         let auth = authenticator(&server, fast_jwks());
         let token = valid(&rsa(1, "k1")).sign().unwrap();
 
-        let result = auth.verify(&token).await;
+        let result = auth.verify_token(&token).await;
 
         assert_eq!(token_error(result), TokenError::UnknownKid, "{document}");
         assert!(!auth.is_ready());
@@ -569,9 +603,9 @@ async fn an_unknown_kid_during_a_refetch_waits_for_its_answer() {
 
     // The second request arrives while the first one's refetch is in flight, inside the
     // cooldown: it must get that fetch's answer, not an immediate 401.
-    let (first, second) = futures_util::join!(auth.verify(&token), async {
+    let (first, second) = futures_util::join!(auth.verify_token(&token), async {
         fetches_reach(&server, 2).await;
-        auth.verify(&token).await
+        auth.verify_token(&token).await
     });
 
     assert!(first.is_ok(), "{first:?}");
@@ -604,8 +638,9 @@ async fn a_requester_that_has_gone_away_causes_no_fetch() {
     let later = valid(&rsa(3, "k3")).sign().unwrap();
 
     let gave_up =
-        actix_web::rt::time::timeout(Duration::from_millis(100), auth.verify(&abandoned)).await;
-    let answered = auth.verify(&later).await;
+        actix_web::rt::time::timeout(Duration::from_millis(100), auth.verify_token(&abandoned))
+            .await;
+    let answered = auth.verify_token(&later).await;
 
     assert!(gave_up.is_err(), "the first requester should have given up");
     assert_eq!(token_error(answered), TokenError::UnknownKid);
@@ -633,7 +668,7 @@ async fn a_flood_of_unknown_kids_during_a_slow_fetch_is_answered_without_more_fe
         .collect();
 
     // More requests than the demand queue holds: the rest wait for the fetch in flight.
-    let results = join_all(tokens.iter().map(|token| auth.verify(token))).await;
+    let results = join_all(tokens.iter().map(|token| auth.verify_token(token))).await;
 
     for result in results {
         assert_eq!(token_error(result), TokenError::UnknownKid);

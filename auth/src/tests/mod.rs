@@ -139,7 +139,7 @@ pub(crate) fn token_error(result: Result<crate::Claims, AuthError>) -> TokenErro
 /// returns why. Polling keeps the test independent of how fast the machine is.
 pub(crate) async fn eventually_refused(auth: &Authenticator, token: &str) -> TokenError {
     for _ in 0..250 {
-        if let Err(error) = auth.verify(token).await {
+        if let Err(error) = auth.verify_token(token).await {
             return token_error(Err(error));
         }
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;

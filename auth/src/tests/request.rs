@@ -28,6 +28,22 @@ fn request<'a>(authorization: &'a [&'a [u8]], dpop: &'a [&'a [u8]], query: &'a s
     }
 }
 
+/// `GET /me` with one `Authorization` value, and a `DPoP` value and a certificate if given.
+fn one<'a>(
+    authorization: &'a str,
+    dpop: Option<&'a str>,
+    certificate: Option<&'a str>,
+) -> Request<'a> {
+    Request {
+        method: "GET",
+        path: "/me",
+        query: "",
+        authorization: Field::new([authorization.as_bytes()]),
+        dpop: Field::new(dpop.map(str::as_bytes)),
+        certificate: Field::new(certificate.map(str::as_bytes)),
+    }
+}
+
 /// What a case sends: `Authorization` values, `DPoP` values, the query.
 type Sent<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>, &'a str);
 
@@ -141,4 +157,69 @@ async fn every_refusal_is_one_whole_answer() {
             assert_eq!(body, json!({ "message": message }));
         }
     }
+}
+
+/// `Authenticator::verify` is the whole pipeline for any framework: a DPoP-bound token passes
+/// with its proof, once; a certificate-bound token passes with its certificate only.
+#[actix_web::test]
+async fn authenticator_verify_checks_dpop_proofs_and_certificate_bindings() {
+    const URL: &str = "https://api.example.com";
+    const PEM: &str = include_str!("../../fixtures/client-cert.pem");
+    // Computed by OpenSSL (see `fixtures/README.md`).
+    const THUMBPRINT: &str = "vRLo11FhkZFyt-FTOCydvLuSyP8qipnf5rCLatzttUI";
+    let server = MockServer::start().await;
+    serve_jwks(&server, &jwks(&[&rsa(1, "k1")]), 1).await;
+    let auth = Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .jwks(fast_jwks())
+        .public_url(URL)
+        .mtls_certificate_header("x-client-cert")
+        .build()
+        .unwrap();
+    ready(&auth).await;
+    let client = p256("client");
+    let bound = valid(&rsa(1, "k1"))
+        .claim("cnf", json!({ "jkt": client.jkt() }))
+        .sign()
+        .unwrap();
+    let proof = client
+        .dpop_proof("GET", &format!("{URL}/me"), &bound)
+        .sign()
+        .unwrap();
+    let scheme = format!("DPoP {bound}");
+    let dpop = |proof| one(&scheme, Some(proof), None);
+    assert!(auth.verify(&dpop(&proof)).await.is_ok());
+    let replayed = auth.verify(&dpop(&proof)).await.unwrap_err();
+    assert_eq!(replayed.status, 400);
+    assert!(replayed.body.contains("invalid_dpop_proof"), "{replayed:?}");
+    let as_bearer = format!("Bearer {bound}");
+    let unproven = auth.verify(&one(&as_bearer, None, None)).await.unwrap_err();
+    assert_eq!(unproven.status, 401, "{unproven:?}");
+
+    let pinned = valid(&rsa(1, "k1"))
+        .claim("cnf", json!({ "x5t#S256": THUMBPRINT }))
+        .sign()
+        .unwrap();
+    let pinned = format!("Bearer {pinned}");
+    let escaped: String = PEM
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let with_certificate = one(&pinned, None, Some(&escaped));
+    assert!(auth.verify(&with_certificate).await.is_ok());
+    let without = auth.verify(&one(&pinned, None, None)).await.unwrap_err();
+    assert_eq!(without.status, 401);
+    assert!(
+        without.www_authenticate.unwrap().contains("invalid_token"),
+        "{:?}",
+        without.body
+    );
 }

@@ -23,7 +23,7 @@ async fn issuer() -> (MockServer, Authenticator) {
 }
 
 async fn check(auth: &Authenticator, token: &str) -> Result<crate::Claims, AuthError> {
-    auth.verify(token).await
+    auth.verify_token(token).await
 }
 
 #[actix_web::test]

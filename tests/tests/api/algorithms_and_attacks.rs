@@ -4,7 +4,6 @@ use serde_json::json;
 use tests::bodies::PRIVATE;
 use tests::{JWKS_PATH, spawn_app};
 
-#[actix_web::test]
 async fn ps256_es256_and_eddsa_tokens_are_accepted() {
     let app = spawn_app().await;
     let mut ps256 = app.keys.next.jwk();
@@ -25,7 +24,6 @@ async fn ps256_es256_and_eddsa_tokens_are_accepted() {
 
 /// The library's attack corpus over HTTP: each forgery gets 401 `invalid_token` naming the
 /// check that refused it.
-#[actix_web::test]
 async fn every_attack_in_the_corpus_is_refused_with_its_description() {
     let app = spawn_app().await;
 
@@ -40,7 +38,6 @@ async fn every_attack_in_the_corpus_is_refused_with_its_description() {
     }
 }
 
-#[actix_web::test]
 async fn truncated_tokens_are_rejected() {
     let app = spawn_app().await;
     let token = app.valid_token(None);
@@ -52,7 +49,6 @@ async fn truncated_tokens_are_rejected() {
     }
 }
 
-#[actix_web::test]
 async fn access_token_types_are_accepted_and_others_rejected() {
     let app = spawn_app().await;
 
@@ -86,7 +82,6 @@ async fn access_token_types_are_accepted_and_others_rejected() {
     }
 }
 
-#[actix_web::test]
 async fn key_urls_and_embedded_keys_are_never_followed() {
     let app = spawn_app().await;
     let fetches_before = app.issuer.jwks_fetches();
@@ -108,7 +103,6 @@ async fn key_urls_and_embedded_keys_are_never_followed() {
     assert_eq!(app.issuer.jwks_fetches(), fetches_before);
 }
 
-#[actix_web::test]
 async fn key_published_for_encryption_is_never_used() {
     let app = spawn_app().await;
     let mut enc = app.keys.next.jwk();
@@ -122,7 +116,6 @@ async fn key_published_for_encryption_is_never_used() {
         .assert_invalid_token("no key matches the token's kid");
 }
 
-#[actix_web::test]
 async fn key_type_and_jwk_alg_must_fit_the_token_alg() {
     let app = spawn_app().await;
 
@@ -153,7 +146,6 @@ async fn key_type_and_jwk_alg_must_fit_the_token_alg() {
         .assert_invalid_token("unsupported algorithm");
 }
 
-#[actix_web::test]
 async fn token_without_kid_needs_exactly_one_fitting_key() {
     let app = spawn_app().await;
     let kidless = app
@@ -172,7 +164,6 @@ async fn token_without_kid_needs_exactly_one_fitting_key() {
         .assert_invalid_token("no usable key fits the token's kid and alg");
 }
 
-#[actix_web::test]
 async fn duplicate_kids_accept_either_published_key_only() {
     let app = spawn_app().await;
     let twin = auth::testing::SigningKey::rsa_from_pem(
@@ -195,7 +186,6 @@ async fn duplicate_kids_accept_either_published_key_only() {
         .assert_invalid_token("signature verification failed");
 }
 
-#[actix_web::test]
 async fn a_token_over_the_size_limit_is_refused_before_any_decoding() {
     let app = spawn_app().await;
     let padded = |bytes: usize| {
@@ -213,7 +203,6 @@ async fn a_token_over_the_size_limit_is_refused_before_any_decoding() {
         .assert_invalid_token("token too large");
 }
 
-#[actix_web::test]
 async fn a_kid_over_256_bytes_is_refused_before_any_lookup() {
     let app = spawn_app().await;
     let fetches = app.issuer.jwks_fetches();
@@ -229,3 +218,17 @@ async fn a_kid_over_256_bytes_is_refused_before_any_lookup() {
         .assert_invalid_token("kid too long");
     assert_eq!(app.issuer.jwks_fetches(), fetches);
 }
+
+tests::on_both_adapters!(
+    ps256_es256_and_eddsa_tokens_are_accepted,
+    every_attack_in_the_corpus_is_refused_with_its_description,
+    truncated_tokens_are_rejected,
+    access_token_types_are_accepted_and_others_rejected,
+    key_urls_and_embedded_keys_are_never_followed,
+    key_published_for_encryption_is_never_used,
+    key_type_and_jwk_alg_must_fit_the_token_alg,
+    token_without_kid_needs_exactly_one_fitting_key,
+    duplicate_kids_accept_either_published_key_only,
+    a_token_over_the_size_limit_is_refused_before_any_decoding,
+    a_kid_over_256_bytes_is_refused_before_any_lookup,
+);

@@ -15,7 +15,6 @@ async fn without_claim(app: &TestApp, name: &str) -> tests::Reply {
     app.private(&token).await
 }
 
-#[actix_web::test]
 async fn wrong_issuer_in_every_variant_is_rejected() {
     let app = spawn_app().await;
     let issuer = app.issuer.issuer();
@@ -41,7 +40,6 @@ async fn wrong_issuer_in_every_variant_is_rejected() {
         .assert_invalid_token("unexpected 'iss' value");
 }
 
-#[actix_web::test]
 async fn audience_as_string_or_array_containing_ours_is_accepted() {
     let app = spawn_app().await;
 
@@ -54,7 +52,6 @@ async fn audience_as_string_or_array_containing_ours_is_accepted() {
     }
 }
 
-#[actix_web::test]
 async fn wrong_audience_in_every_variant_is_rejected() {
     let app = spawn_app().await;
 
@@ -78,7 +75,6 @@ async fn wrong_audience_in_every_variant_is_rejected() {
         .assert_invalid_token("unexpected 'aud' value");
 }
 
-#[actix_web::test]
 async fn expiry_is_enforced_with_the_leeway() {
     let app = spawn_app().await;
     let now = now_secs();
@@ -96,7 +92,6 @@ async fn expiry_is_enforced_with_the_leeway() {
         .assert_invalid_token("missing 'exp' claim");
 }
 
-#[actix_web::test]
 async fn a_token_whose_exp_is_now_is_expired() {
     // RFC 7519 4.1.4: the current time MUST be before `exp`.
     let app = spawn_app_with(TestConfig {
@@ -113,7 +108,6 @@ async fn a_token_whose_exp_is_now_is_expired() {
         .assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn not_before_is_enforced_with_the_leeway() {
     let app = spawn_app().await;
     let now = now_secs();
@@ -131,7 +125,6 @@ async fn not_before_is_enforced_with_the_leeway() {
     }
 }
 
-#[actix_web::test]
 async fn issued_at_in_the_past_or_future_is_accepted_when_numeric() {
     let app = spawn_app().await;
     let now = now_secs();
@@ -141,7 +134,6 @@ async fn issued_at_in_the_past_or_future_is_accepted_when_numeric() {
     }
 }
 
-#[actix_web::test]
 async fn non_numeric_dates_are_rejected() {
     let app = spawn_app().await;
     let later = (now_secs() + 3600).to_string();
@@ -165,7 +157,6 @@ async fn non_numeric_dates_are_rejected() {
     }
 }
 
-#[actix_web::test]
 async fn a_bound_token_is_refused_as_a_bearer_token_every_time() {
     let app = spawn_app().await;
 
@@ -189,7 +180,6 @@ async fn a_bound_token_is_refused_as_a_bearer_token_every_time() {
     }
 }
 
-#[actix_web::test]
 async fn require_at_jwt_refuses_tokens_typed_jwt_such_as_id_tokens() {
     let app = spawn_app_with(TestConfig {
         customize: |settings| settings.auth.require_at_jwt = true,
@@ -205,3 +195,16 @@ async fn require_at_jwt_refuses_tokens_typed_jwt_such_as_id_tokens() {
             .assert_invalid_token("unsupported token type");
     }
 }
+
+tests::on_both_adapters!(
+    wrong_issuer_in_every_variant_is_rejected,
+    audience_as_string_or_array_containing_ours_is_accepted,
+    wrong_audience_in_every_variant_is_rejected,
+    expiry_is_enforced_with_the_leeway,
+    a_token_whose_exp_is_now_is_expired,
+    not_before_is_enforced_with_the_leeway,
+    issued_at_in_the_past_or_future_is_accepted_when_numeric,
+    non_numeric_dates_are_rejected,
+    a_bound_token_is_refused_as_a_bearer_token_every_time,
+    require_at_jwt_refuses_tokens_typed_jwt_such_as_id_tokens,
+);

@@ -20,7 +20,6 @@ fn metadata() -> String {
     format!("{PUBLIC_URL}/.well-known/oauth-protected-resource")
 }
 
-#[actix_web::test]
 async fn a_bound_token_with_a_fresh_proof_passes_for_every_proof_algorithm() {
     let app = app().await;
     let keys = &app.keys;
@@ -48,7 +47,6 @@ async fn a_bound_token_with_a_fresh_proof_passes_for_every_proof_algorithm() {
     }
 }
 
-#[actix_web::test]
 async fn in_allowed_mode_bearer_answers_keep_their_status_and_body_and_gain_the_dpop_challenge() {
     let app = app().await;
 
@@ -77,7 +75,6 @@ async fn in_allowed_mode_bearer_answers_keep_their_status_and_body_and_gain_the_
     assert_eq!(forbidden.challenge().param("scope"), Some("read:messages"));
 }
 
-#[actix_web::test]
 async fn malformed_dpop_requests_are_400s_on_the_dpop_challenge() {
     let app = app().await;
     let client = &app.keys.ec;
@@ -122,7 +119,6 @@ async fn malformed_dpop_requests_are_400s_on_the_dpop_challenge() {
     }
 }
 
-#[actix_web::test]
 async fn a_dpop_header_with_a_bearer_token_that_is_not_bound_is_a_400_on_the_bearer_challenge() {
     let app = app().await;
     let token = app.valid_token(None);
@@ -139,7 +135,8 @@ async fn a_dpop_header_with_a_bearer_token_that_is_not_bound_is_a_400_on_the_bea
     );
 }
 
-#[actix_web::test]
+// One case per check of the proof, in a table: long, but one idea.
+#[allow(clippy::too_many_lines)]
 async fn a_proof_that_fails_any_check_is_a_400_invalid_dpop_proof() {
     let app = app().await;
     let client = &app.keys.ec;
@@ -246,7 +243,6 @@ async fn a_proof_that_fails_any_check_is_a_400_invalid_dpop_proof() {
         .assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn iat_is_accepted_inside_its_window_and_refused_just_outside() {
     let app = app().await;
     let client = &app.keys.ec;
@@ -273,7 +269,6 @@ async fn iat_is_accepted_inside_its_window_and_refused_just_outside() {
     }
 }
 
-#[actix_web::test]
 async fn htu_is_compared_in_normal_form() {
     let app = app().await;
     let client = &app.keys.ec;
@@ -297,7 +292,6 @@ async fn htu_is_compared_in_normal_form() {
         .assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn a_bound_token_sent_as_bearer_is_refused_on_the_bearer_challenge_cache_hits_included() {
     let app = app().await;
     let client = &app.keys.ec;
@@ -319,7 +313,6 @@ async fn a_bound_token_sent_as_bearer_is_refused_on_the_bearer_challenge_cache_h
         .assert_invalid_token(description);
 }
 
-#[actix_web::test]
 async fn the_dpop_scheme_needs_a_token_bound_to_the_proofs_key() {
     let app = app().await;
     let client = &app.keys.ec;
@@ -365,7 +358,6 @@ async fn the_dpop_scheme_needs_a_token_bound_to_the_proofs_key() {
         .assert_dpop_error(401, "invalid_token", "token expired");
 }
 
-#[actix_web::test]
 async fn a_replayed_proof_is_refused_and_a_refused_request_uses_nothing_up() {
     let app = app().await;
     let client = &app.keys.ec;
@@ -400,14 +392,14 @@ async fn a_replayed_proof_is_refused_and_a_refused_request_uses_nothing_up() {
                 .unwrap();
         serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["jti"].clone()
     };
-    let taken = app.proof(
+    let first_proof = app.proof(
         client,
         SCOPED_PATH,
         &app.bound_token(client, Some("read:messages")),
     );
     let same_jti = other
         .dpop_proof("GET", &format!("{PUBLIC_URL}{SCOPED_PATH}"), &other_token)
-        .claim("jti", jti_of(&taken))
+        .claim("jti", jti_of(&first_proof))
         .sign()
         .unwrap();
     app.get_dpop(SCOPED_PATH, &other_token, &same_jti)
@@ -415,7 +407,6 @@ async fn a_replayed_proof_is_refused_and_a_refused_request_uses_nothing_up() {
         .assert_ok(PRIVATE_SCOPED);
 }
 
-#[actix_web::test]
 async fn in_required_mode_only_dpop_is_offered_and_bearer_gets_the_bare_challenge() {
     let app = spawn_app_in(DpopMode::Required).await;
     let client = &app.keys.ec;
@@ -459,7 +450,6 @@ async fn in_required_mode_only_dpop_is_offered_and_bearer_gets_the_bare_challeng
     );
 }
 
-#[actix_web::test]
 async fn in_disabled_mode_the_server_is_unaware_of_dpop() {
     let app = spawn_app_in(DpopMode::Disabled).await;
     let client = &app.keys.ec;
@@ -485,7 +475,6 @@ async fn in_disabled_mode_the_server_is_unaware_of_dpop() {
     assert!(document.get("dpop_signing_alg_values_supported").is_none());
 }
 
-#[actix_web::test]
 async fn without_a_public_url_dpop_requests_are_refused_naming_the_setting_and_bearer_works() {
     let app = spawn_app_with(TestConfig::default()).await;
     let client = &app.keys.ec;
@@ -499,7 +488,6 @@ async fn without_a_public_url_dpop_requests_are_refused_naming_the_setting_and_b
     app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn the_memory_store_keeps_each_client_to_its_quota_and_answers_503_past_it() {
     let app = spawn_app_with(TestConfig {
         public_url: Some(PUBLIC_URL.to_owned()),
@@ -556,7 +544,6 @@ async fn the_memory_store_keeps_each_client_to_its_quota_and_answers_503_past_it
     );
 }
 
-#[actix_web::test]
 async fn a_full_memory_store_answers_503_and_says_so_in_readyz_and_the_metrics() {
     let app = spawn_app_with(TestConfig {
         public_url: Some(PUBLIC_URL.to_owned()),
@@ -594,7 +581,6 @@ async fn a_full_memory_store_answers_503_and_says_so_in_readyz_and_the_metrics()
     );
 }
 
-#[actix_web::test]
 async fn dpop_outcomes_are_counted_by_reason() {
     let app = app().await;
     let client = &app.keys.ec;
@@ -631,6 +617,7 @@ async fn dpop_outcomes_are_counted_by_reason() {
     );
 }
 
+// The binary's own middleware, not the adapter: on actix alone.
 #[actix_web::test]
 async fn cors_lets_browsers_send_the_dpop_header() {
     let app = app().await;
@@ -653,7 +640,6 @@ async fn cors_lets_browsers_send_the_dpop_header() {
 }
 
 /// A key that signs DPoP proofs but is in no fixture: any key may be a client's.
-#[actix_web::test]
 async fn a_generated_client_key_works_too() {
     let app = app().await;
     let client = SigningKey::generate_rsa("client").unwrap();
@@ -663,3 +649,23 @@ async fn a_generated_client_key_works_too() {
         .await
         .assert_ok(PRIVATE);
 }
+
+tests::on_both_adapters!(
+    a_bound_token_with_a_fresh_proof_passes_for_every_proof_algorithm,
+    in_allowed_mode_bearer_answers_keep_their_status_and_body_and_gain_the_dpop_challenge,
+    malformed_dpop_requests_are_400s_on_the_dpop_challenge,
+    a_dpop_header_with_a_bearer_token_that_is_not_bound_is_a_400_on_the_bearer_challenge,
+    a_proof_that_fails_any_check_is_a_400_invalid_dpop_proof,
+    iat_is_accepted_inside_its_window_and_refused_just_outside,
+    htu_is_compared_in_normal_form,
+    a_bound_token_sent_as_bearer_is_refused_on_the_bearer_challenge_cache_hits_included,
+    the_dpop_scheme_needs_a_token_bound_to_the_proofs_key,
+    a_replayed_proof_is_refused_and_a_refused_request_uses_nothing_up,
+    in_required_mode_only_dpop_is_offered_and_bearer_gets_the_bare_challenge,
+    in_disabled_mode_the_server_is_unaware_of_dpop,
+    without_a_public_url_dpop_requests_are_refused_naming_the_setting_and_bearer_works,
+    the_memory_store_keeps_each_client_to_its_quota_and_answers_503_past_it,
+    a_full_memory_store_answers_503_and_says_so_in_readyz_and_the_metrics,
+    dpop_outcomes_are_counted_by_reason,
+    a_generated_client_key_works_too,
+);

@@ -4,7 +4,6 @@ use actix_web::http::Method;
 use tests::bodies::PRIVATE;
 use tests::spawn_app;
 
-#[actix_web::test]
 async fn missing_header_gets_the_bare_challenge() {
     let app = spawn_app().await;
 
@@ -15,7 +14,6 @@ async fn missing_header_gets_the_bare_challenge() {
         .assert_scoped_401("read:messages");
 }
 
-#[actix_web::test]
 async fn other_schemes_get_the_bare_challenge() {
     let app = spawn_app().await;
 
@@ -31,7 +29,6 @@ async fn other_schemes_get_the_bare_challenge() {
     }
 }
 
-#[actix_web::test]
 async fn bearer_scheme_is_case_insensitive_and_spaces_are_trimmed() {
     let app = spawn_app().await;
     let token = app.valid_token(None);
@@ -48,7 +45,6 @@ async fn bearer_scheme_is_case_insensitive_and_spaces_are_trimmed() {
     }
 }
 
-#[actix_web::test]
 async fn malformed_bearer_credentials_are_invalid_requests() {
     let app = spawn_app().await;
     let token = app.valid_token(None);
@@ -68,7 +64,6 @@ async fn malformed_bearer_credentials_are_invalid_requests() {
     }
 }
 
-#[actix_web::test]
 async fn two_authorization_headers_are_an_invalid_request() {
     let app = spawn_app().await;
     let token = app.valid_token(None);
@@ -84,7 +79,6 @@ async fn two_authorization_headers_are_an_invalid_request() {
     reply.assert_error(400, "invalid_request", "more than one Authorization header");
 }
 
-#[actix_web::test]
 async fn b64token_padding_is_syntax_but_not_a_jws() {
     let app = spawn_app().await;
     let token = app.valid_token(None);
@@ -94,7 +88,6 @@ async fn b64token_padding_is_syntax_but_not_a_jws() {
     reply.assert_invalid_token("malformed token");
 }
 
-#[actix_web::test]
 async fn an_access_token_in_the_query_string_is_refused_with_or_without_a_header() {
     let app = spawn_app().await;
     let token = app.valid_token(Some("read:messages"));
@@ -114,3 +107,13 @@ async fn an_access_token_in_the_query_string_is_refused_with_or_without_a_header
         .await
         .assert_ok(PRIVATE);
 }
+
+tests::on_both_adapters!(
+    missing_header_gets_the_bare_challenge,
+    other_schemes_get_the_bare_challenge,
+    bearer_scheme_is_case_insensitive_and_spaces_are_trimmed,
+    malformed_bearer_credentials_are_invalid_requests,
+    two_authorization_headers_are_an_invalid_request,
+    b64token_padding_is_syntax_but_not_a_jws,
+    an_access_token_in_the_query_string_is_refused_with_or_without_a_header,
+);

@@ -8,10 +8,10 @@ use auth::testing::SigningKey;
 use awc::Client;
 use serde_json::json;
 use tests::bodies::PRIVATE;
-use tests::{AUDIENCE, Keys, Mode, Reply, TestIssuer, send_to, settings_with, start};
+use tests::{AUDIENCE, Keys, Mode, Reply, TestIssuer, send_to, serve_api, settings_with};
 
 /// The API trusting `a_issuer` and issuer `b` (with `b`'s own audience), and its base URL.
-fn api_trusting(b: &TestIssuer, a_issuer: String) -> String {
+async fn api_trusting(b: &TestIssuer, a_issuer: String) -> String {
     let mut settings = settings_with(&[]);
     settings.server.port = 0;
     settings.server.public_url = Some("https://api.example.com".to_owned());
@@ -26,7 +26,7 @@ fn api_trusting(b: &TestIssuer, a_issuer: String) -> String {
         entry(a_issuer, Vec::new()),
         entry(b.issuer().to_owned(), vec!["https://b-api".to_owned()]),
     ];
-    format!("http://127.0.0.1:{}", start(&settings).port())
+    format!("http://127.0.0.1:{}", serve_api(&settings).await)
 }
 
 async fn get(base: &str, path: &str, token: Option<&str>) -> Reply {
@@ -57,12 +57,12 @@ struct Two {
 }
 
 /// Issuer `a` publishes `rsa-1`, issuer `b` publishes `rsa-2`; `b` starts in `b_mode`.
-fn two_issuers(b_mode: Mode) -> Two {
+async fn two_issuers(b_mode: Mode) -> Two {
     let keys = Keys::load();
     let a = TestIssuer::start(&[&keys.rsa]).expect("the test issuer starts");
     let b = TestIssuer::start(&[&keys.next]).expect("the test issuer starts");
     b.set_mode(b_mode);
-    let base = api_trusting(&b, a.issuer().to_owned());
+    let base = api_trusting(&b, a.issuer().to_owned()).await;
     Two { keys, a, b, base }
 }
 
@@ -87,9 +87,8 @@ impl Two {
     }
 }
 
-#[actix_web::test]
 async fn each_issuer_verifies_its_own_tokens_with_its_own_keys_and_audiences() {
-    let two = two_issuers(Mode::Healthy);
+    let two = two_issuers(Mode::Healthy).await;
     readyz_until(&two.base, |r| r.json()["status"] == "ready").await;
 
     get(&two.base, "/api/private", Some(&two.token_a()))
@@ -111,9 +110,8 @@ async fn each_issuer_verifies_its_own_tokens_with_its_own_keys_and_audiences() {
         .assert_invalid_token("unexpected 'aud' value");
 }
 
-#[actix_web::test]
 async fn an_outage_of_one_issuer_leaves_the_other_serving_and_readyz_degraded() {
-    let two = two_issuers(Mode::Status(503));
+    let two = two_issuers(Mode::Status(503)).await;
 
     let ready = readyz_until(&two.base, |r| r.json()["status"] == "degraded").await;
 
@@ -135,14 +133,13 @@ async fn an_outage_of_one_issuer_leaves_the_other_serving_and_readyz_degraded() 
         .assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn readyz_is_503_only_when_no_issuer_can_verify() {
     let keys = Keys::load();
     let a = TestIssuer::start(&[&keys.rsa]).expect("the test issuer starts");
     let b = TestIssuer::start(&[&keys.next]).expect("the test issuer starts");
     a.set_mode(Mode::Status(500));
     b.set_mode(Mode::Status(503));
-    let base = api_trusting(&b, a.issuer().to_owned());
+    let base = api_trusting(&b, a.issuer().to_owned()).await;
 
     let reply = readyz_until(&base, |r| {
         r.json()["issuers"][1]["last_error"] == "answered 503"
@@ -154,9 +151,8 @@ async fn readyz_is_503_only_when_no_issuer_can_verify() {
     assert_eq!(reply.json()["status"], "not ready");
 }
 
-#[actix_web::test]
 async fn an_unlisted_iss_is_refused_with_no_fetch_at_all() {
-    let two = two_issuers(Mode::Healthy);
+    let two = two_issuers(Mode::Healthy).await;
     readyz_until(&two.base, |r| r.json()["status"] == "ready").await;
     let before = (
         two.a.jwks_fetches() + two.a.discovery_fetches(),
@@ -195,7 +191,6 @@ async fn an_unlisted_iss_is_refused_with_no_fetch_at_all() {
     assert_eq!(after, before, "no fetch for an unlisted iss");
 }
 
-#[actix_web::test]
 async fn with_one_issuer_too_an_unlisted_iss_never_causes_a_fetch() {
     let app = tests::spawn_app().await;
     let fetches = || (app.issuer.jwks_fetches(), app.issuer.discovery_fetches());
@@ -225,14 +220,13 @@ async fn with_one_issuer_too_an_unlisted_iss_never_causes_a_fetch() {
     assert_eq!(fetches(), (jwks + 1, discovery));
 }
 
-#[actix_web::test]
 async fn an_issuer_configured_without_its_slash_becomes_exactly_the_discovered_one() {
     let keys = Keys::load();
     let a = TestIssuer::start(&[&keys.rsa]).expect("the test issuer starts");
     let b = TestIssuer::start(&[&keys.next]).expect("the test issuer starts");
     // Configured without the slash; the mock's discovery document carries it.
     let unslashed = a.issuer().trim_end_matches('/').to_owned();
-    let base = api_trusting(&b, unslashed.clone());
+    let base = api_trusting(&b, unslashed.clone()).await;
     let ready = readyz_until(&base, |r| r.json()["status"] == "ready").await;
 
     let token = signed(&keys.rsa, a.issuer(), AUDIENCE);
@@ -259,9 +253,8 @@ async fn an_issuer_configured_without_its_slash_becomes_exactly_the_discovered_o
     assert_eq!(scrape.get("auth_jwks_fetches_total", &fetched), Some(1.0));
 }
 
-#[actix_web::test]
 async fn metrics_and_the_metadata_name_every_issuer() {
-    let two = two_issuers(Mode::Healthy);
+    let two = two_issuers(Mode::Healthy).await;
     readyz_until(&two.base, |r| r.json()["status"] == "ready").await;
 
     let scrape = tests::scrape(&get(&two.base, "/metrics", None).await);
@@ -281,3 +274,13 @@ async fn metrics_and_the_metadata_name_every_issuer() {
         json!([two.a.issuer(), two.b.issuer()])
     );
 }
+
+tests::on_both_adapters!(
+    each_issuer_verifies_its_own_tokens_with_its_own_keys_and_audiences,
+    an_outage_of_one_issuer_leaves_the_other_serving_and_readyz_degraded,
+    readyz_is_503_only_when_no_issuer_can_verify,
+    an_unlisted_iss_is_refused_with_no_fetch_at_all,
+    with_one_issuer_too_an_unlisted_iss_never_causes_a_fetch,
+    an_issuer_configured_without_its_slash_becomes_exactly_the_discovered_one,
+    metrics_and_the_metadata_name_every_issuer,
+);

@@ -55,7 +55,6 @@ async fn app_refreshing_every_second_with_a_working_token() -> (TestApp, String)
     (app, token)
 }
 
-#[actix_web::test]
 async fn rotated_key_is_accepted_on_first_use_with_exactly_one_extra_fetch() {
     let app = spawn_app().await;
     assert_eq!(app.issuer.jwks_fetches(), 1);
@@ -71,7 +70,6 @@ async fn rotated_key_is_accepted_on_first_use_with_exactly_one_extra_fetch() {
     assert_eq!(app.issuer.discovery_fetches(), 1);
 }
 
-#[actix_web::test]
 async fn flood_of_random_kids_causes_at_most_one_extra_fetch() {
     let app = spawn_app().await;
     let tokens: Vec<String> = (0..200)
@@ -96,7 +94,6 @@ async fn flood_of_random_kids_causes_at_most_one_extra_fetch() {
     app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn cold_start_with_concurrent_requests_causes_exactly_one_fetch() {
     let app = spawn_app_with(TestConfig {
         wait_ready: false,
@@ -116,7 +113,6 @@ async fn cold_start_with_concurrent_requests_causes_exactly_one_fetch() {
     assert_eq!(app.issuer.discovery_fetches(), 1);
 }
 
-#[actix_web::test]
 async fn a_cold_start_waits_for_discovery_and_the_jwks_under_one_deadline() {
     // Each document takes 0.7 of the fetch timeout: both in turn take longer than one timeout,
     // yet the issuer is healthy, so the first request must get its answer, not a 503.
@@ -134,7 +130,6 @@ async fn a_cold_start_waits_for_discovery_and_the_jwks_under_one_deadline() {
     assert_eq!(app.issuer.jwks_fetches(), 1);
 }
 
-#[actix_web::test]
 async fn retries_after_failures_are_capped_by_retry_max_not_the_cooldown() {
     let app = spawn_app_with(TestConfig {
         wait_ready: false,
@@ -163,7 +158,6 @@ async fn retries_after_failures_are_capped_by_retry_max_not_the_cooldown() {
     eventually_accepted(&app, &app.valid_token(None)).await;
 }
 
-#[actix_web::test]
 async fn outage_after_warm_up_keeps_cached_keys_and_recovers() {
     for mode in [Mode::Status(500), Mode::Garbage, Mode::Hang] {
         let app = spawn_app().await;
@@ -180,7 +174,6 @@ async fn outage_after_warm_up_keeps_cached_keys_and_recovers() {
     }
 }
 
-#[actix_web::test]
 async fn cold_start_during_an_outage_answers_503_then_recovers() {
     let app = spawn_app_with(TestConfig {
         wait_ready: false,
@@ -199,7 +192,6 @@ async fn cold_start_during_an_outage_answers_503_then_recovers() {
     assert_eq!(app.get("/readyz").await.status, 200);
 }
 
-#[actix_web::test]
 async fn oversized_jwks_is_refused_and_the_server_stays_up() {
     let app = spawn_app_with(TestConfig {
         wait_ready: false,
@@ -217,7 +209,6 @@ async fn oversized_jwks_is_refused_and_the_server_stays_up() {
     app.public().await.assert_ok(PUBLIC);
 }
 
-#[actix_web::test]
 async fn removed_key_is_refused_after_the_next_refresh() {
     let (app, token) = app_refreshing_every_second_with_a_working_token().await;
 
@@ -231,7 +222,6 @@ async fn removed_key_is_refused_after_the_next_refresh() {
     app.private(&ec).await.assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn requests_do_not_wait_on_a_background_refresh() {
     // The refresh hangs for a minute and may take that long: a request that waited on it
     // would outlast the client's 30 s timeout.
@@ -253,7 +243,6 @@ async fn requests_do_not_wait_on_a_background_refresh() {
     assert_eq!(app.issuer.jwks_fetches(), 2);
 }
 
-#[actix_web::test]
 async fn a_jwks_without_usable_keys_revokes_them_and_readiness_says_why() {
     let (app, token) = app_refreshing_every_second_with_a_working_token().await;
 
@@ -281,7 +270,6 @@ async fn readyz_until(app: &TestApp, done: impl Fn(&serde_json::Value) -> bool) 
     panic!("/readyz never reached the expected state");
 }
 
-#[actix_web::test]
 async fn readyz_reports_the_key_count_and_age_when_ready() {
     let app = spawn_app().await;
 
@@ -294,7 +282,6 @@ async fn readyz_reports_the_key_count_and_age_when_ready() {
     assert!(body["age_secs"].is_u64(), "{body}");
 }
 
-#[actix_web::test]
 async fn readyz_reports_stale_keys_with_the_last_error_and_stays_200() {
     let (app, token) = app_refreshing_every_second_with_a_working_token().await;
 
@@ -309,7 +296,6 @@ async fn readyz_reports_stale_keys_with_the_last_error_and_stays_200() {
     app.private(&token).await.assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn readyz_reports_keys_never_loaded_with_the_last_error() {
     let app = spawn_app_with(TestConfig {
         initial_mode: Mode::Status(503),
@@ -323,3 +309,20 @@ async fn readyz_reports_keys_never_loaded_with_the_last_error() {
     assert_eq!(reply.status, 503);
     assert_eq!(reply.json()["status"], "keys not loaded");
 }
+
+tests::on_both_adapters!(
+    rotated_key_is_accepted_on_first_use_with_exactly_one_extra_fetch,
+    flood_of_random_kids_causes_at_most_one_extra_fetch,
+    cold_start_with_concurrent_requests_causes_exactly_one_fetch,
+    a_cold_start_waits_for_discovery_and_the_jwks_under_one_deadline,
+    retries_after_failures_are_capped_by_retry_max_not_the_cooldown,
+    outage_after_warm_up_keeps_cached_keys_and_recovers,
+    cold_start_during_an_outage_answers_503_then_recovers,
+    oversized_jwks_is_refused_and_the_server_stays_up,
+    removed_key_is_refused_after_the_next_refresh,
+    requests_do_not_wait_on_a_background_refresh,
+    a_jwks_without_usable_keys_revokes_them_and_readiness_says_why,
+    readyz_reports_the_key_count_and_age_when_ready,
+    readyz_reports_stale_keys_with_the_last_error_and_stays_200,
+    readyz_reports_keys_never_loaded_with_the_last_error,
+);

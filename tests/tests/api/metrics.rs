@@ -32,7 +32,6 @@ async fn scrape_until(app: &TestApp, done: impl Fn(&Scrape) -> bool) -> Scrape {
     panic!("the metrics never reached the expected state");
 }
 
-#[actix_web::test]
 async fn every_answer_of_the_check_is_counted_by_result_and_reason() {
     let app = spawn_app().await;
     let valid = app.valid_token(None);
@@ -130,6 +129,7 @@ async fn every_answer_of_the_check_is_counted_by_result_and_reason() {
     );
 }
 
+// The binary's own middleware, not the adapter: on actix alone.
 #[actix_web::test]
 async fn http_requests_are_counted_by_route_pattern_method_and_status() {
     let app = spawn_app().await;
@@ -175,7 +175,6 @@ async fn http_requests_are_counted_by_route_pattern_method_and_status() {
     assert_eq!(latency("_bucket", &with_le), 2.0);
 }
 
-#[actix_web::test]
 async fn key_fetches_and_gauges_report_a_healthy_issuer() {
     let app = spawn_app().await;
     let issuer = app.issuer.issuer();
@@ -207,7 +206,6 @@ async fn key_fetches_and_gauges_report_a_healthy_issuer() {
     assert!((0.0..60.0).contains(&age), "{age}");
 }
 
-#[actix_web::test]
 async fn an_outage_shows_as_unavailable_answers_failed_fetches_and_not_ready() {
     let app = spawn_app_with(TestConfig {
         initial_mode: Mode::Status(503),
@@ -243,7 +241,6 @@ async fn an_outage_shows_as_unavailable_answers_failed_fetches_and_not_ready() {
     );
 }
 
-#[actix_web::test]
 async fn failed_refreshes_show_as_stale_keys_still_serving() {
     let app = spawn_app_with(TestConfig {
         max_age_secs: 1,
@@ -271,6 +268,7 @@ async fn failed_refreshes_show_as_stale_keys_still_serving() {
     app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
 }
 
+// The binary's own listeners, not the adapter: on actix alone.
 #[actix_web::test]
 async fn a_metrics_port_keeps_metrics_off_the_public_listener() {
     let issuer =
@@ -296,6 +294,7 @@ async fn a_metrics_port_keeps_metrics_off_the_public_listener() {
     assert_eq!(elsewhere.status, 404, "only /metrics on the metrics port");
 }
 
+// The binary's own listeners, not the adapter: on actix alone.
 #[actix_web::test]
 async fn metrics_can_be_turned_off() {
     let issuer =
@@ -315,3 +314,10 @@ async fn metrics_can_be_turned_off() {
     public.assert_ok(PUBLIC);
     assert_eq!(started.metrics_port(), None);
 }
+
+tests::on_both_adapters!(
+    every_answer_of_the_check_is_counted_by_result_and_reason,
+    key_fetches_and_gauges_report_a_healthy_issuer,
+    an_outage_shows_as_unavailable_answers_failed_fetches_and_not_ready,
+    failed_refreshes_show_as_stale_keys_still_serving,
+);

@@ -48,7 +48,6 @@ async fn with_certificate(app: &TestApp, token: &str, certificate: &str) -> test
     .await
 }
 
-#[actix_web::test]
 async fn a_token_passes_with_the_certificate_it_is_bound_to_in_either_proxy_form() {
     let app = app().await;
     let token = bound_to(&app, THUMBPRINT);
@@ -65,7 +64,6 @@ async fn a_token_passes_with_the_certificate_it_is_bound_to_in_either_proxy_form
         .assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn another_certificate_none_or_garbage_is_a_401() {
     let app = app().await;
 
@@ -88,7 +86,6 @@ async fn another_certificate_none_or_garbage_is_a_401() {
     }
 }
 
-#[actix_web::test]
 async fn a_cached_bound_token_still_needs_its_certificate() {
     let app = app().await;
     let token = bound_to(&app, THUMBPRINT);
@@ -102,7 +99,6 @@ async fn a_cached_bound_token_still_needs_its_certificate() {
         .assert_invalid_token("the token is bound to a client certificate, and none was presented");
 }
 
-#[actix_web::test]
 async fn a_token_bound_both_ways_is_checked_both_ways() {
     let app = app().await;
     let client = &app.keys.ec;
@@ -151,7 +147,6 @@ async fn with_certificates(app: &TestApp, values: &[&str]) -> tests::Reply {
     app.send(request).await
 }
 
-#[actix_web::test]
 async fn a_forwarded_certificate_is_read_by_its_grammar_and_several_are_refused() {
     let app = app().await;
     let cert = escaped(PEM);
@@ -176,3 +171,11 @@ async fn a_forwarded_certificate_is_read_by_its_grammar_and_several_are_refused(
         .await
         .assert_invalid_token("the client certificate cannot be read");
 }
+
+tests::on_both_adapters!(
+    a_token_passes_with_the_certificate_it_is_bound_to_in_either_proxy_form,
+    another_certificate_none_or_garbage_is_a_401,
+    a_cached_bound_token_still_needs_its_certificate,
+    a_token_bound_both_ways_is_checked_both_ways,
+    a_forwarded_certificate_is_read_by_its_grammar_and_several_are_refused,
+);

@@ -4,7 +4,6 @@
 use serde_json::json;
 use tests::{Mode, TestConfig, spawn_app, spawn_app_with};
 
-#[actix_web::test]
 async fn no_authorization_header_is_anonymous() {
     let app = spawn_app().await;
 
@@ -14,7 +13,6 @@ async fn no_authorization_header_is_anonymous() {
     assert_eq!(reply.json(), json!({ "anonymous": true }));
 }
 
-#[actix_web::test]
 async fn a_valid_token_shows_its_subject_and_scopes() {
     let app = spawn_app().await;
     let token = app
@@ -37,7 +35,6 @@ async fn a_valid_token_shows_its_subject_and_scopes() {
     );
 }
 
-#[actix_web::test]
 async fn a_bad_token_is_refused_never_anonymous() {
     let app = spawn_app().await;
     let expired = app.token(&app.keys.rsa).expires_in(-60).sign().unwrap();
@@ -68,7 +65,6 @@ async fn a_bad_token_is_refused_never_anonymous() {
     in_query.assert_invalid_request();
 }
 
-#[actix_web::test]
 async fn a_key_outage_is_503_never_anonymous() {
     let app = spawn_app_with(TestConfig {
         initial_mode: Mode::Status(503),
@@ -87,7 +83,6 @@ async fn a_key_outage_is_503_never_anonymous() {
     );
 }
 
-#[actix_web::test]
 async fn anonymous_callers_are_counted() {
     let app = spawn_app().await;
 
@@ -100,3 +95,11 @@ async fn anonymous_callers_are_counted() {
             < f64::EPSILON
     );
 }
+
+tests::on_both_adapters!(
+    no_authorization_header_is_anonymous,
+    a_valid_token_shows_its_subject_and_scopes,
+    a_bad_token_is_refused_never_anonymous,
+    a_key_outage_is_503_never_anonymous,
+    anonymous_callers_are_counted,
+);

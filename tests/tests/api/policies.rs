@@ -2,12 +2,12 @@
 //! scope sets, RFC 9470 step-up rules, claim rules, and which claims grant scopes (`scp` as a
 //! string and an array).
 
-use actix_web::{HttpResponse, web};
-use auth::{Authenticator, Claims, Policy, RequireAuth, ScopeClaim};
+use auth::request::Guard;
+use auth::{Authenticator, Policy, ScopeClaim};
 use serde_json::json;
 use tests::bodies::PRIVATE_SCOPED;
 use tests::{
-    AUDIENCE, Reply, TestApp, TestConfig, send_to, serve_routes, spawn_app, spawn_app_with,
+    AUDIENCE, Reply, TestApp, TestConfig, send_to, serve_guarded, spawn_app, spawn_app_with,
 };
 
 /// Serves `/all`, `/any`, `/org` and `/combined` behind their policies, checked by an
@@ -23,50 +23,39 @@ async fn policy_routes(app: &TestApp) -> String {
         .await
         .expect("the keys load");
     let issuer = app.issuer.issuer().to_owned();
-    serve_routes(move |cfg| {
-        let guarded = |path: &str, policy: Policy| {
-            web::resource(path)
-                .route(web::get().to(|claims: Claims| async move {
-                    HttpResponse::Ok().json(json!({ "sub": claims.sub() }))
-                }))
-                .wrap(RequireAuth::new(authenticator.clone()).policy(policy))
-        };
-        cfg.service(guarded(
+    let guarded = |path, policy| (path, Guard::new(authenticator.clone()).policy(policy));
+    serve_guarded(vec![
+        guarded(
             "/all",
             Policy::all_scopes(["read:messages", "write:messages"]),
-        ))
-        .service(guarded(
-            "/any",
-            Policy::any_scope(["read:messages", "admin"]),
-        ))
-        .service(guarded("/org", Policy::claim_equals("org_id", "org_1")))
-        .service(guarded(
-            "/group",
-            Policy::claim_includes("groups", "editors"),
-        ))
-        .service(guarded(
+        ),
+        guarded("/any", Policy::any_scope(["read:messages", "admin"])),
+        guarded("/org", Policy::claim_equals("org_id", "org_1")),
+        guarded("/group", Policy::claim_includes("groups", "editors")),
+        guarded(
             "/verified",
             Policy::require("a verified email", |claims| {
                 claims.all().get("email_verified") == Some(&json!(true))
             }),
-        ))
-        .service(guarded("/mfa", Policy::acr_values([MFA])))
-        .service(guarded("/recent", Policy::max_age(300)))
-        .service(guarded("/ours", Policy::issuers([issuer.clone()])))
-        .service(guarded(
+        ),
+        guarded("/mfa", Policy::acr_values([MFA])),
+        guarded("/recent", Policy::max_age(300)),
+        guarded("/ours", Policy::issuers([issuer])),
+        guarded(
             "/theirs",
             Policy::issuers(["https://other-tenant.example/"]),
-        ))
-        .service(guarded("/empty", Policy::all_scopes(Vec::<String>::new())))
-        .service(guarded(
+        ),
+        guarded("/empty", Policy::all_scopes(Vec::<String>::new())),
+        guarded(
             "/offline",
             Policy::all_scopes(["read:messages", "offline_access"]),
-        ))
-        .service(guarded(
+        ),
+        guarded(
             "/combined",
             Policy::claim_equals("org_id", "org_1").and(Policy::scope("read:messages")),
-        ));
-    })
+        ),
+    ])
+    .await
 }
 
 /// An `acr` value for multi-factor authentication (`OpenID` PAPE).
@@ -89,7 +78,6 @@ fn token(app: &TestApp, claims: &serde_json::Value) -> String {
     builder.sign().unwrap()
 }
 
-#[actix_web::test]
 async fn all_of_needs_every_scope_and_its_challenge_lists_them() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
@@ -110,7 +98,6 @@ async fn all_of_needs_every_scope_and_its_challenge_lists_them() {
     );
 }
 
-#[actix_web::test]
 async fn any_of_needs_one_scope_and_its_challenge_lists_the_choices() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
@@ -136,7 +123,6 @@ async fn any_of_needs_one_scope_and_its_challenge_lists_the_choices() {
     );
 }
 
-#[actix_web::test]
 async fn a_failed_claim_rule_is_403_without_a_challenge_and_names_the_rule_not_the_value() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
@@ -163,7 +149,6 @@ async fn a_failed_claim_rule_is_403_without_a_challenge_and_names_the_rule_not_t
     }
 }
 
-#[actix_web::test]
 async fn includes_reads_arrays_and_space_separated_strings() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
@@ -182,7 +167,6 @@ async fn includes_reads_arrays_and_space_separated_strings() {
     }
 }
 
-#[actix_web::test]
 async fn a_closure_rule_decides_and_its_description_is_the_message() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
@@ -208,7 +192,6 @@ async fn a_closure_rule_decides_and_its_description_is_the_message() {
     );
 }
 
-#[actix_web::test]
 async fn step_up_rules_answer_rfc_9470_insufficient_user_authentication() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
@@ -257,7 +240,6 @@ async fn step_up_rules_answer_rfc_9470_insufficient_user_authentication() {
     }
 }
 
-#[actix_web::test]
 async fn scopes_are_checked_before_claims_and_a_bad_token_is_still_401() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
@@ -281,7 +263,6 @@ async fn scopes_are_checked_before_claims_and_a_bad_token_is_still_401() {
     get(&base, "/combined", "").await.assert_invalid_request();
 }
 
-#[actix_web::test]
 async fn scp_grants_scopes_as_a_string_or_an_array_when_configured() {
     let app = spawn_app_with(TestConfig {
         scope_claims: Some(vec![ScopeClaim::Scp]),
@@ -311,7 +292,6 @@ async fn scp_grants_scopes_as_a_string_or_an_array_when_configured() {
         .assert_invalid_token("invalid scope or permissions claim");
 }
 
-#[actix_web::test]
 async fn scp_grants_nothing_by_default() {
     let app = spawn_app().await;
 
@@ -324,7 +304,6 @@ async fn scp_grants_nothing_by_default() {
         );
 }
 
-#[actix_web::test]
 async fn an_issuer_rule_keeps_a_route_to_its_tenants() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
@@ -337,7 +316,6 @@ async fn an_issuer_rule_keeps_a_route_to_its_tenants() {
     theirs.assert_invalid_token("unexpected 'iss' value");
 }
 
-#[actix_web::test]
 async fn an_empty_scope_rule_fails_closed_and_offline_access_is_never_asked_for() {
     let app = spawn_app().await;
     let base = policy_routes(&app).await;
@@ -355,3 +333,17 @@ async fn an_empty_scope_rule_fails_closed_and_offline_access_is_never_asked_for(
     assert_eq!(get(&base, "/offline", &everything).await.status, 200);
     missing.assert_scoped_401("read:messages");
 }
+
+tests::on_both_adapters!(
+    all_of_needs_every_scope_and_its_challenge_lists_them,
+    any_of_needs_one_scope_and_its_challenge_lists_the_choices,
+    a_failed_claim_rule_is_403_without_a_challenge_and_names_the_rule_not_the_value,
+    includes_reads_arrays_and_space_separated_strings,
+    a_closure_rule_decides_and_its_description_is_the_message,
+    step_up_rules_answer_rfc_9470_insufficient_user_authentication,
+    scopes_are_checked_before_claims_and_a_bad_token_is_still_401,
+    scp_grants_scopes_as_a_string_or_an_array_when_configured,
+    scp_grants_nothing_by_default,
+    an_issuer_rule_keeps_a_route_to_its_tenants,
+    an_empty_scope_rule_fails_closed_and_offline_access_is_never_asked_for,
+);

@@ -40,7 +40,6 @@ fn command(redis: &RedisServer, line: &str) -> String {
     String::from_utf8_lossy(&reply[..read]).into_owned()
 }
 
-#[actix_web::test]
 async fn a_proof_is_accepted_once_across_replicas_that_share_redis() {
     let Some(redis) = RedisServer::start_or_skip("redis_replay::across_replicas") else {
         return;
@@ -59,7 +58,6 @@ async fn a_proof_is_accepted_once_across_replicas_that_share_redis() {
     two.dpop(client, PATH, &token).await.assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn each_proof_is_one_prefixed_key_that_lives_until_its_iat_is_too_old() {
     let Some(redis) = RedisServer::start_or_skip("redis_replay::keys") else {
         return;
@@ -91,7 +89,6 @@ async fn each_proof_is_one_prefixed_key_that_lives_until_its_iat_is_too_old() {
     assert!((120_000..=131_000).contains(&ttl), "PTTL {ttl}");
 }
 
-#[actix_web::test]
 async fn redis_stopped_mid_run_is_a_503_for_dpop_alone_and_it_recovers_without_a_restart() {
     let Some(mut redis) = RedisServer::start_or_skip("redis_replay::outage") else {
         return;
@@ -147,7 +144,6 @@ async fn redis_stopped_mid_run_is_a_503_for_dpop_alone_and_it_recovers_without_a
     );
 }
 
-#[actix_web::test]
 async fn in_required_mode_a_replay_store_outage_makes_the_instance_unready() {
     let Some(mut redis) = RedisServer::start_or_skip("redis_replay::required_readiness") else {
         return;
@@ -165,7 +161,6 @@ async fn in_required_mode_a_replay_store_outage_makes_the_instance_unready() {
     assert_eq!(ready.json()["dpop_replay_store"]["status"], "unavailable");
 }
 
-#[actix_web::test]
 async fn a_redis_behind_tls_is_reached_over_rustls_trusting_the_configured_ca_alone() {
     let made = TestCertificates::make(CertifiedName::Loopback);
     let redis = match RedisServer::start_tls(&made.certificate_pem, &made.key_pem) {
@@ -226,7 +221,6 @@ async fn dpop_until(app: &TestApp, token: &str, status: u16) -> tests::Reply {
     panic!("no {status} within 10 s");
 }
 
-#[actix_web::test]
 async fn a_redis_that_may_evict_gets_no_proofs_on_connect_and_on_every_reconnect() {
     let Some(mut redis) = RedisServer::start_or_skip("redis_replay::eviction_policy") else {
         return;
@@ -281,7 +275,6 @@ async fn a_redis_that_may_evict_gets_no_proofs_on_connect_and_on_every_reconnect
     dpop_until(&app, &token, 503).await.assert_unavailable();
 }
 
-#[actix_web::test]
 async fn allowing_eviction_is_the_one_way_to_use_an_evicting_redis() {
     let Some(mut redis) = RedisServer::start_or_skip("redis_replay::allow_eviction") else {
         return;
@@ -305,3 +298,13 @@ async fn allowing_eviction_is_the_one_way_to_use_an_evicting_redis() {
         json!({ "status": "ready" })
     );
 }
+
+tests::on_both_adapters!(
+    a_proof_is_accepted_once_across_replicas_that_share_redis,
+    each_proof_is_one_prefixed_key_that_lives_until_its_iat_is_too_old,
+    redis_stopped_mid_run_is_a_503_for_dpop_alone_and_it_recovers_without_a_restart,
+    in_required_mode_a_replay_store_outage_makes_the_instance_unready,
+    a_redis_behind_tls_is_reached_over_rustls_trusting_the_configured_ca_alone,
+    a_redis_that_may_evict_gets_no_proofs_on_connect_and_on_every_reconnect,
+    allowing_eviction_is_the_one_way_to_use_an_evicting_redis,
+);

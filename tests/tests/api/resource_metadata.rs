@@ -16,7 +16,6 @@ async fn app_at(public_url: &str) -> TestApp {
     .await
 }
 
-#[actix_web::test]
 async fn the_document_names_the_resource_exactly_its_issuer_scopes_and_methods() {
     let app = app_at("https://api.example.com").await;
 
@@ -38,7 +37,6 @@ async fn the_document_names_the_resource_exactly_its_issuer_scopes_and_methods()
     );
 }
 
-#[actix_web::test]
 async fn a_resource_with_a_path_has_its_document_under_the_well_known_prefix() {
     let app = app_at("https://api.example.com/mcp").await;
 
@@ -56,7 +54,6 @@ async fn a_resource_with_a_path_has_its_document_under_the_well_known_prefix() {
     );
 }
 
-#[actix_web::test]
 async fn with_a_public_url_every_challenge_names_the_metadata() {
     let app = app_at("https://api.example.com/").await;
     let expected = "https://api.example.com/.well-known/oauth-protected-resource";
@@ -88,7 +85,6 @@ async fn with_a_public_url_every_challenge_names_the_metadata() {
     );
 }
 
-#[actix_web::test]
 async fn without_a_public_url_no_document_is_served_and_challenges_name_none() {
     let app = spawn_app().await;
 
@@ -100,6 +96,7 @@ async fn without_a_public_url_no_document_is_served_and_challenges_name_none() {
     missing.assert_bare_401();
 }
 
+// The binary's own middleware, not the adapter: on actix alone.
 #[actix_web::test]
 async fn the_document_answers_any_origin_and_every_answer_exposes_the_challenge() {
     let app = app_at("https://api.example.com").await;
@@ -147,3 +144,10 @@ async fn the_document_answers_any_origin_and_every_answer_exposes_the_challenge(
         Some("https://client.example")
     );
 }
+
+tests::on_both_adapters!(
+    the_document_names_the_resource_exactly_its_issuer_scopes_and_methods,
+    a_resource_with_a_path_has_its_document_under_the_well_known_prefix,
+    with_a_public_url_every_challenge_names_the_metadata,
+    without_a_public_url_no_document_is_served_and_challenges_name_none,
+);

@@ -2,7 +2,6 @@ use actix_web::http::Method;
 use tests::bodies::{PRIVATE, PRIVATE_SCOPED, PUBLIC};
 use tests::spawn_app;
 
-#[actix_web::test]
 async fn public_answers_the_exact_sample_body() {
     let app = spawn_app().await;
 
@@ -12,7 +11,6 @@ async fn public_answers_the_exact_sample_body() {
     assert_eq!(reply.header("content-type"), Some("application/json"));
 }
 
-#[actix_web::test]
 async fn private_answers_the_exact_sample_body_for_a_valid_token() {
     let app = spawn_app().await;
 
@@ -22,7 +20,6 @@ async fn private_answers_the_exact_sample_body_for_a_valid_token() {
     assert_eq!(reply.header("content-type"), Some("application/json"));
 }
 
-#[actix_web::test]
 async fn private_scoped_answers_the_exact_sample_body_with_read_messages() {
     let app = spawn_app().await;
 
@@ -33,7 +30,6 @@ async fn private_scoped_answers_the_exact_sample_body_with_read_messages() {
     reply.assert_ok(PRIVATE_SCOPED);
 }
 
-#[actix_web::test]
 async fn public_ignores_any_authorization_header() {
     let app = spawn_app().await;
 
@@ -44,7 +40,6 @@ async fn public_ignores_any_authorization_header() {
     reply.assert_ok(PUBLIC);
 }
 
-#[actix_web::test]
 async fn healthz_and_readyz_answer_200_once_keys_are_loaded() {
     let app = spawn_app().await;
 
@@ -52,7 +47,6 @@ async fn healthz_and_readyz_answer_200_once_keys_are_loaded() {
     assert_eq!(app.get("/readyz").await.status, 200);
 }
 
-#[actix_web::test]
 async fn unknown_path_answers_json_404() {
     let app = spawn_app().await;
 
@@ -63,7 +57,6 @@ async fn unknown_path_answers_json_404() {
     assert_eq!(reply.header("content-type"), Some("application/json"));
 }
 
-#[actix_web::test]
 async fn wrong_method_on_known_path_answers_json_405() {
     let app = spawn_app().await;
 
@@ -75,7 +68,6 @@ async fn wrong_method_on_known_path_answers_json_405() {
     assert_eq!(reply.header("content-type"), Some("application/json"));
 }
 
-#[actix_web::test]
 async fn wrong_method_on_a_protected_path_is_authenticated_first() {
     let app = spawn_app().await;
 
@@ -91,6 +83,7 @@ async fn wrong_method_on_a_protected_path_is_authenticated_first() {
     assert_eq!(authenticated.status, 405);
 }
 
+// The binary's own middleware, not the adapter: on actix alone.
 #[actix_web::test]
 async fn cors_preflight_from_allowed_origin_is_granted() {
     let app = spawn_app().await;
@@ -119,6 +112,7 @@ async fn cors_preflight_from_allowed_origin_is_granted() {
     );
 }
 
+// The binary's own middleware, not the adapter: on actix alone.
 #[actix_web::test]
 async fn cors_preflight_from_foreign_origin_is_refused() {
     let app = spawn_app().await;
@@ -135,6 +129,7 @@ async fn cors_preflight_from_foreign_origin_is_refused() {
     assert_eq!(reply.header("access-control-allow-origin"), None);
 }
 
+// The binary's own middleware, not the adapter: on actix alone.
 #[actix_web::test]
 async fn simple_request_from_allowed_origin_gets_cors_header() {
     let app = spawn_app().await;
@@ -153,6 +148,7 @@ async fn simple_request_from_allowed_origin_gets_cors_header() {
     );
 }
 
+// The binary's own middleware, not the adapter: on actix alone.
 #[actix_web::test]
 async fn every_response_carries_a_request_id_the_callers_when_plain() {
     let app = spawn_app().await;
@@ -178,3 +174,14 @@ async fn every_response_carries_a_request_id_the_callers_when_plain() {
     );
     assert!(!a.is_empty() && a != b, "{a} {b}");
 }
+
+tests::on_both_adapters!(
+    public_answers_the_exact_sample_body,
+    private_answers_the_exact_sample_body_for_a_valid_token,
+    private_scoped_answers_the_exact_sample_body_with_read_messages,
+    public_ignores_any_authorization_header,
+    healthz_and_readyz_answer_200_once_keys_are_loaded,
+    unknown_path_answers_json_404,
+    wrong_method_on_known_path_answers_json_405,
+    wrong_method_on_a_protected_path_is_authenticated_first,
+);

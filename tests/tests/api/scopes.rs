@@ -4,7 +4,6 @@ use serde_json::json;
 use tests::bodies::PRIVATE_SCOPED;
 use tests::{TestConfig, spawn_app, spawn_app_with};
 
-#[actix_web::test]
 async fn private_scoped_rejects_token_without_read_messages() {
     let app = spawn_app().await;
 
@@ -25,7 +24,6 @@ async fn private_scoped_rejects_token_without_read_messages() {
     }
 }
 
-#[actix_web::test]
 async fn private_scoped_accepts_read_messages_among_other_scopes() {
     let app = spawn_app().await;
 
@@ -40,7 +38,6 @@ async fn private_scoped_accepts_read_messages_among_other_scopes() {
     }
 }
 
-#[actix_web::test]
 async fn auth0_permissions_count_as_scopes() {
     let app = spawn_app().await;
     let token = app
@@ -52,7 +49,6 @@ async fn auth0_permissions_count_as_scopes() {
     app.private_scoped(&token).await.assert_ok(PRIVATE_SCOPED);
 }
 
-#[actix_web::test]
 async fn permissions_do_not_count_when_turned_off() {
     let app = spawn_app_with(TestConfig {
         permissions_as_scopes: false,
@@ -70,7 +66,6 @@ async fn permissions_do_not_count_when_turned_off() {
     assert_eq!(reply.status, 403);
 }
 
-#[actix_web::test]
 async fn authentication_comes_before_the_scope_check() {
     let app = spawn_app().await;
     let expired = app
@@ -88,7 +83,6 @@ async fn authentication_comes_before_the_scope_check() {
         .assert_scoped_401("read:messages");
 }
 
-#[actix_web::test]
 async fn malformed_scope_claims_are_invalid_tokens() {
     let app = spawn_app().await;
 
@@ -102,3 +96,12 @@ async fn malformed_scope_claims_are_invalid_tokens() {
             .assert_invalid_token("invalid scope or permissions claim");
     }
 }
+
+tests::on_both_adapters!(
+    private_scoped_rejects_token_without_read_messages,
+    private_scoped_accepts_read_messages_among_other_scopes,
+    auth0_permissions_count_as_scopes,
+    permissions_do_not_count_when_turned_off,
+    authentication_comes_before_the_scope_check,
+    malformed_scope_claims_are_invalid_tokens,
+);

@@ -2,7 +2,7 @@
 //! certificate failure answered with 503, never with acceptance.
 
 use tests::bodies::PRIVATE;
-use tests::{AUDIENCE, CertifiedName, Keys, Reply, TlsIssuer, settings_with, start};
+use tests::{AUDIENCE, CertifiedName, Keys, Reply, TlsIssuer, serve_api, settings_with};
 
 /// Starts the API trusting `issuer` (and, with `trust_ca`, its CA through `auth.jwks.ca_file`)
 /// and sends one valid token.
@@ -23,7 +23,7 @@ async fn private_with_token(issuer: &TlsIssuer, keys: &Keys, trust_ca: bool) -> 
     settings.auth.audience = vec![AUDIENCE.to_owned()];
     settings.auth.jwks.fetch_timeout_secs = 5;
     settings.auth.jwks.ca_file = trust_ca.then(|| ca_file.display().to_string());
-    let started = start(&settings);
+    let port = serve_api(&settings).await;
     let token = keys
         .rsa
         .token()
@@ -36,7 +36,7 @@ async fn private_with_token(issuer: &TlsIssuer, keys: &Keys, trust_ca: bool) -> 
 
     let reply = tests::send_to(
         awc::Client::default()
-            .get(format!("http://127.0.0.1:{}/api/private", started.port()))
+            .get(format!("http://127.0.0.1:{port}/api/private"))
             .insert_header(("Authorization", format!("Bearer {token}"))),
     )
     .await;
@@ -45,7 +45,6 @@ async fn private_with_token(issuer: &TlsIssuer, keys: &Keys, trust_ca: bool) -> 
     reply
 }
 
-#[actix_web::test]
 async fn keys_are_fetched_over_https_from_an_issuer_behind_a_private_ca() {
     let keys = Keys::load();
     let issuer = TlsIssuer::start(&keys.rsa, CertifiedName::Loopback);
@@ -55,7 +54,6 @@ async fn keys_are_fetched_over_https_from_an_issuer_behind_a_private_ca() {
     reply.assert_ok(PRIVATE);
 }
 
-#[actix_web::test]
 async fn a_certificate_from_an_unknown_ca_is_503() {
     let keys = Keys::load();
     let issuer = TlsIssuer::start(&keys.rsa, CertifiedName::Loopback);
@@ -65,7 +63,6 @@ async fn a_certificate_from_an_unknown_ca_is_503() {
     reply.assert_unavailable();
 }
 
-#[actix_web::test]
 async fn a_certificate_for_another_host_is_503() {
     let keys = Keys::load();
     let issuer = TlsIssuer::start(&keys.rsa, CertifiedName::OtherHost);
@@ -94,3 +91,9 @@ fn an_unreadable_or_unusable_ca_file_stops_startup() {
         assert!(message.contains("APP__AUTH__JWKS__CA_FILE"), "{message}");
     }
 }
+
+tests::on_both_adapters!(
+    keys_are_fetched_over_https_from_an_issuer_behind_a_private_ca,
+    a_certificate_from_an_unknown_ca_is_503,
+    a_certificate_for_another_host_is_503,
+);

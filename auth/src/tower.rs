@@ -1,0 +1,236 @@
+//! The tower glue: [`RequireAuthLayer`] copies an `http::Request`'s header values into a
+//! [`Request`], lets the route's [`Guard`] decide, and stores the
+//! claims in the request's extensions or copies the refusal out as the response. No check
+//! lives here, as in the actix glue: both answer every request alike.
+//!
+//! It uses the `http` and tower types that axum, tonic and hyper share, so it serves any of
+//! them. With the `axum` feature, handlers take [`Claims`](crate::Claims) (or `Option<Claims>` on an optional
+//! route) as an extractor.
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")]
+//! # fn app(authenticator: oauth2_jwt_bearer::Authenticator) -> axum::Router {
+//! use axum::{Router, routing::get};
+//! use oauth2_jwt_bearer::{Claims, Policy, tower::RequireAuthLayer};
+//!
+//! Router::new().route(
+//!     "/api/private-scoped",
+//!     get(|claims: Claims| async move { claims.sub().unwrap_or_default().to_owned() })
+//!         .layer(RequireAuthLayer::new(authenticator).policy(Policy::scope("read:messages"))),
+//! )
+//! # }
+//! ```
+//!
+//! A DPoP proof names the request's URL (`htu`), so the layer must see the path the client
+//! sent: put it on the route (as above) or the outer router, not inside a nested router, which
+//! strips its prefix from the path.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use http::request::Parts;
+use http::{Response, StatusCode};
+use http_body_util::{Either, Full};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::authenticator::Authenticator;
+use crate::policy::Policy;
+use crate::request::{Field, Guard, Request};
+use crate::response::Refusal;
+
+/// The body of a guarded route's response: the route's own, or a refusal's JSON.
+pub type ResponseBody<B> = Either<B, Full<Bytes>>;
+
+/// A [`Layer`] that lets through only requests with a valid token that meets the route's
+/// [`Policy`], and stores their [`Claims`](crate::Claims) in the request's extensions. With
+/// [`RequireAuthLayer::optional`], a request without an `Authorization` header passes on as
+/// anonymous, with no claims stored.
+#[derive(Debug, Clone)]
+pub struct RequireAuthLayer {
+    guard: Guard,
+}
+
+impl RequireAuthLayer {
+    /// Guards the services it wraps with `authenticator`.
+    pub fn new(authenticator: Authenticator) -> Self {
+        Self {
+            guard: Guard::new(authenticator),
+        }
+    }
+
+    /// Also requires `policy` (added to any policy already given): see [`Policy`] for the
+    /// answers of each rule.
+    #[must_use]
+    pub fn policy(self, policy: Policy) -> Self {
+        Self {
+            guard: self.guard.policy(policy),
+        }
+    }
+
+    /// Lets a request with no `Authorization` header through as anonymous, as
+    /// [`crate::RequireAuth::optional`] does: a request that sends the header is checked in
+    /// full, and a bad token is still 401, a key outage 503.
+    #[must_use]
+    pub fn optional(self) -> Self {
+        Self {
+            guard: self.guard.optional(),
+        }
+    }
+}
+
+/// A route guard built once, served by tower (the same guard may serve actix too).
+impl From<Guard> for RequireAuthLayer {
+    fn from(guard: Guard) -> Self {
+        Self { guard }
+    }
+}
+
+impl<S> Layer<S> for RequireAuthLayer {
+    type Service = RequireAuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireAuthService {
+            inner,
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+/// The service that [`RequireAuthLayer`] wraps around another: it runs the check first, then
+/// the inner service, or answers the refusal.
+#[derive(Debug, Clone)]
+pub struct RequireAuthService<S> {
+    inner: S,
+    guard: Guard,
+}
+
+impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for RequireAuthService<S>
+where
+    S: Service<http::Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    ReqBody: Send + 'static,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        let guard = self.guard.clone();
+        // The service polled ready answers this request; its clone waits for the next one.
+        let next = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, next);
+        Box::pin(async move {
+            // Only the head is borrowed while the check waits: bodies need not be `Sync`.
+            let (mut parts, body) = request.into_parts();
+            let verdict = guard.check(&view(&parts, &guard)).await;
+            match verdict {
+                Ok(claims) => {
+                    if let Some(claims) = claims {
+                        parts.extensions.insert(claims);
+                    }
+                    let request = http::Request::from_parts(parts, body);
+                    Ok(inner.call(request).await?.map(Either::Left))
+                }
+                Err(refusal) => Ok(response(refusal).map(Either::Right)),
+            }
+        })
+    }
+}
+
+/// What the decision reads of a request's head.
+fn view<'a>(parts: &'a Parts, guard: &Guard) -> Request<'a> {
+    let headers = &parts.headers;
+    Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        authorization: field(headers, AUTHORIZATION.as_str()),
+        dpop: field(headers, "dpop"),
+        certificate: guard
+            .certificate_header()
+            .map(|name| field(headers, name))
+            .unwrap_or_default(),
+    }
+}
+
+/// Every value of the header `name`.
+fn field<'a>(headers: &'a HeaderMap, name: &str) -> Field<'a> {
+    Field::new(headers.get_all(name).iter().map(HeaderValue::as_bytes))
+}
+
+/// A refusal as an `http` response, copied out as it is.
+pub(crate) fn response(refusal: Refusal) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::default());
+    *response.status_mut() =
+        StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNAUTHORIZED);
+    let headers = response.headers_mut();
+    for (name, value) in refusal.headers() {
+        // Our own challenges are visible ASCII; one that were not is left out, never a panic.
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    *response.body_mut() = Full::new(Bytes::from(refusal.body));
+    response
+}
+
+#[cfg(feature = "axum")]
+mod axum {
+    //! axum's extractors for the claims the layer stored.
+
+    use std::convert::Infallible;
+
+    use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+    use axum_core::response::{IntoResponse, Response};
+    use http::request::Parts;
+
+    use crate::claims::Claims;
+    use crate::error::AuthError;
+    use crate::response::ChallengeParams;
+
+    /// The claims that [`super::RequireAuthLayer`] stored; on a route without it, a 401 (fail
+    /// closed).
+    impl<S: Send + Sync> FromRequestParts<S> for Claims {
+        type Rejection = AuthError;
+
+        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AuthError> {
+            parts
+                .extensions
+                .get::<Claims>()
+                .cloned()
+                .ok_or(AuthError::MissingToken)
+        }
+    }
+
+    /// The claims on an optional route: `None` for an anonymous caller.
+    impl<S: Send + Sync> OptionalFromRequestParts<S> for Claims {
+        type Rejection = Infallible;
+
+        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Infallible> {
+            Ok(parts.extensions.get::<Claims>().cloned())
+        }
+    }
+
+    /// The whole answer, with the default challenge parameters.
+    impl IntoResponse for AuthError {
+        fn into_response(self) -> Response {
+            super::response(self.refusal(&ChallengeParams::default()))
+                .map(axum_core::body::Body::new)
+        }
+    }
+}
+
+// A layer built before the router must be able to move into it. (The service's future is
+// `Send` by its type: the compiler checks the pipeline's future where it is boxed.)
+const _: () = {
+    const fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<RequireAuthLayer>();
+};
