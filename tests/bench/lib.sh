@@ -25,6 +25,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
+  git worktree prune 2>/dev/null || true
 }
 trap cleanup EXIT
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The macro benchmark: the release API against a local issuer, under wrk, in one run.
 #
-#   bash tests/bench/run.sh [--express] [--quick]
+#   bash tests/bench/run.sh [--express] [--quick] [--baseline REV]
 #
 # Cases, interleaved, ROUNDS (5) rounds: /api/public; /api/public carrying the same Authorization
 # header as the protected cases (what the bigger request alone costs); /api/private-scoped with
@@ -17,6 +17,11 @@
 # The server is pinned to core 0 and wrk to core 1; only ratios within one run mean anything, so
 # each ratio is the median of the per-round ratios (a round's cases run back to back).
 # It also runs the criterion benchmark of one full validation, pinned the same way.
+# The tower adapter: the axum example (auth/examples/axum_quickstart.rs), release-built, serves
+# the same warm and cold loads (axum_warm, axum_cold) beside the actix API, on the same core.
+# --baseline REV also builds the API at git revision REV (in a worktree, with a target folder of
+# its own) and runs the warm and cold loads on it (base_warm, base_cold) in the same rounds: the
+# A/B of a change to the actix path.
 # Last, the memory replay store is filled to its default byte bound and its RSS read
 # (auth/examples/replay_store_memory.rs).
 # DPoP: a second API instance (so that its replay store does not count in the first one's RSS)
@@ -27,14 +32,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-ROUNDS=5 DURATION=10s CONNECTIONS=64 TOKENS=100000 LARGE=20000 EXPRESS=0
+ROUNDS=5 DURATION=10s CONNECTIONS=64 TOKENS=100000 LARGE=20000 EXPRESS=0 BASELINE=
 DPOP_DURATION=3s PROOFS=80000 DPOP_URL="https://api.bench/api/private-scoped"
-for arg in "$@"; do
-  case "$arg" in
+while [ $# -gt 0 ]; do
+  case "$1" in
     --express) EXPRESS=1 ;;
     --quick) ROUNDS=1 DURATION=3s TOKENS=20000 LARGE=5000 PROOFS=60000 ;;
-    *) echo "usage: $0 [--express] [--quick]" >&2; exit 2 ;;
+    --baseline) BASELINE=${2:?--baseline needs a git revision}; shift ;;
+    *) echo "usage: $0 [--express] [--quick] [--baseline REV]" >&2; exit 2 ;;
   esac
+  shift
 done
 AUDIENCE="https://quickstarts/api"
 . tests/bench/lib.sh
@@ -42,6 +49,14 @@ if [ "$EXPRESS" = 1 ] && ! need npm; then
   install_debian nodejs npm
 fi
 build_release
+cargo build --release --quiet --locked -p oauth2-jwt-bearer --example axum_quickstart --features tower,axum
+if [ -n "$BASELINE" ]; then
+  echo "== building the API at $BASELINE (release), for the A/B"
+  git worktree add --detach --force "$work/baseline" "$BASELINE" >/dev/null
+  cargo build --release --quiet --manifest-path "$work/baseline/Cargo.toml" \
+    --target-dir target/bench-baseline -p api --no-default-features --bin api
+  baseline_bin=target/bench-baseline/release/api
+fi
 cargo bench --quiet -p oauth2-jwt-bearer --features testing --bench validation --no-run 2>/dev/null
 
 echo "== criterion: one full validation (pinned to core $SERVER_CORE)"
@@ -67,6 +82,26 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: DPoP $dpop_to
   -H "DPoP: $(tail -1 "$work/dpop-$ROUNDS.txt")" "$dpop_api/api/private-scoped")
 [ "$status" = 200 ] || { echo "the DPoP instance answered $status" >&2; cat "$work/api.log" >&2; exit 1; }
 clock_ticks=$(getconf CLK_TCK)
+
+# The axum example, with the Express sample's variables; it has no /readyz, so wait until the
+# warm token passes.
+axum_port=$(free_port)
+ISSUER_BASE_URL="$issuer" AUDIENCE="$AUDIENCE" PORT="$axum_port" RUST_LOG=warn \
+  taskset -c "$SERVER_CORE" target/release/examples/axum_quickstart >"$work/axum.log" 2>&1 &
+axum_pid=$!
+pids+=("$axum_pid")
+axum="http://127.0.0.1:$axum_port"
+for _ in $(seq 1 600); do
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $warm_token" \
+    "$axum/api/private-scoped" || true)
+  [ "$status" = 200 ] && break
+  sleep 0.1
+done
+[ "$status" = 200 ] || { echo "the axum example answered $status" >&2; cat "$work/axum.log" >&2; exit 1; }
+if [ -n "$BASELINE" ]; then
+  launch_api "$baseline_bin"
+  baseline_api=$launched_url baseline_pid=$launched_pid
+fi
 if [ "$EXPRESS" = 1 ]; then
   echo "== installing express-oauth2-jwt-bearer into $work/express"
   mkdir -p "$work/express"
@@ -130,6 +165,12 @@ for round in $(seq 1 "$ROUNDS"); do
   DURATION=$DPOP_DURATION server_pid=$dpop_pid run_wrk dpop_bearer "$round" "$dpop_api/api/private-scoped" -H "Authorization: Bearer $warm_token"
   DURATION=$DPOP_DURATION server_pid=$dpop_pid DPOP_TOKEN_FILE="$work/dpop.token" TOKENS_FILE="$work/dpop-$round.txt" \
     run_wrk dpop_warm "$round" "$dpop_api/api/private-scoped" -s tests/bench/dpop.lua
+  server_pid=$axum_pid run_wrk axum_warm "$round" "$axum/api/private-scoped" -H "Authorization: Bearer $warm_token"
+  server_pid=$axum_pid run_wrk axum_cold "$round" "$axum/api/private-scoped" -s tests/bench/rotate.lua
+  if [ -n "$BASELINE" ]; then
+    server_pid=$baseline_pid run_wrk base_warm "$round" "$baseline_api/api/private-scoped" -H "Authorization: Bearer $warm_token"
+    server_pid=$baseline_pid run_wrk base_cold "$round" "$baseline_api/api/private-scoped" -s tests/bench/rotate.lua
+  fi
   if [ "$EXPRESS" = 1 ]; then
     express="http://127.0.0.1:$express_port"
     server_pid=$express_pid run_wrk express_warm "$round" "$express/api/private-scoped" -H "Authorization: Bearer $warm_token"
@@ -197,6 +238,18 @@ show("cold user CPU over public, us", cold_user)
 show("cold user CPU over public / full", [v / full_us for v in cold_user], "x", "   target <= 1.3")
 show("cold system CPU over public, us", cpu_over("cold", "public", 1))
 show("cold_8k user CPU over public, us", cpu_over("cold_8k", "public"))
+print()
+print("the two adapters, and the actix path against the baseline revision (when given):")
+show("axum warm / actix warm", per_round(ratio, "axum_warm", "warm"))
+show("axum cold / actix cold", per_round(ratio, "axum_cold", "cold"))
+axum_cold_user = cpu_over("axum_cold", "public")
+show("axum cold user CPU over public / full", [v / full_us for v in axum_cold_user], "x")
+show("actix warm / baseline warm", per_round(ratio, "warm", "base_warm"), target="   target >= 0.97")
+show("actix cold / baseline cold", per_round(ratio, "cold", "base_cold"), target="   target >= 0.97")
+if "base_cold" in cpu_rows:
+    show("cold user CPU: actix / baseline", [cpu_rows["cold"][r][0] / cpu_rows["base_cold"][r][0] for r in rounds if r in cpu_rows["base_cold"]], "x")
+    show("warm user CPU: actix / baseline", [cpu_rows["warm"][r][0] / cpu_rows["base_warm"][r][0] for r in rounds if r in cpu_rows["base_warm"]], "x")
+print()
 print(f"peak RSS ({tokens} distinct tokens, then 3.9 KiB and 8 KiB ones): {rss_kib / 1024:.1f} MiB   (target <= 64)")
 print()
 dpop_unit = proof_us + insert_us
