@@ -57,11 +57,7 @@ impl Application {
 
         let metadata = resource_metadata(settings);
         let metadata_url = metadata.as_ref().map(|(location, _)| location.url.clone());
-        let authenticator = authenticator(
-            &auth_config,
-            metadata_url,
-            settings.server.public_url.as_deref(),
-        )?;
+        let authenticator = authenticator(&auth_config, metadata_url)?;
         let metadata =
             metadata.map(|(location, document)| (location.path, web::Data::new(document)));
 
@@ -143,11 +139,7 @@ impl Application {
 pub fn authenticator_for(settings: &Settings) -> anyhow::Result<Authenticator> {
     settings.validate()?;
     let metadata_url = resource_metadata(settings).map(|(location, _)| location.url);
-    Ok(authenticator(
-        &settings.auth,
-        metadata_url,
-        settings.server.public_url.as_deref(),
-    )?)
+    Ok(authenticator(&settings.auth, metadata_url)?)
 }
 
 /// Step 1, with no issuer configured: the configuration with the development issuer in its
@@ -180,10 +172,11 @@ fn no_issuer_built_in() -> SettingsError {
 }
 
 /// The protected resource metadata (RFC 9728) and where it is published: only when
-/// `server.public_url` names the resource.
+/// `auth.public_url` names the resource.
 pub fn resource_metadata(settings: &Settings) -> Option<(Location, ResourceMetadata)> {
-    let resource = settings.server.public_url.clone()?;
-    let location = routes::metadata::location(&resource);
+    let resource = settings.auth.public_url.clone()?;
+    let (url, path) = auth::config::resource_metadata_location(&resource);
+    let location = Location { url, path };
     let document = ResourceMetadata {
         resource,
         scopes_supported: routes::scopes_supported(),
@@ -192,41 +185,30 @@ pub fn resource_metadata(settings: &Settings) -> Option<(Location, ResourceMetad
 }
 
 /// Step 2: the authenticator, from the `auth` library's own configuration in one call, with
-/// what is the API's own: the RFC 9728 metadata URL that challenges name, the public URL that
-/// DPoP proofs name, and the extra CA certificates read from `auth.jwks.ca_file`.
+/// what is the API's own: the RFC 9728 metadata URL that challenges name (the API serves the
+/// document), and the CA certificates read from `auth.jwks.ca_file` and
+/// `auth.dpop.redis_ca_file`.
 fn authenticator(
     config: &AuthConfig,
     metadata_url: Option<String>,
-    public_url: Option<&str>,
 ) -> Result<Authenticator, SettingsError> {
-    let redis_roots = match &config.dpop.redis_ca_file {
-        Some(path) => Some(std::fs::read(path).map_err(|error| {
-            SettingsError::invalid(
-                "auth.dpop.redis_ca_file",
-                format!("cannot read {path:?}: {error}"),
-            )
-        })?),
-        None => None,
-    };
-    let mut builder = config
-        .builder_with_redis_roots(redis_roots)
-        .map_err(settings::auth_error)?;
-    if let Some(url) = public_url {
-        builder = builder.public_url(url);
+    let mut builder = config.builder();
+    if let Some(path) = &config.dpop.redis_ca_file {
+        builder = builder.redis_root_certificates(read_pem("auth.dpop.redis_ca_file", path)?);
     }
     if let Some(url) = metadata_url {
         builder = builder.resource_metadata(url);
     }
     if let Some(path) = &config.jwks.ca_file {
-        let pem = std::fs::read(path).map_err(|error| {
-            SettingsError::invalid(
-                "auth.jwks.ca_file",
-                format!("cannot read {path:?}: {error}"),
-            )
-        })?;
-        builder = builder.extra_root_certificates(pem);
+        builder = builder.extra_root_certificates(read_pem("auth.jwks.ca_file", path)?);
     }
     builder.build().map_err(settings::auth_error)
+}
+
+/// The PEM file that the setting `key` names.
+fn read_pem(key: &str, path: &str) -> Result<Vec<u8>, SettingsError> {
+    std::fs::read(path)
+        .map_err(|error| SettingsError::invalid(key, format!("cannot read {path:?}: {error}")))
 }
 
 fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {

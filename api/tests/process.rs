@@ -257,7 +257,7 @@ async fn the_text_log_escapes_a_quote_in_the_path_and_states_startup_warnings() 
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     assert!(log.contains(r#""GET /a\"b" 404"#), "{log}");
     assert!(
-        log.contains("`server.public_url` (APP__SERVER__PUBLIC_URL) is not set"),
+        log.contains("`auth.public_url` (APP__AUTH__PUBLIC_URL) is not set"),
         "{log}"
     );
 }
@@ -272,7 +272,7 @@ async fn two_processes_that_share_redis_accept_a_dpop_proof_once() {
     let issuer = issuer(&key, Duration::ZERO).await;
     let url = redis.url();
     let vars = [
-        ("APP__SERVER__PUBLIC_URL", "https://api.example.com"),
+        ("APP__AUTH__PUBLIC_URL", "https://api.example.com"),
         ("APP__AUTH__DPOP__REPLAY", "redis"),
         ("APP__AUTH__DPOP__REDIS_URL", url.as_str()),
     ];
@@ -341,7 +341,7 @@ async fn a_replay_store_that_is_off_is_named_in_a_startup_warning_and_dpop_still
         "text",
         &[
             ("APP__AUTH__DPOP__REPLAY", "off"),
-            ("APP__SERVER__PUBLIC_URL", "https://api.example.com"),
+            ("APP__AUTH__PUBLIC_URL", "https://api.example.com"),
         ],
     );
 

@@ -6,16 +6,13 @@ use std::time::Duration;
 use crate::algorithm::Algorithm;
 use crate::cache::{TokenCache, TokenDigest};
 use crate::claims::{Claims, ScopeClaim};
-use crate::dpop::{MemoryReplayStore, ProofRules, ReplayStore};
+use crate::config::{self, AuthConfig};
+use crate::dpop::{ProofRules, ReplayStore};
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
 use crate::keys::Selection;
 use crate::metrics::{FetchRecorder, Metrics};
-use crate::response::DEFAULT_REALM;
-use crate::sender::{
-    DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_REPLAY_PER_CLIENT, DpopMode,
-    SenderRules,
-};
+use crate::sender::{DpopMode, SenderRules};
 use crate::validation::{HeaderRules, Unverified, Validator, issuer_matches, now};
 
 /// Verifies bearer tokens against the issuer's JWKS. Cloning is cheap and shares the key cache.
@@ -121,78 +118,37 @@ impl TrustedIssuer {
     }
 }
 
-/// Builds an [`Authenticator`]. Issuer and audience are required.
-#[derive(Debug, Clone)]
+/// Builds an [`Authenticator`]: a thin front on [`AuthConfig`], whose fields it sets and whose
+/// [`AuthConfig::validate`] checks them at [`AuthenticatorBuilder::build`]. Issuer and audience
+/// are required.
+#[derive(Debug, Clone, Default)]
 pub struct AuthenticatorBuilder {
-    issuer: Option<String>,
-    jwks_uri: Option<String>,
+    config: AuthConfig,
+    /// Issuers trusted besides the configuration's own.
     also_trusted: Vec<TrustedIssuer>,
-    audiences: Vec<String>,
-    algorithms: Vec<Algorithm>,
-    leeway: Duration,
-    scope_claims: Vec<ScopeClaim>,
-    permissions_as_scopes: bool,
-    require_at_jwt: bool,
-    jwks: JwksConfig,
-    token_cache_capacity: usize,
-    token_cache_max_bytes: usize,
-    max_token_bytes: usize,
     extra_roots_pem: Option<Vec<u8>>,
+    redis_roots_pem: Option<Vec<u8>>,
     resource_metadata: Option<String>,
-    realm: String,
-    dpop_mode: DpopMode,
-    dpop_proofs: ProofRules,
-    replay: Option<Arc<dyn ReplayStore>>,
-    public_url: Option<String>,
-    certificate_header: Option<String>,
+    replay: Replay,
 }
 
-/// The default accepted algorithms: Auth0 signs with RS256.
-pub const DEFAULT_ALGORITHMS: [Algorithm; 1] = [Algorithm::RS256];
+/// Where the builder's replay store comes from.
+#[derive(Debug, Clone, Default)]
+enum Replay {
+    /// The one `config.dpop` describes.
+    #[default]
+    Configured,
+    /// One given in its place (`None`: no replay detection).
+    Given(Option<Arc<dyn ReplayStore>>),
+}
 
-/// The default clock skew allowed on `exp`, `nbf` and a future `auth_time`.
-pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
-
-/// The default claims that grant scopes: `scope` and Auth0's `permissions`.
-pub const DEFAULT_SCOPE_CLAIMS: [ScopeClaim; 2] = [ScopeClaim::Scope, ScopeClaim::Permissions];
-
-/// The default number of verified tokens remembered.
-pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
-
-/// The default memory budget of the verified-token cache, in bytes: 32 MiB.
-pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
-
-/// The default longest token accepted, in bytes: Node-based servers refuse 16 KiB headers.
-pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
-
-impl Default for AuthenticatorBuilder {
-    fn default() -> Self {
-        Self {
-            issuer: None,
-            jwks_uri: None,
-            also_trusted: Vec::new(),
-            audiences: Vec::new(),
-            algorithms: DEFAULT_ALGORITHMS.to_vec(),
-            leeway: DEFAULT_LEEWAY,
-            scope_claims: DEFAULT_SCOPE_CLAIMS.to_vec(),
-            permissions_as_scopes: true,
-            require_at_jwt: false,
-            jwks: JwksConfig::default(),
-            token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
-            token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
-            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
-            extra_roots_pem: None,
-            resource_metadata: None,
-            realm: DEFAULT_REALM.to_owned(),
-            dpop_mode: DpopMode::default(),
-            dpop_proofs: ProofRules::default(),
-            replay: Some(Arc::new(MemoryReplayStore::new(
-                DEFAULT_REPLAY_CAPACITY,
-                DEFAULT_REPLAY_MAX_BYTES,
-                DEFAULT_REPLAY_PER_CLIENT,
-            ))),
-            public_url: None,
-            certificate_header: None,
+impl AuthConfig {
+    /// A builder with every setting here; add what is the application's own (resource
+    /// metadata, root certificates, more issuers), then build, which validates.
+    pub fn builder(&self) -> AuthenticatorBuilder {
+        AuthenticatorBuilder {
+            config: self.clone(),
+            ..AuthenticatorBuilder::default()
         }
     }
 }
@@ -203,14 +159,14 @@ impl AuthenticatorBuilder {
     /// [`AuthenticatorBuilder::trust`] adds more.
     #[must_use]
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuer = Some(issuer.into());
+        self.config.issuer = Some(issuer.into());
         self
     }
 
     /// Where the JWKS is fetched. Without it, OIDC discovery on the issuer finds it.
     #[must_use]
     pub fn jwks_uri(mut self, jwks_uri: impl Into<String>) -> Self {
-        self.jwks_uri = Some(jwks_uri.into());
+        self.config.jwks_uri = Some(jwks_uri.into());
         self
     }
 
@@ -229,7 +185,7 @@ impl AuthenticatorBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.audiences = audiences.into_iter().map(Into::into).collect();
+        self.config.audience = audiences.into_iter().map(Into::into).collect();
         self
     }
 
@@ -237,7 +193,7 @@ impl AuthenticatorBuilder {
     /// with keys from a JWKS, `HS*` would let anyone holding a public key forge tokens.
     #[must_use]
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
-        self.algorithms = algorithms.into_iter().collect();
+        self.config.algorithms = algorithms.into_iter().collect();
         self
     }
 
@@ -245,7 +201,7 @@ impl AuthenticatorBuilder {
     /// of a second count.
     #[must_use]
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+        self.config.leeway = leeway;
         self
     }
 
@@ -254,7 +210,7 @@ impl AuthenticatorBuilder {
     /// lists; true changes nothing, so that list decides. The call order does not matter.
     #[must_use]
     pub fn permissions_as_scopes(mut self, enabled: bool) -> Self {
-        self.permissions_as_scopes = enabled;
+        self.config.permissions_as_scopes = enabled;
         self
     }
 
@@ -262,7 +218,7 @@ impl AuthenticatorBuilder {
     /// [`ScopeClaim::Scp`] for Okta and Azure AD tokens.
     #[must_use]
     pub fn scope_claims(mut self, claims: impl IntoIterator<Item = ScopeClaim>) -> Self {
-        self.scope_claims = claims.into_iter().collect();
+        self.config.scope_claims = claims.into_iter().collect();
         self
     }
 
@@ -271,21 +227,21 @@ impl AuthenticatorBuilder {
     /// (`typ: JWT`) then can never pass as an access token, whatever its audience.
     #[must_use]
     pub fn require_at_jwt(mut self, required: bool) -> Self {
-        self.require_at_jwt = required;
+        self.config.require_at_jwt = required;
         self
     }
 
     /// How the key set is fetched and kept.
     #[must_use]
     pub fn jwks(mut self, jwks: JwksConfig) -> Self {
-        self.jwks = jwks;
+        self.config.jwks = jwks;
         self
     }
 
     /// How many verified tokens to remember (default 10 000); 0 turns the cache off.
     #[must_use]
     pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
-        self.token_cache_capacity = capacity;
+        self.config.token_cache_capacity = capacity;
         self
     }
 
@@ -293,7 +249,7 @@ impl AuthenticatorBuilder {
     /// weighed by the memory its claims take. Tokens over 4 KiB are never cached.
     #[must_use]
     pub fn token_cache_max_bytes(mut self, max_bytes: usize) -> Self {
-        self.token_cache_max_bytes = max_bytes;
+        self.config.token_cache_max_bytes = max_bytes;
         self
     }
 
@@ -301,7 +257,7 @@ impl AuthenticatorBuilder {
     /// any decoding, hashing or key lookup.
     #[must_use]
     pub fn max_token_bytes(mut self, max: usize) -> Self {
-        self.max_token_bytes = max;
+        self.config.max_token_bytes = max;
         self
     }
 
@@ -313,9 +269,19 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// The CA certificates (PEM) to trust for a `rediss://` replay store
+    /// (`dpop.redis_ca_file`, which the application has read), in place of the built-in roots.
+    #[must_use]
+    pub fn redis_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.redis_roots_pem = Some(pem.into());
+        self
+    }
+
     /// The URL of this API's protected resource metadata (RFC 9728), such as
-    /// `https://api.example.com/.well-known/oauth-protected-resource`: every 401 and 403
-    /// challenge then names it as `resource_metadata`, so that clients can discover the issuer.
+    /// `https://api.example.com/.well-known/oauth-protected-resource`
+    /// ([`crate::config::resource_metadata_location`] computes it from the public URL): every
+    /// 401 and 403 challenge then names it as `resource_metadata`, so that clients can discover
+    /// the issuer. Set it only where the document is served.
     #[must_use]
     pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
         self.resource_metadata = Some(url.into());
@@ -326,7 +292,7 @@ impl AuthenticatorBuilder {
     /// no `"` or `\\`.
     #[must_use]
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.realm = realm.into();
+        self.config.realm = realm.into();
         self
     }
 
@@ -334,25 +300,29 @@ impl AuthenticatorBuilder {
     /// (default [`DpopMode::Allowed`]).
     #[must_use]
     pub fn dpop_mode(mut self, mode: DpopMode) -> Self {
-        self.dpop_mode = mode;
+        self.config.dpop.mode = mode;
         self
     }
 
     /// The rules DPoP proofs must meet: algorithms and the `iat` window.
     #[must_use]
     pub fn dpop_proofs(mut self, rules: ProofRules) -> Self {
-        self.dpop_proofs = rules;
+        let dpop = &mut self.config.dpop;
+        dpop.algorithms = rules.algorithms;
+        dpop.max_age = rules.max_age;
+        dpop.leeway = rules.leeway;
         self
     }
 
     /// Where used DPoP proofs are remembered, so that each is accepted once (RFC 9449 §11.1);
-    /// `None` turns replay detection off. Default: a [`MemoryReplayStore`] of
-    /// [`DEFAULT_REPLAY_CAPACITY`] proofs in [`DEFAULT_REPLAY_MAX_BYTES`],
-    /// [`DEFAULT_REPLAY_PER_CLIENT`] per proof key and per token subject. Replicas
-    /// without sticky routing need a shared store to refuse a proof replayed to another one.
+    /// `None` turns replay detection off. Default: the store the configuration's `dpop.replay`
+    /// names, a [`crate::dpop::MemoryReplayStore`] of [`crate::DEFAULT_REPLAY_CAPACITY`] proofs
+    /// in [`crate::DEFAULT_REPLAY_MAX_BYTES`], [`crate::DEFAULT_REPLAY_PER_CLIENT`] per proof key
+    /// and per token subject unless set otherwise. Replicas without sticky routing need a
+    /// shared store to refuse a proof replayed to another one.
     #[must_use]
     pub fn dpop_replay(mut self, store: Option<Arc<dyn ReplayStore>>) -> Self {
-        self.replay = store;
+        self.replay = Replay::Given(store);
         self
     }
 
@@ -361,7 +331,7 @@ impl AuthenticatorBuilder {
     /// or `Forwarded` headers, which any client sets. Without it, DPoP proofs are refused.
     #[must_use]
     pub fn public_url(mut self, url: impl Into<String>) -> Self {
-        self.public_url = Some(url.into());
+        self.config.public_url = Some(url.into());
         self
     }
 
@@ -371,32 +341,38 @@ impl AuthenticatorBuilder {
     /// must set this header on every request, never pass on a client's own.
     #[must_use]
     pub fn mtls_certificate_header(mut self, name: impl Into<String>) -> Self {
-        self.certificate_header = Some(name.into());
+        self.config.mtls.certificate_header = Some(name.into());
         self
     }
 
-    /// Checks the configuration and starts the key cache, which fetches the keys at once in
-    /// the background. A failed first fetch is logged, not fatal.
+    /// Checks the configuration ([`AuthConfig::validate`]) and starts the key cache, which
+    /// fetches the keys at once in the background. A failed first fetch is logged, not fatal.
     ///
     /// # Errors
-    /// When the issuer, an audience or an algorithm is missing, a setting is outside its range
-    /// ([`crate::limits`]), a key URL is neither https nor loopback http, or the extra
-    /// root certificates are unusable.
+    /// When the issuer or an audience is missing, an issuer is trusted twice, a setting is
+    /// outside its range or form ([`ConfigError::Invalid`], naming it by its configuration
+    /// path), a key URL is neither https nor loopback http, or the extra root certificates
+    /// are unusable.
     pub fn build(self) -> Result<Authenticator, ConfigError> {
-        if self.algorithms.is_empty() {
-            return Err(ConfigError::MissingAlgorithm);
-        }
-        self.check_ranges()?;
-        crate::limits::realm(&self.realm)?;
-        let sender = self.sender_rules()?;
-        let shorthand = self.issuer.map(|issuer| TrustedIssuer {
-            issuer,
-            jwks_uri: self.jwks_uri,
-            audiences: None,
-        });
-        let trusted: Vec<TrustedIssuer> = shorthand.into_iter().chain(self.also_trusted).collect();
+        let Self {
+            config,
+            also_trusted,
+            extra_roots_pem,
+            redis_roots_pem,
+            resource_metadata,
+            replay,
+        } = self;
+        let mut trusted = config.trusted();
+        trusted.extend(also_trusted.into_iter().map(|one| config::Trusted {
+            issuer: one.issuer,
+            jwks_uri: one.jwks_uri,
+            audiences: one.audiences.unwrap_or_else(|| config.audience.clone()),
+        }));
         if trusted.is_empty() {
             return Err(ConfigError::MissingIssuer);
+        }
+        if trusted.iter().any(|one| one.audiences.is_empty()) {
+            return Err(ConfigError::MissingAudience);
         }
         for (i, one) in trusted.iter().enumerate() {
             if trusted[..i]
@@ -408,31 +384,28 @@ impl AuthenticatorBuilder {
                 });
             }
         }
-        let granting: Vec<ScopeClaim> = self
-            .scope_claims
-            .iter()
-            .copied()
-            .filter(|claim| self.permissions_as_scopes || *claim != ScopeClaim::Permissions)
-            .collect();
-        let tls = client_config(self.extra_roots_pem.as_deref())?;
+        config.validate()?;
+        let replay = match replay {
+            Replay::Given(store) => store,
+            Replay::Configured => config.replay_store(redis_roots_pem)?,
+        };
+        let sender = sender_rules(&config, replay);
+        let granting = config.granting_claims();
+        let tls = client_config(extra_roots_pem.as_deref())?;
         let metrics = Arc::new(Metrics::default());
         let mut issuers = Vec::with_capacity(trusted.len());
         for one in trusted {
-            let audiences = one.audiences.unwrap_or_else(|| self.audiences.clone());
-            if audiences.is_empty() {
-                return Err(ConfigError::MissingAudience);
-            }
             let source = Source::new(&one.issuer, one.jwks_uri.as_deref())?;
             let keys = JwksCache::start(
                 source,
-                self.algorithms.clone(),
-                self.jwks.clone(),
+                config.algorithms.clone(),
+                config.jwks.clone(),
                 Arc::clone(&tls),
                 FetchRecorder::new(Arc::clone(&metrics), &one.issuer),
             );
             let validator = Validator {
-                audiences,
-                leeway: self.leeway.as_secs_f64(),
+                audiences: one.audiences,
+                leeway: config.leeway.as_secs_f64(),
                 scope_claims: granting.clone(),
             };
             issuers.push(Trusted {
@@ -442,118 +415,58 @@ impl AuthenticatorBuilder {
                 keys,
             });
         }
+        let AuthConfig {
+            algorithms,
+            leeway,
+            token_cache_capacity,
+            token_cache_max_bytes,
+            max_token_bytes,
+            require_at_jwt,
+            realm,
+            ..
+        } = config;
         Ok(Authenticator {
             inner: Arc::new(Inner {
-                max_token_bytes: self.max_token_bytes,
-                leeway: self.leeway,
+                max_token_bytes,
+                leeway,
                 header_rules: HeaderRules {
-                    algorithms: self.algorithms,
-                    require_at_jwt: self.require_at_jwt,
+                    algorithms,
+                    require_at_jwt,
                 },
                 issuers,
-                verified: TokenCache::new(self.token_cache_capacity, self.token_cache_max_bytes),
+                verified: TokenCache::new(token_cache_capacity, token_cache_max_bytes),
                 metrics,
-                resource_metadata: self.resource_metadata.map(Arc::from),
-                realm: self.realm.into_boxed_str(),
+                resource_metadata: resource_metadata.map(Arc::from),
+                realm: realm.into_boxed_str(),
                 sender,
             }),
         })
     }
 }
 
-impl AuthenticatorBuilder {
-    /// The DPoP and mTLS rules, checked.
-    fn sender_rules(&self) -> Result<SenderRules, ConfigError> {
-        let proofs = &self.dpop_proofs;
-        if proofs.algorithms.is_empty() {
-            return Err(ConfigError::invalid(
-                "dpop.algorithms",
-                "list at least one proof algorithm",
-            ));
-        }
-        crate::limits::within_duration(
-            "dpop.max_age",
-            proofs.max_age,
-            &crate::limits::DPOP_MAX_AGE,
-        )?;
-        crate::limits::within_duration("dpop.leeway", proofs.leeway, &crate::limits::DPOP_LEEWAY)?;
-        let origin = match &self.public_url {
-            Some(url) => Some(SenderRules::origin_of(url).ok_or_else(|| {
-                ConfigError::invalid(
-                    "public_url",
-                    format!("{url:?} is not an absolute http(s) URL"),
-                )
-            })?),
-            None => None,
-        };
-        if self.dpop_mode == DpopMode::Required && origin.is_none() {
-            return Err(ConfigError::invalid(
-                "dpop.mode",
-                "required needs the API's public URL (public_url), which DPoP proofs name",
-            ));
-        }
-        let certificate_header = match &self.certificate_header {
-            Some(name) => {
-                let valid = !name.is_empty()
-                    && name
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-                if !valid {
-                    return Err(ConfigError::invalid(
-                        "mtls.certificate_header",
-                        format!("{name:?} is not an HTTP header name"),
-                    ));
-                }
-                Some(name.to_ascii_lowercase().into_boxed_str())
-            }
-            None => None,
-        };
-        Ok(SenderRules {
-            mode: self.dpop_mode,
-            algs: proofs
-                .algorithms
-                .iter()
-                .map(|alg| alg.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-                .into_boxed_str(),
-            proofs: proofs.clone(),
-            replay: self.replay.clone(),
-            origin,
-            certificate_header,
-        })
-    }
-
-    /// Every bounded setting within its range ([`crate::limits`]).
-    fn check_ranges(&self) -> Result<(), ConfigError> {
-        use crate::limits::{self, within, within_duration};
-        let jwks = &self.jwks;
-        within_duration("leeway", self.leeway, &limits::LEEWAY)?;
-        within_duration(
-            "jwks.fetch_timeout",
-            jwks.fetch_timeout,
-            &limits::FETCH_TIMEOUT,
-        )?;
-        within_duration("jwks.max_age", jwks.max_age, &limits::MAX_AGE)?;
-        within_duration("jwks.cooldown", jwks.cooldown, &limits::COOLDOWN)?;
-        within_duration("jwks.retry_max", jwks.retry_max, &limits::RETRY_MAX)?;
-        within_duration("jwks.max_stale", jwks.max_stale, &limits::MAX_STALE)?;
-        if jwks.max_stale < jwks.max_age {
-            return Err(ConfigError::invalid(
-                "jwks.max_stale",
-                "must be at least jwks.max_age",
-            ));
-        }
-        within(
-            "jwks.max_response_bytes",
-            jwks.max_response_bytes,
-            &limits::MAX_RESPONSE_BYTES,
-        )?;
-        limits::sizes(
-            self.token_cache_capacity,
-            self.token_cache_max_bytes,
-            self.max_token_bytes,
-        )
+/// The DPoP and mTLS rules of a validated configuration.
+fn sender_rules(config: &AuthConfig, replay: Option<Arc<dyn ReplayStore>>) -> SenderRules {
+    let dpop = &config.dpop;
+    SenderRules {
+        mode: dpop.mode,
+        algs: dpop
+            .algorithms
+            .iter()
+            .map(|alg| alg.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into_boxed_str(),
+        proofs: dpop.proof_rules(),
+        replay,
+        origin: config
+            .public_url
+            .as_deref()
+            .and_then(SenderRules::origin_of),
+        certificate_header: config
+            .mtls
+            .certificate_header
+            .as_deref()
+            .map(|name| name.to_ascii_lowercase().into_boxed_str()),
     }
 }
 

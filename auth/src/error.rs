@@ -216,7 +216,8 @@ pub enum TokenError {
 
 impl InvalidRequest {
     /// Its name in snake case: the `reason` label of its refusals in the metrics.
-    pub fn reason(self) -> &'static str {
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn reason(self) -> &'static str {
         match self {
             Self::SeveralHeaders => "several_headers",
             Self::MalformedHeader => "malformed_header",
@@ -232,7 +233,8 @@ impl InvalidRequest {
 
 impl TokenError {
     /// Its name in snake case: the `reason` label of its refusals in the metrics.
-    pub fn reason(self) -> &'static str {
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn reason(self) -> &'static str {
         match self {
             Self::TooLarge => "too_large",
             Self::Malformed => "malformed",
@@ -318,14 +320,15 @@ pub enum ProofError {
     Replayed,
     /// This server has no public URL, so no `htu` can be checked.
     #[error(
-        "DPoP proofs cannot be checked here: the API's public URL is not configured (server.public_url)"
+        "DPoP proofs cannot be checked here: the API's public URL is not configured (public_url)"
     )]
     NoPublicUrl,
 }
 
 impl ProofError {
     /// Its name in snake case: the `reason` label of its refusals in the metrics.
-    pub fn reason(self) -> &'static str {
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn reason(self) -> &'static str {
         match self {
             Self::TooLarge => "dpop_too_large",
             Self::Malformed => "dpop_malformed",
@@ -419,6 +422,16 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A setting's value needs another setting, which is unset; both are named by their paths.
+    #[error("{path}: {reason}; set {needs}")]
+    Needs {
+        /// The setting whose value needs the other.
+        path: String,
+        /// The setting to set.
+        needs: String,
+        /// Why.
+        reason: String,
+    },
     /// No issuer was given.
     #[error("an issuer is required")]
     MissingIssuer,
@@ -432,9 +445,6 @@ pub enum ConfigError {
     /// No audience was given, so no token could ever pass.
     #[error("at least one audience is required")]
     MissingAudience,
-    /// No algorithm was allowed.
-    #[error("at least one algorithm is required")]
-    MissingAlgorithm,
     /// The extra root certificates cannot be used.
     #[error("the extra root certificates are unusable: {reason}")]
     BadRootCertificates {

@@ -59,6 +59,8 @@ mod cache;
 mod claims;
 pub mod config;
 mod credentials;
+#[cfg(feature = "serde")]
+pub mod de;
 pub mod dpop;
 mod error;
 #[cfg(feature = "metrics")]
@@ -85,17 +87,13 @@ mod tests;
 
 pub use actix::{Checked, RequireAuth, bearer_token};
 pub use algorithm::{Algorithm, UnknownAlgorithm};
-pub use authenticator::{
-    Authenticator, AuthenticatorBuilder, DEFAULT_ALGORITHMS, DEFAULT_LEEWAY,
-    DEFAULT_MAX_TOKEN_BYTES, DEFAULT_SCOPE_CLAIMS, DEFAULT_TOKEN_CACHE_CAPACITY,
-    DEFAULT_TOKEN_CACHE_MAX_BYTES, TrustedIssuer,
-};
+pub use authenticator::{Authenticator, AuthenticatorBuilder, TrustedIssuer};
 pub use claims::{Claims, ScopeClaim, UnknownScopeClaim};
 pub use error::{
     AuthError, ConfigError, ConfirmationMethod, DateClaim, InvalidRequest, Offered, TokenError,
     UrlKind, UrlProblem,
 };
-pub use jwks::{JwksConfig, Readiness, check_url};
+pub use jwks::{JwksConfig, Readiness};
 pub use policy::Policy;
 pub use response::{ChallengeParams, DEFAULT_REALM, Refusal, Scheme};
 pub use sender::{

@@ -1,7 +1,6 @@
-//! The allowed range of every bounded setting: one home for each (also public as
-//! `config::limits`). The builder enforces them on
-//! its `Duration`s; configuration written in whole seconds (`*_secs`) enforces the same
-//! ranges, rounded inward to whole seconds.
+//! The allowed range of every bounded setting: one home for each, enforced by
+//! [`crate::config::AuthConfig::validate`]. A duration out of range is reported in the unit its
+//! setting is written in (`*_secs`, `*_ms`), with the range rounded inward to that unit.
 
 use std::ops::RangeInclusive;
 use std::time::Duration;
@@ -82,14 +81,14 @@ pub(crate) fn sizes(
 }
 
 /// `range` in whole seconds, rounded inward: what a `*_secs` setting may hold.
-pub(crate) fn whole_secs(range: &RangeInclusive<Duration>) -> RangeInclusive<u64> {
+fn whole_secs(range: &RangeInclusive<Duration>) -> RangeInclusive<u64> {
     let start = range.start();
     let lowest = start.as_secs() + u64::from(start.subsec_nanos() > 0);
     lowest..=range.end().as_secs()
 }
 
 /// `range` in whole milliseconds, rounded inward: what a `*_ms` setting may hold.
-pub(crate) fn whole_millis(range: &RangeInclusive<Duration>) -> RangeInclusive<u64> {
+fn whole_millis(range: &RangeInclusive<Duration>) -> RangeInclusive<u64> {
     let millis = |d: &Duration, up: bool| {
         let whole = d.as_millis() + u128::from(up && !d.subsec_nanos().is_multiple_of(1_000_000));
         u64::try_from(whole).unwrap_or(u64::MAX)
@@ -106,13 +105,59 @@ pub(crate) fn within<T: Copy + PartialOrd + std::fmt::Display>(
     within_shown(path, value, range, |v| v.to_string())
 }
 
-/// Checks a `Duration` against `range`.
-pub(crate) fn within_duration(
+/// Checks a duration written in seconds (`*_secs`) against `range`.
+pub(crate) fn within_secs(
     path: &str,
     value: Duration,
     range: &RangeInclusive<Duration>,
 ) -> Result<(), crate::ConfigError> {
-    within_shown(path, value, range, |v| format!("{v:?}"))
+    let whole = whole_secs(range);
+    within_unit(path, value, range, &show_secs(value), &whole)
+}
+
+/// Checks a duration written in milliseconds (`*_ms`) against `range`.
+pub(crate) fn within_millis(
+    path: &str,
+    value: Duration,
+    range: &RangeInclusive<Duration>,
+) -> Result<(), crate::ConfigError> {
+    let shown = if value.subsec_nanos().is_multiple_of(1_000_000) {
+        value.as_millis().to_string()
+    } else {
+        format!("{value:?}")
+    };
+    within_unit(path, value, range, &shown, &whole_millis(range))
+}
+
+/// A duration in seconds: whole ones as a number, fractions as `1.5s`.
+pub(crate) fn show_secs(value: Duration) -> String {
+    if value.subsec_nanos() == 0 {
+        value.as_secs().to_string()
+    } else {
+        format!("{value:?}")
+    }
+}
+
+/// Checks `value` against `range`; out of it, the error shows `shown` and `whole`, the range in
+/// the setting's unit.
+fn within_unit(
+    path: &str,
+    value: Duration,
+    range: &RangeInclusive<Duration>,
+    shown: &str,
+    whole: &RangeInclusive<u64>,
+) -> Result<(), crate::ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(crate::ConfigError::invalid(
+        path,
+        format!(
+            "{shown} is out of range; allowed {} to {}",
+            whole.start(),
+            whole.end()
+        ),
+    ))
 }
 
 /// Checks `value` against `range`, writing the values with `show` on failure.

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use auth::config::AuthConfig;
-use auth::config::de::{list, unset_if_empty};
+use auth::de::{list, unset_if_empty};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::SettingsError;
@@ -67,10 +67,6 @@ pub struct ServerSettings {
     /// The address `metrics_port` binds; unset means `host`.
     #[serde(default, deserialize_with = "unset_if_empty")]
     pub metrics_host: Option<String>,
-    /// The API's public base URL, such as `https://api.example.com`: the `resource` of its
-    /// protected resource metadata (RFC 9728), which every challenge then names.
-    #[serde(default, deserialize_with = "unset_if_empty")]
-    pub public_url: Option<String>,
 }
 
 /// The environment whose file is layered over `default.toml`.

@@ -1,5 +1,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use auth::Algorithm;
 
@@ -54,11 +55,11 @@ fn defaults_match_the_auth0_sample() {
         ["http://localhost:3000"]
     );
     assert_eq!(settings.auth.algorithms, [Algorithm::RS256]);
-    assert_eq!(settings.auth.leeway().as_secs(), 5);
-    assert_eq!(settings.auth.jwks.cooldown().as_secs(), 30);
-    assert_eq!(settings.auth.jwks.max_age().as_secs(), 600);
-    assert_eq!(settings.auth.jwks.max_stale().as_secs(), 86_400);
-    assert_eq!(settings.auth.jwks.fetch_timeout().as_secs(), 5);
+    assert_eq!(settings.auth.leeway.as_secs(), 5);
+    assert_eq!(settings.auth.jwks.cooldown.as_secs(), 30);
+    assert_eq!(settings.auth.jwks.max_age.as_secs(), 600);
+    assert_eq!(settings.auth.jwks.max_stale.as_secs(), 86_400);
+    assert_eq!(settings.auth.jwks.fetch_timeout.as_secs(), 5);
     assert_eq!(settings.auth.jwks.max_response_bytes, 1_048_576);
     assert_eq!(settings.auth.token_cache_capacity, 10_000);
     assert!(settings.auth.resolved_issuer().is_none());
@@ -187,7 +188,7 @@ fn nested_env_vars_reach_the_jwks_section() {
         .load(&[("APP__AUTH__JWKS__COOLDOWN_SECS", "7")])
         .unwrap();
 
-    assert_eq!(settings.auth.jwks.cooldown().as_secs(), 7);
+    assert_eq!(settings.auth.jwks.cooldown.as_secs(), 7);
 }
 
 #[test]
@@ -483,7 +484,7 @@ fn range_bounds_themselves_load() {
         ])
         .unwrap();
 
-    assert_eq!(settings.auth.leeway_secs, 300);
+    assert_eq!(settings.auth.leeway, Duration::from_secs(300));
 }
 
 #[test]
@@ -677,11 +678,11 @@ fn scope_claims_that_grant_nothing_or_are_unknown_stop_startup() {
 fn a_public_url_is_an_absolute_https_or_loopback_url() {
     let dir = ConfigDir::new(None);
     let ok = dir
-        .load(&[("APP__SERVER__PUBLIC_URL", "https://api.example.com")])
+        .load(&[("APP__AUTH__PUBLIC_URL", "https://api.example.com")])
         .unwrap();
 
     assert_eq!(
-        ok.server.public_url.as_deref(),
+        ok.auth.public_url.as_deref(),
         Some("https://api.example.com")
     );
     for bad in [
@@ -689,9 +690,9 @@ fn a_public_url_is_an_absolute_https_or_loopback_url() {
         "http://api.example.com",
         "https://api.example.com/?a=1",
     ] {
-        let message = error(&dir, &[("APP__SERVER__PUBLIC_URL", bad)]);
-        assert!(message.contains("server.public_url"), "{message}");
-        assert!(message.contains("APP__SERVER__PUBLIC_URL"), "{message}");
+        let message = error(&dir, &[("APP__AUTH__PUBLIC_URL", bad)]);
+        assert!(message.contains("auth.public_url"), "{message}");
+        assert!(message.contains("APP__AUTH__PUBLIC_URL"), "{message}");
     }
 }
 
@@ -842,16 +843,15 @@ fn the_new_auth_bounds_are_checked_with_their_keys() {
     let defaults = dir.load(&[]).unwrap();
     assert_eq!(defaults.auth.token_cache_max_bytes, 32 * 1024 * 1024);
     assert!(!defaults.auth.require_at_jwt);
-    assert_eq!(defaults.auth.jwks.retry_max_secs, 30);
+    assert_eq!(defaults.auth.jwks.retry_max, Duration::from_secs(30));
 }
 
 #[test]
 fn warnings_name_a_shared_audience_and_a_resource_that_no_token_could_name() {
     let dir = ConfigDir::new(Some(
         r#"
-        [server]
-        public_url = "https://api.example.com/mcp"
         [auth]
+        public_url = "https://api.example.com/mcp"
         audience = ["https://shared"]
         [[auth.issuers]]
         issuer = "https://a.example/"
@@ -874,14 +874,14 @@ fn warnings_name_a_shared_audience_and_a_resource_that_no_token_could_name() {
     ]);
     let plain = plain.unwrap().warnings();
     assert_eq!(plain.len(), 1, "{plain:?}");
-    assert!(plain[0].contains("APP__SERVER__PUBLIC_URL"), "{plain:?}");
+    assert!(plain[0].contains("APP__AUTH__PUBLIC_URL"), "{plain:?}");
     // In DPoP's default `allowed` mode it says DPoP requests are refused until it is set.
     assert!(plain[0].contains("DPoP requests are refused"), "{plain:?}");
     let elsewhere = ConfigDir::new(None)
         .load(&[
             ("AUTH0_DOMAIN", "t.example"),
             ("AUTH0_AUDIENCE", "https://api"),
-            ("APP__SERVER__PUBLIC_URL", "https://api.example.com"),
+            ("APP__AUTH__PUBLIC_URL", "https://api.example.com"),
         ])
         .unwrap()
         .warnings();
@@ -898,12 +898,9 @@ fn default_toml_holds_the_auth_librarys_defaults() {
     let loaded = ConfigDir::new(None).load(&[]).unwrap().auth;
 
     assert_eq!(loaded, auth::config::AuthConfig::default());
-    assert_eq!(loaded.algorithms, auth::DEFAULT_ALGORITHMS);
-    assert_eq!(loaded.leeway(), auth::DEFAULT_LEEWAY);
-    assert_eq!(
-        loaded.jwks.to_jwks_config().cooldown,
-        auth::JwksConfig::default().cooldown
-    );
+    assert_eq!(loaded.algorithms, auth::config::DEFAULT_ALGORITHMS);
+    assert_eq!(loaded.leeway, auth::config::DEFAULT_LEEWAY);
+    assert_eq!(loaded.jwks, auth::JwksConfig::default());
 }
 
 #[test]
@@ -974,8 +971,8 @@ fn dpop_required_without_a_public_url_names_both_keys() {
     for named in [
         "auth.dpop.mode",
         "APP__AUTH__DPOP__MODE",
-        "server.public_url",
-        "APP__SERVER__PUBLIC_URL",
+        "auth.public_url",
+        "APP__AUTH__PUBLIC_URL",
     ] {
         assert!(message.contains(named), "{message}");
     }
@@ -983,7 +980,7 @@ fn dpop_required_without_a_public_url_names_both_keys() {
         ConfigDir::new(None)
             .load(&[
                 ("APP__AUTH__DPOP__MODE", "required"),
-                ("APP__SERVER__PUBLIC_URL", "https://api.example.com"),
+                ("APP__AUTH__PUBLIC_URL", "https://api.example.com"),
             ])
             .is_ok()
     );
@@ -995,7 +992,7 @@ fn replay_off_and_plaintext_redis_to_another_host_warn_of_what_they_give_up() {
     let base = [
         ("AUTH0_DOMAIN", "t.example"),
         ("AUTH0_AUDIENCE", "https://api"),
-        ("APP__SERVER__PUBLIC_URL", "https://api"),
+        ("APP__AUTH__PUBLIC_URL", "https://api"),
     ];
     let warnings = |vars: &[(&str, &str)]| {
         dir.load(&[base.as_slice(), vars].concat())

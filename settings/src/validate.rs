@@ -4,7 +4,7 @@
 use std::ops::RangeInclusive;
 
 use auth::config::ReplayKind;
-use auth::{DpopMode, UrlKind, check_url};
+use auth::{DpopMode, UrlKind};
 use url::Url;
 
 use crate::env::env_vars;
@@ -25,16 +25,6 @@ impl Settings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         self.server.validate()?;
         self.auth.validate().map_err(auth_error)?;
-        if self.auth.dpop.mode == DpopMode::Required && self.server.public_url.is_none() {
-            return Err(SettingsError::invalid(
-                "auth.dpop.mode",
-                format!(
-                    "\"required\" needs `server.public_url` ({}), the URL that DPoP proofs name \
-                     (their htu); set it, or set `auth.dpop.mode` to \"allowed\"",
-                    env_vars("server.public_url")
-                ),
-            ));
-        }
         self.validate_trust()
     }
 
@@ -55,12 +45,12 @@ impl Settings {
                 }
             }
         }
-        match &self.server.public_url {
+        match &self.auth.public_url {
             None => warnings.push(format!(
-                "`server.public_url` ({}) is not set: the RFC 9728 metadata document is not \
+                "`auth.public_url` ({}) is not set: the RFC 9728 metadata document is not \
                  served and challenges name no resource_metadata, so MCP clients cannot \
                  discover the issuer{}",
-                env_vars("server.public_url"),
+                env_vars("auth.public_url"),
                 if self.auth.dpop.mode == DpopMode::Allowed {
                     "; and DPoP requests are refused, since their proofs name the API's URL \
                      (Bearer tokens work as ever)"
@@ -73,7 +63,7 @@ impl Settings {
                     && !trusted.iter().any(|one| one.audiences.contains(url)) =>
             {
                 warnings.push(format!(
-                    "`server.public_url` {url:?} is not among the accepted audiences \
+                    "`auth.public_url` {url:?} is not among the accepted audiences \
                      (`auth.audience`): MCP clients ask for tokens whose audience is the \
                      resource URL, and those tokens will be refused"
                 ));
@@ -96,7 +86,7 @@ impl Settings {
                  captured proof can be sent again, with its token, until its iat is \
                  max_age_secs + leeway_secs old ({} s); use \"memory\" or \"redis\"",
                 env_vars("auth.dpop.replay"),
-                dpop.max_age_secs + dpop.leeway_secs
+                (dpop.max_age + dpop.leeway).as_secs()
             )),
             ReplayKind::Redis => {
                 let url = Url::parse(dpop.redis_url.as_deref()?).ok()?;
@@ -215,10 +205,6 @@ impl ServerSettings {
                 ),
             ));
         }
-        if let Some(url) = &self.public_url {
-            check_url(UrlKind::Resource, url)
-                .map_err(|error| SettingsError::invalid("server.public_url", error))?;
-        }
         for origin in &self.cors_allowed_origins {
             let valid = Url::parse(origin).is_ok_and(|url| {
                 matches!(url.scheme(), "http" | "https")
@@ -248,10 +234,20 @@ pub fn auth_error(error: auth::ConfigError) -> SettingsError {
         ConfigError::Invalid { path, reason } => {
             return SettingsError::invalid(&format!("auth.{path}"), reason);
         }
+        ConfigError::Needs {
+            path,
+            needs,
+            reason,
+        } => {
+            let needed = format!("auth.{needs}");
+            return SettingsError::invalid(
+                &format!("auth.{path}"),
+                format!("{reason}; set `{needed}` ({})", env_vars(&needed)),
+            );
+        }
         ConfigError::MissingIssuer => "auth.domain",
         ConfigError::MissingAudience => "auth.audience",
         ConfigError::DuplicateIssuer { .. } => "auth.issuers",
-        ConfigError::MissingAlgorithm => "auth.algorithms",
         ConfigError::BadRootCertificates { .. } => "auth.jwks.ca_file",
         ConfigError::BadUrl {
             kind: UrlKind::Issuer,
@@ -260,7 +256,7 @@ pub fn auth_error(error: auth::ConfigError) -> SettingsError {
         ConfigError::BadUrl {
             kind: UrlKind::Resource,
             ..
-        } => "server.public_url",
+        } => "auth.public_url",
         ConfigError::BadUrl {
             kind: UrlKind::JwksUri,
             ..

@@ -18,7 +18,7 @@ need perf || install_debian linux-perf
 build_release
 if [ "$CASE" = dpop ]; then
   start_issuer "dpop=dpop:1:$((SECONDS_ * 15000)):https://api.bench/api/private-scoped"
-  launch_api target/release/api APP__SERVER__PUBLIC_URL=https://api.bench \
+  launch_api target/release/api APP__AUTH__PUBLIC_URL=https://api.bench \
     APP__AUTH__DPOP__MAX_AGE_SECS=3600
   api=$launched_url api_pid=$launched_pid
 else

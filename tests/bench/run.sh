@@ -73,7 +73,7 @@ insert_ns=$(mean_ns "$(ls target/criterion/dpop/memory*/new/estimates.json)")
 start_issuer "tokens-4k.txt:$LARGE:3990" "tokens-8k.txt:$((LARGE / 4)):8192" \
   "dpop=dpop:$ROUNDS:$PROOFS:$DPOP_URL"
 start_api
-launch_api target/release/api APP__SERVER__PUBLIC_URL=https://api.bench \
+launch_api target/release/api APP__AUTH__PUBLIC_URL=https://api.bench \
   APP__AUTH__DPOP__MAX_AGE_SECS=3600 APP__AUTH__DPOP__REPLAY_CAPACITY=10000000 \
   APP__AUTH__DPOP__REPLAY_PER_CLIENT=10000000
 dpop_api=$launched_url dpop_pid=$launched_pid

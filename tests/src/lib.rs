@@ -29,7 +29,7 @@ pub use tls::{CertifiedName, TestCertificates, TlsIssuer};
 /// The audience every test token names.
 pub const AUDIENCE: &str = "https://quickstarts/api";
 
-/// The `server.public_url` of the DPoP tests: the origin their proofs' `htu` names.
+/// The `auth.public_url` of the DPoP tests: the origin their proofs' `htu` names.
 pub const PUBLIC_URL: &str = "https://api.example.com";
 
 /// The repository's `config/` directory, found without the current directory.
@@ -116,7 +116,7 @@ pub struct TestConfig {
     pub initial_mode: Mode,
     /// `auth.scope_claims`, when not the default.
     pub scope_claims: Option<Vec<ScopeClaim>>,
-    /// `server.public_url`.
+    /// `auth.public_url`.
     pub public_url: Option<String>,
     /// The Redis server of `auth.dpop.replay = "redis"`, with 200 ms timeouts.
     pub redis_url: Option<String>,
@@ -135,7 +135,7 @@ impl Default for TestConfig {
             max_stale_secs: jwks.max_stale.as_secs(),
             fetch_timeout_secs: 1,
             permissions_as_scopes: true,
-            leeway_secs: auth::DEFAULT_LEEWAY.as_secs(),
+            leeway_secs: auth::config::DEFAULT_LEEWAY.as_secs(),
             wait_ready: true,
             initial_mode: Mode::Healthy,
             scope_claims: None,
@@ -179,7 +179,7 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
     spawn_with_issuer(config, Arc::new(issuer)).await
 }
 
-/// The API with `server.public_url` set to [`PUBLIC_URL`] (so that DPoP proofs can be checked)
+/// The API with `auth.public_url` set to [`PUBLIC_URL`] (so that DPoP proofs can be checked)
 /// and this DPoP `mode`.
 pub async fn spawn_app_in(mode: auth::DpopMode) -> TestApp {
     let customize: fn(&mut Settings) = match mode {
@@ -216,23 +216,23 @@ async fn spawn_with_issuer(config: TestConfig, issuer: Arc<TestIssuer>) -> TestA
         Algorithm::EdDSA,
     ];
     settings.auth.permissions_as_scopes = config.permissions_as_scopes;
-    settings.auth.leeway_secs = config.leeway_secs;
+    settings.auth.leeway = Duration::from_secs(config.leeway_secs);
     if let Some(claims) = config.scope_claims {
         settings.auth.scope_claims = claims;
     }
-    settings.server.public_url = config.public_url;
+    settings.auth.public_url = config.public_url;
     if let Some(url) = config.redis_url {
         let dpop = &mut settings.auth.dpop;
         dpop.replay = auth::config::ReplayKind::Redis;
         dpop.redis_url = Some(url);
-        dpop.redis_connect_timeout_ms = 200;
-        dpop.redis_command_timeout_ms = 200;
+        dpop.redis_connect_timeout = Duration::from_millis(200);
+        dpop.redis_command_timeout = Duration::from_millis(200);
     }
     let jwks = &mut settings.auth.jwks;
-    jwks.cooldown_secs = config.cooldown_secs;
-    jwks.max_age_secs = config.max_age_secs;
-    jwks.max_stale_secs = config.max_stale_secs;
-    jwks.fetch_timeout_secs = config.fetch_timeout_secs;
+    jwks.cooldown = Duration::from_secs(config.cooldown_secs);
+    jwks.max_age = Duration::from_secs(config.max_age_secs);
+    jwks.max_stale = Duration::from_secs(config.max_stale_secs);
+    jwks.fetch_timeout = Duration::from_secs(config.fetch_timeout_secs);
     (config.customize)(&mut settings);
     let port = serve_api(&settings).await;
     let app = TestApp {

@@ -1,16 +1,14 @@
 //! The protected resource metadata of RFC 9728, by which a client (an MCP client, for one)
 //! discovers which authorization servers issue tokens for this API, and how to present them.
-//! It is served only when `server.public_url` names the resource: without it, the API has no
+//! It is served only when `auth.public_url` names the resource: without it, the API has no
 //! identifier to publish.
 
 use actix_web::{HttpResponse, web};
 use auth::{Authenticator, DpopMode};
 use serde::Serialize;
 
-/// The well-known path prefix of RFC 9728 §3.
-pub const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
-
-/// Where the document of a resource is published.
+/// Where the document of a resource is published
+/// ([`auth::config::resource_metadata_location`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     /// The document's full URL, which challenges name as `resource_metadata`.
@@ -19,30 +17,11 @@ pub struct Location {
     pub path: String,
 }
 
-/// Where RFC 9728 §3.1 puts the document of `resource`: the well-known prefix goes between the
-/// host and the resource's path, whose trailing slash is dropped. So
-/// `https://api.example.com/mcp` has its document at
-/// `https://api.example.com/.well-known/oauth-protected-resource/mcp`, and
-/// `https://api.example.com` (or `.../`) at `https://api.example.com/.well-known/oauth-protected-resource`.
-/// `resource` is an absolute URL without query or fragment (settings check it).
-pub fn location(resource: &str) -> Location {
-    let after_scheme = resource.find("://").map_or(0, |i| i + 3);
-    let (origin, path) = match resource[after_scheme..].find('/') {
-        Some(slash) => resource.split_at(after_scheme + slash),
-        None => (resource, ""),
-    };
-    let path = format!("{WELL_KNOWN}{}", path.trim_end_matches('/'));
-    Location {
-        url: format!("{origin}{path}"),
-        path,
-    }
-}
-
 /// What the document says that is fixed at startup; the issuers are read per request, since
 /// discovery settles their exact form.
 #[derive(Debug, Clone)]
 pub struct ResourceMetadata {
-    /// The API's identifier: `server.public_url`, exactly as configured.
+    /// The API's identifier: `auth.public_url`, exactly as configured.
     pub resource: String,
     /// The scopes the routes require (never `offline_access`).
     pub scopes_supported: Vec<String>,
@@ -90,40 +69,4 @@ pub fn document(metadata: &ResourceMetadata, authenticator: &Authenticator) -> s
     };
     // A struct of strings, lists and booleans always serializes.
     serde_json::to_value(document).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_well_known_prefix_goes_between_host_and_path() {
-        for (resource, url) in [
-            (
-                "https://api.example.com",
-                "https://api.example.com/.well-known/oauth-protected-resource",
-            ),
-            (
-                "https://api.example.com/",
-                "https://api.example.com/.well-known/oauth-protected-resource",
-            ),
-            (
-                "https://api.example.com/mcp",
-                "https://api.example.com/.well-known/oauth-protected-resource/mcp",
-            ),
-            (
-                "https://api.example.com:8443/tenant/mcp/",
-                "https://api.example.com:8443/.well-known/oauth-protected-resource/tenant/mcp",
-            ),
-            (
-                "http://127.0.0.1:3010",
-                "http://127.0.0.1:3010/.well-known/oauth-protected-resource",
-            ),
-        ] {
-            let found = location(resource);
-
-            assert_eq!(found.url, url, "{resource}");
-            assert!(url.ends_with(&found.path), "{resource}");
-        }
-    }
 }

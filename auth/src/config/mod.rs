@@ -1,31 +1,53 @@
-//! The authenticator's configuration as data: every setting, its default and its range, in the
-//! one crate that enforces them. With the `serde` feature it deserializes from any format
-//! (`*_secs` for durations; a list may be one string; an empty string means unset), so that an
-//! application loads it straight from its own configuration files.
+//! The authenticator's configuration as data, one type per concept: every setting with its
+//! default on the field and its range in [`crate::limits`], and one
+//! [`AuthConfig::validate`] that checks them all, naming the failing setting by its path.
+//! [`crate::AuthenticatorBuilder`] is a thin front on it. With the `serde` feature it
+//! deserializes from any format (durations as `*_secs` or `*_ms`; a list may be one string; an
+//! empty string means unset), so that an application loads it straight from its own
+//! configuration files.
+//!
+//! A new setting is a field here (with its default and its rule), a line in the application's
+//! defaults file, and a row in its docs.
 
 #[cfg(feature = "serde")]
-pub mod de;
-
-pub use crate::limits;
+use crate::de;
 
 use std::time::Duration;
 
 use crate::algorithm::Algorithm;
-use crate::authenticator::{
-    AuthenticatorBuilder, DEFAULT_ALGORITHMS, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES,
-    DEFAULT_SCOPE_CLAIMS, DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_BYTES,
-    TrustedIssuer,
-};
 use crate::claims::ScopeClaim;
-use crate::dpop::{MemoryReplayStore, ProofRules, ReplayStore};
+use crate::dpop::{
+    DEFAULT_REDIS_COMMAND_TIMEOUT, DEFAULT_REDIS_CONNECT_TIMEOUT, DEFAULT_REDIS_KEY_PREFIX,
+    MemoryReplayStore, ProofRules, ReplayStore,
+};
 use crate::error::{ConfigError, UrlKind};
 use crate::jwks::{JwksConfig, check_url};
-use crate::limits::{whole_millis, whole_secs, within};
-use crate::sender::DpopMode;
+use crate::limits::{self, within, within_millis, within_secs};
+use crate::sender::{
+    DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_REPLAY_PER_CLIENT, DpopMode,
+};
 use crate::validation::issuer_matches;
 
+/// The default accepted algorithms: Auth0 signs with RS256.
+pub const DEFAULT_ALGORITHMS: [Algorithm; 1] = [Algorithm::RS256];
+
+/// The default clock skew allowed on `exp`, `nbf` and a future `auth_time`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
+
+/// The default claims that grant scopes: `scope` and Auth0's `permissions`.
+pub const DEFAULT_SCOPE_CLAIMS: [ScopeClaim; 2] = [ScopeClaim::Scope, ScopeClaim::Permissions];
+
+/// The default number of verified tokens remembered.
+pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
+
+/// The default memory budget of the verified-token cache, in bytes: 32 MiB.
+pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// The default longest token accepted, in bytes: Node-based servers refuse 16 KiB headers.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
+
 /// Whom to trust and how tokens are checked. [`AuthConfig::builder`] turns it into an
-/// [`AuthenticatorBuilder`]; [`AuthConfig::validate`] names the first setting that is wrong by
+/// [`crate::AuthenticatorBuilder`]; [`AuthConfig::validate`] names the first setting that is wrong by
 /// its path (`issuers[2].jwks_uri`).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(
@@ -53,8 +75,12 @@ pub struct AuthConfig {
     /// The accepted signature algorithms.
     #[cfg_attr(feature = "serde", serde(deserialize_with = "de::list"))]
     pub algorithms: Vec<Algorithm>,
-    /// Clock skew allowed on `exp`, `nbf` and a future `auth_time`, in seconds.
-    pub leeway_secs: u64,
+    /// Clock skew allowed on `exp`, `nbf` and a future `auth_time` (`leeway_secs`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "leeway_secs", deserialize_with = "de::secs")
+    )]
+    pub leeway: Duration,
     /// Whether Auth0's RBAC `permissions` claim may count as scopes (false drops it from
     /// `scope_claims`).
     pub permissions_as_scopes: bool,
@@ -71,8 +97,14 @@ pub struct AuthConfig {
     pub require_at_jwt: bool,
     /// The realm every challenge names.
     pub realm: String,
+    /// The API's public URL, such as `https://api.example.com` or `https://api.example.com/mcp`:
+    /// its origin and the request's path are the URL a DPoP proof's `htu` must name (never read
+    /// from the request's `Host`), and it is the resource that RFC 9728 metadata describes
+    /// ([`resource_metadata_location`]). https, or http to a loopback host.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "de::unset_if_empty"))]
+    pub public_url: Option<String>,
     /// Fetching and keeping the issuers' keys.
-    pub jwks: JwksSettings,
+    pub jwks: JwksConfig,
     /// DPoP-bound tokens (RFC 9449).
     pub dpop: DpopSettings,
     /// Certificate-bound tokens (RFC 8705).
@@ -94,10 +126,18 @@ pub struct DpopSettings {
     /// The proof algorithms accepted.
     #[cfg_attr(feature = "serde", serde(deserialize_with = "de::list"))]
     pub algorithms: Vec<Algorithm>,
-    /// How old a proof's `iat` may be, in seconds.
-    pub max_age_secs: u64,
-    /// How far in the future a proof's `iat` may be, in seconds.
-    pub leeway_secs: u64,
+    /// How old a proof's `iat` may be (`max_age_secs`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "max_age_secs", deserialize_with = "de::secs")
+    )]
+    pub max_age: Duration,
+    /// How far in the future a proof's `iat` may be (`leeway_secs`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "leeway_secs", deserialize_with = "de::secs")
+    )]
+    pub leeway: Duration,
     /// Where used proofs are remembered: `memory`, `redis` or `off`.
     pub replay: ReplayKind,
     /// The in-memory store's capacity, in live proofs.
@@ -112,13 +152,21 @@ pub struct DpopSettings {
     pub redis_url: Option<String>,
     /// The prefix of every key written to Redis.
     pub redis_key_prefix: String,
-    /// How long connecting to Redis may take, in milliseconds.
-    pub redis_connect_timeout_ms: u64,
-    /// How long one Redis command may take, in milliseconds.
-    pub redis_command_timeout_ms: u64,
+    /// How long connecting to Redis may take (`redis_connect_timeout_ms`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "redis_connect_timeout_ms", deserialize_with = "de::millis")
+    )]
+    pub redis_connect_timeout: Duration,
+    /// How long one Redis command may take (`redis_command_timeout_ms`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "redis_command_timeout_ms", deserialize_with = "de::millis")
+    )]
+    pub redis_command_timeout: Duration,
     /// A PEM file of the CA certificates to trust for `rediss://` in place of the built-in
-    /// roots. Data only, like [`JwksSettings::ca_file`]: the application reads it and passes
-    /// the PEM to [`AuthConfig::builder_with_redis_roots`].
+    /// roots. Data only, like [`JwksConfig::ca_file`]: the application reads it and passes
+    /// the PEM to [`crate::AuthenticatorBuilder::redis_root_certificates`].
     #[cfg_attr(feature = "serde", serde(deserialize_with = "de::unset_if_empty"))]
     pub redis_ca_file: Option<String>,
     /// Use a Redis whose `maxmemory-policy` may evict keys (default false): a weakening, see
@@ -159,24 +207,22 @@ pub struct MtlsSettings {
     pub certificate_header: Option<String>,
 }
 
-pub use crate::dpop::DEFAULT_REDIS_KEY_PREFIX;
-
 impl Default for DpopSettings {
     fn default() -> Self {
         let proofs = ProofRules::default();
         Self {
             mode: DpopMode::default(),
             algorithms: proofs.algorithms,
-            max_age_secs: proofs.max_age.as_secs(),
-            leeway_secs: proofs.leeway.as_secs(),
+            max_age: proofs.max_age,
+            leeway: proofs.leeway,
             replay: ReplayKind::default(),
-            replay_capacity: crate::DEFAULT_REPLAY_CAPACITY,
-            replay_max_bytes: crate::DEFAULT_REPLAY_MAX_BYTES,
-            replay_per_client: crate::DEFAULT_REPLAY_PER_CLIENT,
+            replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            replay_max_bytes: DEFAULT_REPLAY_MAX_BYTES,
+            replay_per_client: DEFAULT_REPLAY_PER_CLIENT,
             redis_url: None,
             redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
-            redis_connect_timeout_ms: 1000,
-            redis_command_timeout_ms: 250,
+            redis_connect_timeout: DEFAULT_REDIS_CONNECT_TIMEOUT,
+            redis_command_timeout: DEFAULT_REDIS_COMMAND_TIMEOUT,
             redis_ca_file: None,
             redis_allow_eviction: false,
         }
@@ -188,8 +234,8 @@ impl DpopSettings {
     pub fn proof_rules(&self) -> ProofRules {
         let mut rules = ProofRules::default();
         rules.algorithms.clone_from(&self.algorithms);
-        rules.max_age = Duration::from_secs(self.max_age_secs);
-        rules.leeway = Duration::from_secs(self.leeway_secs);
+        rules.max_age = self.max_age;
+        rules.leeway = self.leeway;
         rules
     }
 
@@ -203,16 +249,8 @@ impl DpopSettings {
                 ),
             ));
         }
-        within(
-            "dpop.max_age_secs",
-            self.max_age_secs,
-            &whole_secs(&limits::DPOP_MAX_AGE),
-        )?;
-        within(
-            "dpop.leeway_secs",
-            self.leeway_secs,
-            &whole_secs(&limits::DPOP_LEEWAY),
-        )?;
+        within_secs("dpop.max_age_secs", self.max_age, &limits::DPOP_MAX_AGE)?;
+        within_secs("dpop.leeway_secs", self.leeway, &limits::DPOP_LEEWAY)?;
         within(
             "dpop.replay_capacity",
             self.replay_capacity,
@@ -228,15 +266,15 @@ impl DpopSettings {
             self.replay_per_client,
             &(1..=self.replay_capacity),
         )?;
-        within(
+        within_millis(
             "dpop.redis_connect_timeout_ms",
-            self.redis_connect_timeout_ms,
-            &whole_millis(&limits::REDIS_TIMEOUT),
+            self.redis_connect_timeout,
+            &limits::REDIS_TIMEOUT,
         )?;
-        within(
+        within_millis(
             "dpop.redis_command_timeout_ms",
-            self.redis_command_timeout_ms,
-            &whole_millis(&limits::REDIS_TIMEOUT),
+            self.redis_command_timeout,
+            &limits::REDIS_TIMEOUT,
         )?;
         if self.redis_key_prefix.len() > 64 {
             return Err(ConfigError::invalid(
@@ -285,34 +323,6 @@ pub struct IssuerConfig {
     pub audience: Vec<String>,
 }
 
-/// Fetching and keeping the keys, in whole seconds and bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize),
-    serde(default, deny_unknown_fields)
-)]
-#[non_exhaustive]
-pub struct JwksSettings {
-    /// How long one fetch may take.
-    pub fetch_timeout_secs: u64,
-    /// The largest JWKS or discovery document accepted, in bytes.
-    pub max_response_bytes: usize,
-    /// How long a fetched key set is fresh.
-    pub max_age_secs: u64,
-    /// The least time between two refetches caused by an unknown `kid`.
-    pub cooldown_secs: u64,
-    /// The longest wait between two attempts while fetches fail.
-    pub retry_max_secs: u64,
-    /// How long known keys keep serving while the issuer cannot be reached.
-    pub max_stale_secs: u64,
-    /// A PEM file of extra CA certificates for the issuers' https. Data only: this crate never
-    /// opens files, so the application reads it and passes the PEM to
-    /// [`AuthenticatorBuilder::extra_root_certificates`].
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "de::unset_if_empty"))]
-    pub ca_file: Option<String>,
-}
-
 /// A trusted issuer resolved from the configuration: what `iss` must name, where its keys are
 /// (none: OIDC discovery), and the audiences its tokens may name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,7 +345,7 @@ impl Default for AuthConfig {
             issuers: Vec::new(),
             audience: Vec::new(),
             algorithms: DEFAULT_ALGORITHMS.to_vec(),
-            leeway_secs: DEFAULT_LEEWAY.as_secs(),
+            leeway: DEFAULT_LEEWAY,
             permissions_as_scopes: true,
             scope_claims: DEFAULT_SCOPE_CLAIMS.to_vec(),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
@@ -343,24 +353,10 @@ impl Default for AuthConfig {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             require_at_jwt: false,
             realm: crate::DEFAULT_REALM.to_owned(),
-            jwks: JwksSettings::default(),
+            public_url: None,
+            jwks: JwksConfig::default(),
             dpop: DpopSettings::default(),
             mtls: MtlsSettings::default(),
-        }
-    }
-}
-
-impl Default for JwksSettings {
-    fn default() -> Self {
-        let jwks = JwksConfig::default();
-        Self {
-            fetch_timeout_secs: jwks.fetch_timeout.as_secs(),
-            max_response_bytes: jwks.max_response_bytes,
-            max_age_secs: jwks.max_age.as_secs(),
-            cooldown_secs: jwks.cooldown.as_secs(),
-            retry_max_secs: jwks.retry_max.as_secs(),
-            max_stale_secs: jwks.max_stale.as_secs(),
-            ca_file: None,
         }
     }
 }
@@ -434,11 +430,6 @@ impl AuthConfig {
         shorthand.into_iter().chain(listed).collect()
     }
 
-    /// The clock skew allowed.
-    pub fn leeway(&self) -> Duration {
-        Duration::from_secs(self.leeway_secs)
-    }
-
     /// The claims that grant scopes: `scope_claims`, less `permissions` when
     /// `permissions_as_scopes` is off.
     pub fn granting_claims(&self) -> Vec<ScopeClaim> {
@@ -484,19 +475,29 @@ impl AuthConfig {
                 ),
             ));
         }
-        within(
-            "leeway_secs",
-            self.leeway_secs,
-            &whole_secs(&limits::LEEWAY),
-        )?;
+        within_secs("leeway_secs", self.leeway, &limits::LEEWAY)?;
         limits::sizes(
             self.token_cache_capacity,
             self.token_cache_max_bytes,
             self.max_token_bytes,
         )?;
         limits::realm(&self.realm)?;
-        self.jwks.validate()?;
+        if let Some(url) = &self.public_url {
+            check_url(UrlKind::Resource, url)
+                .map_err(|error| ConfigError::invalid("public_url", error))?;
+        }
+        validate_jwks(&self.jwks)?;
         self.dpop.validate()?;
+        if self.dpop.mode == DpopMode::Required && self.public_url.is_none() {
+            return Err(ConfigError::Needs {
+                path: "dpop.mode".to_owned(),
+                needs: "public_url".to_owned(),
+                reason: "\"required\" needs the API's public URL, which DPoP proofs name \
+                         (their htu)"
+                    .to_owned(),
+            });
+        }
+        self.mtls.validate()?;
         if self.trusted().iter().any(|one| one.audiences.is_empty()) {
             return Err(ConfigError::invalid(
                 "audience",
@@ -553,52 +554,6 @@ impl AuthConfig {
         }
         Ok(())
     }
-
-    /// An [`AuthenticatorBuilder`] with every setting here, after [`AuthConfig::validate`];
-    /// add what is the application's own (resource metadata, extra roots, more issuers), then
-    /// build.
-    ///
-    /// # Errors
-    /// As [`AuthConfig::validate`].
-    pub fn builder(&self) -> Result<AuthenticatorBuilder, ConfigError> {
-        self.builder_with_redis_roots(None)
-    }
-
-    /// As [`AuthConfig::builder`], with the CA certificates (PEM) of `dpop.redis_ca_file`,
-    /// which the application has read, for a Redis replay store behind a private CA.
-    ///
-    /// # Errors
-    /// As [`AuthConfig::validate`].
-    pub fn builder_with_redis_roots(
-        &self,
-        redis_roots: Option<Vec<u8>>,
-    ) -> Result<AuthenticatorBuilder, ConfigError> {
-        self.validate()?;
-        let mut builder = AuthenticatorBuilder::default()
-            .algorithms(self.algorithms.iter().copied())
-            .leeway(self.leeway())
-            .scope_claims(self.granting_claims())
-            .token_cache_capacity(self.token_cache_capacity)
-            .token_cache_max_bytes(self.token_cache_max_bytes)
-            .require_at_jwt(self.require_at_jwt)
-            .realm(self.realm.clone())
-            .max_token_bytes(self.max_token_bytes)
-            .jwks(self.jwks.to_jwks_config())
-            .dpop_mode(self.dpop.mode)
-            .dpop_proofs(self.dpop.proof_rules())
-            .dpop_replay(self.replay_store(redis_roots)?);
-        if let Some(header) = &self.mtls.certificate_header {
-            builder = builder.mtls_certificate_header(header.clone());
-        }
-        for one in self.trusted() {
-            let mut trusted = TrustedIssuer::new(one.issuer).audiences(one.audiences);
-            if let Some(jwks_uri) = one.jwks_uri {
-                trusted = trusted.jwks_uri(jwks_uri);
-            }
-            builder = builder.trust(trusted);
-        }
-        Ok(builder)
-    }
 }
 
 impl AuthConfig {
@@ -607,7 +562,7 @@ impl AuthConfig {
         not(feature = "redis"),
         allow(clippy::needless_pass_by_value, unused_variables)
     )]
-    fn replay_store(
+    pub(crate) fn replay_store(
         &self,
         redis_roots: Option<Vec<u8>>,
     ) -> Result<Option<std::sync::Arc<dyn ReplayStore>>, ConfigError> {
@@ -624,8 +579,8 @@ impl AuthConfig {
                 dpop.redis_url.as_deref().unwrap_or_default(),
                 crate::dpop::RedisOptions {
                     key_prefix: dpop.redis_key_prefix.clone(),
-                    connect_timeout: Duration::from_millis(dpop.redis_connect_timeout_ms),
-                    command_timeout: Duration::from_millis(dpop.redis_command_timeout_ms),
+                    connect_timeout: dpop.redis_connect_timeout,
+                    command_timeout: dpop.redis_command_timeout,
                     root_certificates: redis_roots,
                     allow_eviction: dpop.redis_allow_eviction,
                 },
@@ -641,83 +596,71 @@ impl AuthConfig {
     }
 }
 
-impl JwksSettings {
-    /// How long one fetch may take.
-    pub fn fetch_timeout(&self) -> Duration {
-        Duration::from_secs(self.fetch_timeout_secs)
-    }
-
-    /// How long a fetched key set is fresh.
-    pub fn max_age(&self) -> Duration {
-        Duration::from_secs(self.max_age_secs)
-    }
-
-    /// The least time between two unknown-`kid` refetches.
-    pub fn cooldown(&self) -> Duration {
-        Duration::from_secs(self.cooldown_secs)
-    }
-
-    /// The longest wait between two attempts while fetches fail.
-    pub fn retry_max(&self) -> Duration {
-        Duration::from_secs(self.retry_max_secs)
-    }
-
-    /// How long known keys keep serving while refreshes fail.
-    pub fn max_stale(&self) -> Duration {
-        Duration::from_secs(self.max_stale_secs)
-    }
-
-    /// The same settings as the builder takes them.
-    pub fn to_jwks_config(&self) -> JwksConfig {
-        JwksConfig {
-            fetch_timeout: self.fetch_timeout(),
-            max_response_bytes: self.max_response_bytes,
-            max_age: self.max_age(),
-            cooldown: self.cooldown(),
-            retry_max: self.retry_max(),
-            max_stale: self.max_stale(),
-        }
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        within(
-            "jwks.fetch_timeout_secs",
-            self.fetch_timeout_secs,
-            &whole_secs(&limits::FETCH_TIMEOUT),
-        )?;
-        within(
-            "jwks.max_response_bytes",
-            self.max_response_bytes,
-            &limits::MAX_RESPONSE_BYTES,
-        )?;
-        within(
-            "jwks.max_age_secs",
-            self.max_age_secs,
-            &whole_secs(&limits::MAX_AGE),
-        )?;
-        within(
-            "jwks.cooldown_secs",
-            self.cooldown_secs,
-            &whole_secs(&limits::COOLDOWN),
-        )?;
-        within(
-            "jwks.retry_max_secs",
-            self.retry_max_secs,
-            &whole_secs(&limits::RETRY_MAX),
-        )?;
-        within(
+/// The key cache's ranges, and a stale age no shorter than the fresh one.
+fn validate_jwks(jwks: &JwksConfig) -> Result<(), ConfigError> {
+    within_secs(
+        "jwks.fetch_timeout_secs",
+        jwks.fetch_timeout,
+        &limits::FETCH_TIMEOUT,
+    )?;
+    within(
+        "jwks.max_response_bytes",
+        jwks.max_response_bytes,
+        &limits::MAX_RESPONSE_BYTES,
+    )?;
+    within_secs("jwks.max_age_secs", jwks.max_age, &limits::MAX_AGE)?;
+    within_secs("jwks.cooldown_secs", jwks.cooldown, &limits::COOLDOWN)?;
+    within_secs("jwks.retry_max_secs", jwks.retry_max, &limits::RETRY_MAX)?;
+    within_secs("jwks.max_stale_secs", jwks.max_stale, &limits::MAX_STALE)?;
+    if jwks.max_stale < jwks.max_age {
+        return Err(ConfigError::invalid(
             "jwks.max_stale_secs",
-            self.max_stale_secs,
-            &whole_secs(&limits::MAX_STALE),
-        )?;
-        if self.max_stale_secs < self.max_age_secs {
+            format!(
+                "must be at least jwks.max_age_secs ({})",
+                limits::show_secs(jwks.max_age)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl MtlsSettings {
+    /// The header name, when set, is an HTTP token.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(name) = &self.certificate_header
+            && !is_header_name(name)
+        {
             return Err(ConfigError::invalid(
-                "jwks.max_stale_secs",
-                format!("must be at least jwks.max_age_secs ({})", self.max_age_secs),
+                "mtls.certificate_header",
+                format!("{name:?} is not an HTTP header name"),
             ));
         }
         Ok(())
     }
+}
+
+/// An HTTP field name (RFC 9110 §5.1: a token).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Where RFC 9728 §3.1 puts the metadata of the resource `public_url`: the well-known prefix
+/// between the host and the resource's path, whose trailing slash is dropped. Returns the
+/// document's full URL (which challenges name as `resource_metadata`) and its path (where the
+/// application serves it). `https://api.example.com/mcp` has its document at
+/// `https://api.example.com/.well-known/oauth-protected-resource/mcp`.
+pub fn resource_metadata_location(public_url: &str) -> (String, String) {
+    const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+    let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
+    let (origin, path) = match public_url[after_scheme..].find('/') {
+        Some(slash) => public_url.split_at(after_scheme + slash),
+        None => (public_url, ""),
+    };
+    let path = format!("{WELL_KNOWN}{}", path.trim_end_matches('/'));
+    (format!("{origin}{path}"), path)
 }
 
 fn validate_audiences(path: &str, audiences: &[String]) -> Result<(), ConfigError> {
@@ -787,7 +730,38 @@ fn is_host_with_port(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_host_with_port;
+    use super::{is_host_with_port, resource_metadata_location};
+
+    #[test]
+    fn the_well_known_prefix_goes_between_host_and_path() {
+        for (resource, url) in [
+            (
+                "https://api.example.com",
+                "https://api.example.com/.well-known/oauth-protected-resource",
+            ),
+            (
+                "https://api.example.com/",
+                "https://api.example.com/.well-known/oauth-protected-resource",
+            ),
+            (
+                "https://api.example.com/mcp",
+                "https://api.example.com/.well-known/oauth-protected-resource/mcp",
+            ),
+            (
+                "https://api.example.com:8443/tenant/mcp/",
+                "https://api.example.com:8443/.well-known/oauth-protected-resource/tenant/mcp",
+            ),
+            (
+                "http://127.0.0.1:3010",
+                "http://127.0.0.1:3010/.well-known/oauth-protected-resource",
+            ),
+        ] {
+            let (found, path) = resource_metadata_location(resource);
+
+            assert_eq!(found, url, "{resource}");
+            assert!(url.ends_with(&path), "{resource}");
+        }
+    }
 
     #[test]
     fn a_domain_is_a_bare_host_with_an_optional_port() {

@@ -30,6 +30,10 @@ pub const MAX_JTI_BYTES: usize = 256;
 
 /// The default prefix of the keys a Redis replay store writes.
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "dpop:jti:";
+/// How long connecting to a Redis replay store may take, by default.
+pub const DEFAULT_REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long one Redis command may take, by default.
+pub const DEFAULT_REDIS_COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
 
 pub use crate::error::ProofError;
 

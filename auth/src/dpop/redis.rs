@@ -63,8 +63,8 @@ impl Default for RedisOptions {
     fn default() -> Self {
         Self {
             key_prefix: super::DEFAULT_REDIS_KEY_PREFIX.to_owned(),
-            connect_timeout: Duration::from_secs(1),
-            command_timeout: Duration::from_millis(250),
+            connect_timeout: super::DEFAULT_REDIS_CONNECT_TIMEOUT,
+            command_timeout: super::DEFAULT_REDIS_COMMAND_TIMEOUT,
             root_certificates: None,
             allow_eviction: false,
         }

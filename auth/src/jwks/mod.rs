@@ -17,23 +17,59 @@ use crate::keys::KeySet;
 use crate::metrics::FetchRecorder;
 pub(crate) use tls::client_config;
 
-/// How the key set is fetched and kept.
-#[derive(Debug, Clone)]
+/// How the key set is fetched and kept: the builder's [`crate::AuthenticatorBuilder::jwks`]
+/// and the configuration's `jwks` section (with the `serde` feature: durations in whole
+/// seconds, `fetch_timeout_secs` and so on). [`crate::config::AuthConfig::validate`] checks
+/// the ranges ([`crate::limits`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct JwksConfig {
     /// The time limit of one fetch, body included. Default 5 s.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "fetch_timeout_secs", deserialize_with = "crate::de::secs")
+    )]
     pub fetch_timeout: Duration,
     /// The largest document accepted. Default 1 MiB.
     pub max_response_bytes: usize,
     /// How long a key set is fresh; it is refreshed in the background after that. Default 10 min.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "max_age_secs", deserialize_with = "crate::de::secs")
+    )]
     pub max_age: Duration,
     /// The least time between two refetches caused by an unknown `kid`. Default 30 s.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "cooldown_secs", deserialize_with = "crate::de::secs")
+    )]
     pub cooldown: Duration,
     /// The longest wait between two attempts while fetches fail (they back off from 1 s,
     /// doubling), and before a failed fetcher restarts. Default 30 s.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "retry_max_secs", deserialize_with = "crate::de::secs")
+    )]
     pub retry_max: Duration,
     /// How long known keys keep serving while refreshes fail. Default 24 h.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "max_stale_secs", deserialize_with = "crate::de::secs")
+    )]
     pub max_stale: Duration,
+    /// A PEM file of extra CA certificates for the issuers' https. Data only: this crate never
+    /// opens files, so the application reads it and passes the PEM to
+    /// [`crate::AuthenticatorBuilder::extra_root_certificates`].
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::de::unset_if_empty")
+    )]
+    pub ca_file: Option<String>,
 }
 
 impl Default for JwksConfig {
@@ -45,6 +81,7 @@ impl Default for JwksConfig {
             cooldown: Duration::from_secs(30),
             retry_max: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
+            ca_file: None,
         }
     }
 }
@@ -82,7 +119,7 @@ impl Source {
 ///
 /// # Errors
 /// [`ConfigError::BadUrl`] naming the first rule the URL breaks.
-pub fn check_url(kind: UrlKind, url: &str) -> Result<Url, ConfigError> {
+pub(crate) fn check_url(kind: UrlKind, url: &str) -> Result<Url, ConfigError> {
     let bad = |problem| ConfigError::BadUrl {
         kind,
         url: url.to_owned(),

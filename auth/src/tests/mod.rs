@@ -89,6 +89,7 @@ pub(crate) fn fast_jwks() -> JwksConfig {
         cooldown: Duration::from_secs(600),
         retry_max: Duration::from_secs(600),
         max_stale: Duration::from_secs(3600),
+        ..JwksConfig::default()
     }
 }
 

@@ -483,7 +483,7 @@ async fn without_a_public_url_dpop_requests_are_refused_naming_the_setting_and_b
     app.dpop(client, PRIVATE_PATH, &token)
         .await
         .assert_invalid_proof(
-            "DPoP proofs cannot be checked here: the API's public URL is not configured (server.public_url)",
+            "DPoP proofs cannot be checked here: the API's public URL is not configured (public_url)",
         );
     app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
 }

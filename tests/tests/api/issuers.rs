@@ -14,7 +14,7 @@ use tests::{AUDIENCE, Keys, Mode, Reply, TestIssuer, send_to, serve_api, setting
 async fn api_trusting(b: &TestIssuer, a_issuer: String) -> String {
     let mut settings = settings_with(&[]);
     settings.server.port = 0;
-    settings.server.public_url = Some("https://api.example.com".to_owned());
+    settings.auth.public_url = Some("https://api.example.com".to_owned());
     settings.auth.audience = vec![AUDIENCE.to_owned()];
     let entry = |issuer: String, audience: Vec<String>| {
         let mut entry = IssuerConfig::default();

@@ -135,7 +135,7 @@ async fn retries_after_failures_are_capped_by_retry_max_not_the_cooldown() {
         wait_ready: false,
         initial_mode: Mode::Status(500),
         cooldown_secs: 600,
-        customize: |settings| settings.auth.jwks.retry_max_secs = 1,
+        customize: |settings| settings.auth.jwks.retry_max = std::time::Duration::from_secs(1),
         ..TestConfig::default()
     })
     .await;

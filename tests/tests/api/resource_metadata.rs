@@ -1,6 +1,6 @@
 //! RFC 9728 protected resource metadata as MCP clients read it: published where §3.1 puts it
-//! for `server.public_url`, naming exactly that resource, open to any origin, and named by
-//! every challenge. Without `server.public_url` there is no resource identifier to publish.
+//! for `auth.public_url`, naming exactly that resource, open to any origin, and named by
+//! every challenge. Without `auth.public_url` there is no resource identifier to publish.
 
 use actix_web::http::Method;
 use serde_json::json;

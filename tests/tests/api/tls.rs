@@ -21,7 +21,7 @@ async fn private_with_token(issuer: &TlsIssuer, keys: &Keys, trust_ca: bool) -> 
     let mut settings = settings_with(&[("APP__SERVER__PORT", "0")]);
     settings.auth.issuer = Some(issuer.issuer().to_owned());
     settings.auth.audience = vec![AUDIENCE.to_owned()];
-    settings.auth.jwks.fetch_timeout_secs = 5;
+    settings.auth.jwks.fetch_timeout = std::time::Duration::from_secs(5);
     settings.auth.jwks.ca_file = trust_ca.then(|| ca_file.display().to_string());
     let port = serve_api(&settings).await;
     let token = keys

@@ -1,5 +1,7 @@
-//! Deserializers for configuration formats where a list may be written as one string, and an
-//! empty string means unset (as in a TOML default, or an environment variable).
+//! Deserializers for configuration formats where a list may be written as one string, an
+//! empty string means unset (as in a TOML default, or an environment variable), and durations
+//! are whole seconds (`*_secs`) or milliseconds (`*_ms`). Public for an application's
+//! own settings beside [`crate::config::AuthConfig`], so that they read alike.
 
 use std::fmt;
 use std::str::FromStr;
@@ -43,4 +45,20 @@ where
         .iter()
         .map(|item| item.parse().map_err(serde::de::Error::custom))
         .collect()
+}
+
+/// A duration written in whole seconds (`*_secs`).
+///
+/// # Errors
+/// When the value is not a non-negative integer.
+pub fn secs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<std::time::Duration, D::Error> {
+    u64::deserialize(deserializer).map(std::time::Duration::from_secs)
+}
+
+/// A duration written in whole milliseconds (`*_ms`).
+///
+/// # Errors
+/// When the value is not a non-negative integer.
+pub fn millis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<std::time::Duration, D::Error> {
+    u64::deserialize(deserializer).map(std::time::Duration::from_millis)
 }
