@@ -514,6 +514,17 @@ impl Authenticator {
             .collect()
     }
 
+    /// How long each issuer's current key set stays fresh before its routine refresh: the
+    /// lifetime its JWKS response set (`Cache-Control: max-age`, `Expires`), clamped, or the
+    /// configured `max_age`.
+    pub fn key_lifetimes(&self) -> Vec<(String, Duration)> {
+        self.inner
+            .issuers
+            .iter()
+            .map(|trusted| (trusted.issuer().to_string(), trusted.keys.lifetime()))
+            .collect()
+    }
+
     /// Each trusted issuer's exact value, in configuration order: what tokens' `iss` must
     /// equal, and what [`Claims::issuer`] reports.
     pub fn issuers(&self) -> Vec<String> {

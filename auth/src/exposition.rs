@@ -28,6 +28,7 @@ impl Authenticator {
     /// | `auth_jwks_stale` | `issuer` | 1 while keys serve past failed refreshes |
     /// | `auth_jwks_usable_keys` | `issuer` | usable keys in the current set |
     /// | `auth_jwks_age_seconds` | `issuer` | since the current set was fetched |
+    /// | `auth_jwks_max_age_seconds` | `issuer` | how long the current set stays fresh: the lifetime its JWKS response set, clamped, or the configured `max_age` |
     /// | `auth_dpop_requests_total` | `result`, `reason` | the answers of requests that used DPoP (its scheme or header) |
     /// | `auth_dpop_replay_checks_total` | `result` | the replay store's answers: `new`, `replayed`, `full`, `unavailable` |
     /// | `auth_dpop_replay_check_duration_seconds` | | how long the replay store took |
@@ -161,6 +162,18 @@ impl Collector for Gauges {
                 Readiness::NotLoaded { .. } | Readiness::FetcherDown => Duration::ZERO,
             };
             ConstGauge::new(age.as_secs_f64())
+                .encode(family.encode_family(&[("issuer", issuer.as_str())])?)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "auth_jwks_max_age",
+            "How long the issuer's current key set stays fresh before its routine refresh: \
+             the lifetime its JWKS response set (Cache-Control max-age, Expires), clamped, or \
+             the configured max_age",
+            Some(&Unit::Seconds),
+            age.metric_type(),
+        )?;
+        for (issuer, lifetime) in self.0.key_lifetimes() {
+            ConstGauge::new(lifetime.as_secs_f64())
                 .encode(family.encode_family(&[("issuer", issuer.as_str())])?)?;
         }
         Ok(())

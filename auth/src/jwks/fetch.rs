@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::ACCEPT;
+use actix_web::http::header::{ACCEPT, CACHE_CONTROL, DATE, EXPIRES, HeaderMap, HeaderValue};
 use actix_web::web::Bytes;
 use awc::error::PayloadError;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use url::Url;
 
-use super::{Demand, Failure, JwksConfig, Snapshot, Source, check_url, deadline};
+use super::{Advice, Demand, Failure, JwksConfig, Snapshot, Source, check_url, deadline};
 use crate::algorithm::Algorithm;
 use crate::error::UrlKind;
 use crate::keys::KeySet;
@@ -209,7 +209,7 @@ impl<'s> Fetcher<'s> {
         let snapshot = self.snapshot();
         match (&snapshot.failure, snapshot.fetched_at) {
             (Some(failure), _) => failure.retry_at,
-            (None, Some(at)) => deadline(at, self.config.max_age),
+            (None, Some(at)) => deadline(at, snapshot.lifetime.unwrap_or(self.config.max_age)),
             (None, None) => Instant::now(),
         }
     }
@@ -242,14 +242,23 @@ impl<'s> Fetcher<'s> {
         let result = self.fetch(why).await;
         let now = Instant::now();
         match result {
-            Ok(keys) => {
+            Ok((keys, advice)) => {
                 self.failures = 0;
                 let usable_until = deadline(now, self.config.max_stale);
+                let lifetime = self.config.lifetime(advice);
+                if self.snapshot().lifetime != Some(lifetime) {
+                    log::info!(
+                        "the keys stay fresh for {lifetime:?} ({advice:?}, within {:?} to {:?})",
+                        super::MIN_LIFETIME.min(self.config.max_age),
+                        self.config.max_age
+                    );
+                }
                 self.state.send_modify(|state| {
                     let state = Arc::make_mut(state);
                     if let Some(keys) = keys {
                         state.keys = Some(Arc::new(keys));
                     }
+                    state.lifetime = Some(lifetime);
                     state.fetched_at = Some(now);
                     state.usable_until = Some(usable_until);
                     state.failure = None;
@@ -280,8 +289,9 @@ impl<'s> Fetcher<'s> {
         }
     }
 
-    /// Fetches the key set: `None` when the document is unchanged since the last fetch.
-    async fn fetch(&mut self, why: Refresh) -> Result<Option<KeySet>, FetchError> {
+    /// Fetches the key set (`None` when the document is unchanged since the last fetch) and
+    /// what the response says of its lifetime.
+    async fn fetch(&mut self, why: Refresh) -> Result<(Option<KeySet>, Advice), FetchError> {
         let url = match &self.source {
             Source::Jwks(url) => url.clone(),
             Source::Discovery { issuer, document } => {
@@ -292,9 +302,9 @@ impl<'s> Fetcher<'s> {
         let started = Instant::now();
         let fetched = self.fetch_jwks(&url).await;
         let outcome = match &fetched {
-            Ok(Some(keys)) if keys.is_empty() => FetchOutcome::NoUsableKeys,
+            Ok((Some(keys), _)) if keys.is_empty() => FetchOutcome::NoUsableKeys,
             // Unchanged: as usable as the keys it gave before.
-            Ok(None)
+            Ok((None, _))
                 if self
                     .snapshot()
                     .keys
@@ -365,12 +375,13 @@ impl<'s> Fetcher<'s> {
         }
     }
 
-    /// Fetches and parses the JWKS at `url`: `None` when it is unchanged since the last fetch.
-    async fn fetch_jwks(&mut self, url: &Url) -> Result<Option<KeySet>, FetchError> {
-        let body = self.get(url).await?;
+    /// Fetches and parses the JWKS at `url` (`None` when it is unchanged since the last
+    /// fetch), with what the response says of its lifetime.
+    async fn fetch_jwks(&mut self, url: &Url) -> Result<(Option<KeySet>, Advice), FetchError> {
+        let (body, advice) = self.get(url).await?;
         if self.last_body.as_ref() == Some(&body) && self.snapshot().keys.is_some() {
             log::info!("fetched the JWKS: unchanged");
-            return Ok(None);
+            return Ok((None, advice));
         }
         let keys =
             KeySet::from_json(&body, &self.algorithms).map_err(|source| FetchError::KeySet {
@@ -391,7 +402,7 @@ impl<'s> Fetcher<'s> {
             );
         }
         self.last_body = Some(body);
-        Ok(Some(keys))
+        Ok((Some(keys), advice))
     }
 
     /// Reads `jwks_uri` and the exact `issuer` from the discovery document, after checking
@@ -401,7 +412,7 @@ impl<'s> Fetcher<'s> {
             url: document.clone(),
             reason,
         };
-        let body = self.get(document).await?;
+        let (body, _) = self.get(document).await?;
         let metadata: Value =
             serde_json::from_slice(&body).map_err(|e| unusable(format!("not JSON: {e}")))?;
         // The one place where the configured issuer may differ from the real one: by one
@@ -421,8 +432,9 @@ impl<'s> Fetcher<'s> {
         Ok((url, found))
     }
 
-    /// GETs a document: 200 only, within the timeout and the size limit.
-    async fn get(&self, url: &Url) -> Result<Bytes, FetchError> {
+    /// GETs a document (200 only, within the timeout and the size limit), with what its
+    /// response says of its lifetime.
+    async fn get(&self, url: &Url) -> Result<(Bytes, Advice), FetchError> {
         let request = async {
             let mut response = self
                 .client
@@ -440,10 +452,12 @@ impl<'s> Fetcher<'s> {
                     status: response.status(),
                 });
             }
+            let advice = advice(response.headers());
             response
                 .body()
                 .limit(self.config.max_response_bytes)
                 .await
+                .map(|body| (body, advice))
                 .map_err(|e| match e {
                     PayloadError::Overflow => FetchError::TooLarge {
                         url: url.clone(),
@@ -462,6 +476,20 @@ impl<'s> Fetcher<'s> {
                 timeout: self.config.fetch_timeout,
             })?
     }
+}
+
+/// What a response's headers say of its lifetime.
+fn advice(headers: &HeaderMap) -> Advice {
+    fn text(value: &HeaderValue) -> Option<&str> {
+        value.to_str().ok()
+    }
+    let cache_control: Vec<&str> = headers.get_all(CACHE_CONTROL).filter_map(text).collect();
+    Advice::read(
+        &cache_control,
+        headers.get(EXPIRES).and_then(text),
+        headers.get(DATE).and_then(text),
+        std::time::SystemTime::now(),
+    )
 }
 
 /// A discovered `jwks_uri`: https, or http to a loopback host only when the issuer's own

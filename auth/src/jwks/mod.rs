@@ -3,6 +3,7 @@
 //! that thread for a refetch only when a token names an unknown `kid` or no keys are loaded.
 
 mod fetch;
+mod lifetime;
 mod tls;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::algorithm::Algorithm;
 use crate::error::{AuthError, ConfigError, UrlKind, UrlProblem};
 use crate::keys::KeySet;
 use crate::metrics::FetchRecorder;
+pub(crate) use lifetime::Advice;
 pub(crate) use tls::client_config;
 
 /// How the key set is fetched and kept: the builder's [`crate::AuthenticatorBuilder::jwks`]
@@ -82,6 +84,24 @@ impl Default for JwksConfig {
             retry_max: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
             ca_file: None,
+        }
+    }
+}
+
+/// The shortest lifetime a key set may get, whatever the issuer says: refreshing more often
+/// than this would let an issuer's headers drive the fetcher.
+pub(crate) const MIN_LIFETIME: Duration = Duration::from_secs(60);
+
+impl JwksConfig {
+    /// How long a key set fetched with `advice` stays fresh before its routine refresh: the
+    /// issuer's lifetime clamped to [`MIN_LIFETIME`] and `max_age` (which wins should it be
+    /// the shorter); `max_age` when the issuer says nothing readable.
+    pub(crate) fn lifetime(&self, advice: Advice) -> Duration {
+        let shortest = MIN_LIFETIME.min(self.max_age);
+        match advice {
+            Advice::Unstated => self.max_age,
+            Advice::Uncacheable => shortest,
+            Advice::For(stated) => stated.max(shortest).min(self.max_age),
         }
     }
 }
@@ -224,6 +244,9 @@ pub(crate) struct Snapshot {
     fetching: bool,
     /// How many fetches have completed, so a waiter can tell when the next one has.
     generation: u64,
+    /// How long the current keys stay fresh, as the issuer set it (clamped); `None` before
+    /// the first fetch.
+    lifetime: Option<Duration>,
 }
 
 /// While fetches fail: since when, the earliest next attempt, and what the last one met.
@@ -331,6 +354,8 @@ pub(crate) struct JwksCache {
     /// How long a request waits for a fetch: the deadline of every document one fetch may
     /// need (discovery, then the JWKS), shared by the fetcher and its waiters.
     wait_limit: Duration,
+    /// The lifetime of a key set before the issuer says otherwise: `max_age`.
+    configured_lifetime: Duration,
 }
 
 /// Slack on a waiter's deadline, so that a fetch ending right at its own deadline still
@@ -354,6 +379,7 @@ impl JwksCache {
             Source::Discovery { .. } => 2,
         };
         let wait_limit = config.fetch_timeout.saturating_mul(documents) + WAIT_SLACK;
+        let configured_lifetime = config.max_age;
         fetch::spawn(
             source, algorithms, config, tls, metrics, state_tx, demands_rx,
         );
@@ -361,7 +387,17 @@ impl JwksCache {
             state,
             demands,
             wait_limit,
+            configured_lifetime,
         }
+    }
+
+    /// How long the current key set stays fresh before its routine refresh: what the issuer's
+    /// `Cache-Control` or `Expires` said, clamped, or `max_age`.
+    pub(crate) fn lifetime(&self) -> Duration {
+        self.state
+            .borrow()
+            .lifetime
+            .unwrap_or(self.configured_lifetime)
     }
 
     /// Whether usable keys are loaded and the fetcher is alive to keep them fresh; if not, why.
@@ -465,6 +501,25 @@ impl JwksCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_sets_lifetime_is_the_issuers_clamped_to_the_configured_bounds() {
+        let secs = Duration::from_secs;
+        let config = JwksConfig {
+            max_age: secs(600),
+            ..JwksConfig::default()
+        };
+        assert_eq!(config.lifetime(Advice::Unstated), secs(600));
+        assert_eq!(config.lifetime(Advice::Uncacheable), MIN_LIFETIME);
+        assert_eq!(config.lifetime(Advice::For(secs(1))), MIN_LIFETIME);
+        assert_eq!(config.lifetime(Advice::For(secs(300))), secs(300));
+        assert_eq!(config.lifetime(Advice::For(secs(86_400_000))), secs(600));
+        let short = JwksConfig {
+            max_age: secs(10),
+            ..JwksConfig::default()
+        };
+        assert_eq!(short.lifetime(Advice::Uncacheable), secs(10));
+    }
 
     fn keys() -> Arc<KeySet> {
         Arc::new(KeySet::default())

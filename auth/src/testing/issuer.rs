@@ -60,6 +60,8 @@ struct Shared {
 struct State {
     keys: Vec<Value>,
     mode: Mode,
+    /// The JWKS answer's `Cache-Control`, when set.
+    cache_control: Option<String>,
     jwks_fetches: usize,
     discovery_fetches: usize,
 }
@@ -178,6 +180,12 @@ impl TestIssuer {
         self.shared.lock().mode = mode;
     }
 
+    /// Sends `Cache-Control: value` with each JWKS answer from now on (`None`: no such header),
+    /// as an issuer that sets the lifetime of its keys does.
+    pub fn set_cache_control(&self, value: Option<&str>) {
+        self.shared.lock().cache_control = value.map(str::to_owned);
+    }
+
     /// Answers normally again.
     pub fn recover(&self) {
         self.set_mode(Mode::Healthy);
@@ -239,6 +247,7 @@ impl TestIssuerBuilder {
             state: Mutex::new(State {
                 keys: self.keys,
                 mode: self.mode,
+                cache_control: None,
                 jwks_fetches: 0,
                 discovery_fetches: 0,
             }),
@@ -333,13 +342,23 @@ async fn discovery(shared: web::Data<Shared>) -> HttpResponse {
 }
 
 async fn jwks(shared: web::Data<Shared>) -> HttpResponse {
-    let (mode, document) = {
+    let (mode, document, cache_control) = {
         let mut state = shared.lock();
         state.jwks_fetches += 1;
-        (state.mode, json!({ "keys": state.keys }))
+        (
+            state.mode,
+            json!({ "keys": state.keys }),
+            state.cache_control.clone(),
+        )
     };
     match mode {
-        Mode::Healthy => HttpResponse::Ok().json(document),
+        Mode::Healthy => {
+            let mut answer = HttpResponse::Ok();
+            if let Some(value) = cache_control {
+                answer.insert_header((actix_web::http::header::CACHE_CONTROL, value));
+            }
+            answer.json(document)
+        }
         Mode::Status(status) => {
             HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
                 .finish()

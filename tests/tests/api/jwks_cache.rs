@@ -310,6 +310,42 @@ async fn readyz_reports_keys_never_loaded_with_the_last_error() {
     assert_eq!(reply.json()["status"], "keys not loaded");
 }
 
+/// The lifetime in use, as `/metrics` reports it, for the issuer of `app`.
+async fn key_lifetime(app: &TestApp) -> Option<f64> {
+    app.metrics()
+        .await
+        .get("auth_jwks_max_age_seconds", &[("issuer", app.issuer.issuer())])
+}
+
+/// What the issuer's JWKS response says of its lifetime sets when the keys are refreshed,
+/// clamped to the shortest lifetime (60 s) and `auth.jwks.max_age_secs` (600 s here); without
+/// a readable lifetime, `max_age_secs` holds. Each case is a replica that fetches afresh.
+async fn the_issuers_cache_control_sets_the_keys_lifetime_within_its_bounds() {
+    let app = spawn_app().await;
+    assert_eq!(key_lifetime(&app).await, Some(600.0));
+    for (cache_control, lifetime) in [
+        (Some("public, max-age=300"), 300.0),
+        (Some("max-age=1"), 60.0),
+        (Some("max-age=86400000"), 600.0),
+        (Some("no-cache"), 60.0),
+        (Some("no-store, max-age=300"), 60.0),
+        (Some("max-age=banana"), 600.0),
+        (None, 600.0),
+    ] {
+        app.issuer.set_cache_control(cache_control);
+        let replica = app.replica(TestConfig::default()).await;
+        assert_eq!(
+            key_lifetime(&replica).await,
+            Some(lifetime),
+            "{cache_control:?}"
+        );
+        replica
+            .private(&replica.valid_token(None))
+            .await
+            .assert_ok(PRIVATE);
+    }
+}
+
 tests::on_both_adapters!(
     rotated_key_is_accepted_on_first_use_with_exactly_one_extra_fetch,
     flood_of_random_kids_causes_at_most_one_extra_fetch,
@@ -325,4 +361,5 @@ tests::on_both_adapters!(
     readyz_reports_the_key_count_and_age_when_ready,
     readyz_reports_stale_keys_with_the_last_error_and_stays_200,
     readyz_reports_keys_never_loaded_with_the_last_error,
+    the_issuers_cache_control_sets_the_keys_lifetime_within_its_bounds,
 );
