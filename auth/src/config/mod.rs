@@ -486,7 +486,7 @@ impl AuthConfig {
             check_url(UrlKind::Resource, url)
                 .map_err(|error| ConfigError::invalid("public_url", error))?;
         }
-        validate_jwks(&self.jwks)?;
+        self.jwks.validate()?;
         self.dpop.validate()?;
         if self.dpop.mode == DpopMode::Required && self.public_url.is_none() {
             return Err(ConfigError::Needs {
@@ -594,34 +594,6 @@ impl AuthConfig {
             }
         })
     }
-}
-
-/// The key cache's ranges, and a stale age no shorter than the fresh one.
-fn validate_jwks(jwks: &JwksConfig) -> Result<(), ConfigError> {
-    within_secs(
-        "jwks.fetch_timeout_secs",
-        jwks.fetch_timeout,
-        &limits::FETCH_TIMEOUT,
-    )?;
-    within(
-        "jwks.max_response_bytes",
-        jwks.max_response_bytes,
-        &limits::MAX_RESPONSE_BYTES,
-    )?;
-    within_secs("jwks.max_age_secs", jwks.max_age, &limits::MAX_AGE)?;
-    within_secs("jwks.cooldown_secs", jwks.cooldown, &limits::COOLDOWN)?;
-    within_secs("jwks.retry_max_secs", jwks.retry_max, &limits::RETRY_MAX)?;
-    within_secs("jwks.max_stale_secs", jwks.max_stale, &limits::MAX_STALE)?;
-    if jwks.max_stale < jwks.max_age {
-        return Err(ConfigError::invalid(
-            "jwks.max_stale_secs",
-            format!(
-                "must be at least jwks.max_age_secs ({})",
-                limits::show_secs(jwks.max_age)
-            ),
-        ));
-    }
-    Ok(())
 }
 
 impl MtlsSettings {

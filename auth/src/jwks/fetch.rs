@@ -249,7 +249,7 @@ impl<'s> Fetcher<'s> {
                 if self.snapshot().lifetime != Some(lifetime) {
                     log::info!(
                         "the keys stay fresh for {lifetime:?} ({advice:?}, within {:?} to {:?})",
-                        super::MIN_LIFETIME.min(self.config.max_age),
+                        self.config.lifetime(Advice::Uncacheable),
                         self.config.max_age
                     );
                 }

@@ -15,6 +15,7 @@ use url::Url;
 use crate::algorithm::Algorithm;
 use crate::error::{AuthError, ConfigError, UrlKind, UrlProblem};
 use crate::keys::KeySet;
+use crate::limits::{self, within, within_secs};
 use crate::metrics::FetchRecorder;
 pub(crate) use lifetime::Advice;
 pub(crate) use tls::client_config;
@@ -93,6 +94,35 @@ impl Default for JwksConfig {
 pub(crate) const MIN_LIFETIME: Duration = Duration::from_secs(60);
 
 impl JwksConfig {
+    /// The key cache's ranges ([`crate::limits`]), and a stale age no shorter than the fresh
+    /// one; paths as the configuration names them.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        within_secs(
+            "jwks.fetch_timeout_secs",
+            self.fetch_timeout,
+            &limits::FETCH_TIMEOUT,
+        )?;
+        within(
+            "jwks.max_response_bytes",
+            self.max_response_bytes,
+            &limits::MAX_RESPONSE_BYTES,
+        )?;
+        within_secs("jwks.max_age_secs", self.max_age, &limits::MAX_AGE)?;
+        within_secs("jwks.cooldown_secs", self.cooldown, &limits::COOLDOWN)?;
+        within_secs("jwks.retry_max_secs", self.retry_max, &limits::RETRY_MAX)?;
+        within_secs("jwks.max_stale_secs", self.max_stale, &limits::MAX_STALE)?;
+        if self.max_stale < self.max_age {
+            return Err(ConfigError::invalid(
+                "jwks.max_stale_secs",
+                format!(
+                    "must be at least jwks.max_age_secs ({})",
+                    limits::show_secs(self.max_age)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// How long a key set fetched with `advice` stays fresh before its routine refresh: the
     /// issuer's lifetime clamped to [`MIN_LIFETIME`] and `max_age` (which wins should it be
     /// the shorter); `max_age` when the issuer says nothing readable.

@@ -312,9 +312,10 @@ async fn readyz_reports_keys_never_loaded_with_the_last_error() {
 
 /// The lifetime in use, as `/metrics` reports it, for the issuer of `app`.
 async fn key_lifetime(app: &TestApp) -> Option<f64> {
-    app.metrics()
-        .await
-        .get("auth_jwks_max_age_seconds", &[("issuer", app.issuer.issuer())])
+    app.metrics().await.get(
+        "auth_jwks_max_age_seconds",
+        &[("issuer", app.issuer.issuer())],
+    )
 }
 
 /// What the issuer's JWKS response says of its lifetime sets when the keys are refreshed,
