@@ -41,11 +41,21 @@ pub struct JwksConfig {
     /// The largest document accepted. Default 1 MiB.
     pub max_response_bytes: usize,
     /// How long a key set is fresh; it is refreshed in the background after that. Default 10 min.
+    /// It is also the longest lifetime a JWKS response's `Cache-Control` or `Expires` may set.
     #[cfg_attr(
         feature = "serde",
         serde(rename = "max_age_secs", deserialize_with = "crate::de::secs")
     )]
     pub max_age: Duration,
+    /// The shortest lifetime a JWKS response's `Cache-Control` or `Expires` may set (and what
+    /// `no-store` and `no-cache` get), so that an issuer's headers cannot make the fetcher
+    /// poll it. Default 60 s; a `max_age` below it wins, so that lowering `max_age` alone
+    /// keeps working.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "min_max_age_secs", deserialize_with = "crate::de::secs")
+    )]
+    pub min_max_age: Duration,
     /// The least time between two refetches caused by an unknown `kid`. Default 30 s.
     #[cfg_attr(
         feature = "serde",
@@ -81,6 +91,7 @@ impl Default for JwksConfig {
             fetch_timeout: Duration::from_secs(5),
             max_response_bytes: 1024 * 1024,
             max_age: Duration::from_secs(600),
+            min_max_age: Duration::from_secs(60),
             cooldown: Duration::from_secs(30),
             retry_max: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
@@ -88,10 +99,6 @@ impl Default for JwksConfig {
         }
     }
 }
-
-/// The shortest lifetime a key set may get, whatever the issuer says: refreshing more often
-/// than this would let an issuer's headers drive the fetcher.
-pub(crate) const MIN_LIFETIME: Duration = Duration::from_secs(60);
 
 impl JwksConfig {
     /// The key cache's ranges ([`crate::limits`]), and a stale age no shorter than the fresh
@@ -108,6 +115,7 @@ impl JwksConfig {
             &limits::MAX_RESPONSE_BYTES,
         )?;
         within_secs("jwks.max_age_secs", self.max_age, &limits::MAX_AGE)?;
+        within_secs("jwks.min_max_age_secs", self.min_max_age, &limits::MAX_AGE)?;
         within_secs("jwks.cooldown_secs", self.cooldown, &limits::COOLDOWN)?;
         within_secs("jwks.retry_max_secs", self.retry_max, &limits::RETRY_MAX)?;
         within_secs("jwks.max_stale_secs", self.max_stale, &limits::MAX_STALE)?;
@@ -124,10 +132,10 @@ impl JwksConfig {
     }
 
     /// How long a key set fetched with `advice` stays fresh before its routine refresh: the
-    /// issuer's lifetime clamped to [`MIN_LIFETIME`] and `max_age` (which wins should it be
-    /// the shorter); `max_age` when the issuer says nothing readable.
+    /// issuer's lifetime clamped to `min_max_age` and `max_age` (which wins should it be the
+    /// shorter); `max_age` when the issuer says nothing readable.
     pub(crate) fn lifetime(&self, advice: Advice) -> Duration {
-        let shortest = MIN_LIFETIME.min(self.max_age);
+        let shortest = self.min_max_age.min(self.max_age);
         match advice {
             Advice::Unstated => self.max_age,
             Advice::Uncacheable => shortest,
@@ -540,8 +548,8 @@ mod tests {
             ..JwksConfig::default()
         };
         assert_eq!(config.lifetime(Advice::Unstated), secs(600));
-        assert_eq!(config.lifetime(Advice::Uncacheable), MIN_LIFETIME);
-        assert_eq!(config.lifetime(Advice::For(secs(1))), MIN_LIFETIME);
+        assert_eq!(config.lifetime(Advice::Uncacheable), secs(60));
+        assert_eq!(config.lifetime(Advice::For(secs(1))), secs(60));
         assert_eq!(config.lifetime(Advice::For(secs(300))), secs(300));
         assert_eq!(config.lifetime(Advice::For(secs(86_400_000))), secs(600));
         let short = JwksConfig {
