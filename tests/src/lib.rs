@@ -114,6 +114,8 @@ pub struct TestConfig {
     pub wait_ready: bool,
     /// The JWKS mode before the server starts.
     pub initial_mode: Mode,
+    /// The `Cache-Control` of the issuer's JWKS answers before the server starts.
+    pub cache_control: Option<&'static str>,
     /// `auth.scope_claims`, when not the default.
     pub scope_claims: Option<Vec<ScopeClaim>>,
     /// `auth.public_url`.
@@ -138,6 +140,7 @@ impl Default for TestConfig {
             leeway_secs: auth::config::DEFAULT_LEEWAY.as_secs(),
             wait_ready: true,
             initial_mode: Mode::Healthy,
+            cache_control: None,
             scope_claims: None,
             public_url: None,
             redis_url: None,
@@ -176,6 +179,7 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
     let issuer =
         TestIssuer::start(&[&keys.rsa, &keys.ec, &keys.ed]).expect("the test issuer starts");
     issuer.set_mode(config.initial_mode);
+    issuer.set_cache_control(config.cache_control);
     spawn_with_issuer(config, Arc::new(issuer)).await
 }
 

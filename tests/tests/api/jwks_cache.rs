@@ -347,6 +347,43 @@ async fn the_issuers_cache_control_sets_the_keys_lifetime_within_its_bounds() {
     }
 }
 
+/// With `auth.jwks.min_max_age_secs = 1`, an issuer that says `max-age=1` or `no-cache` is
+/// fetched again each second, while one that says `max-age=86400000` (clamped to
+/// `max_age_secs`, an hour here) or something unreadable (`max_age_secs`) is not fetched again
+/// in that time. Each app has an issuer of its own, so the fetch counts are each app's.
+async fn the_routine_refresh_follows_the_lifetime_the_issuer_sets() {
+    let config = |cache_control| TestConfig {
+        cache_control: Some(cache_control),
+        max_age_secs: 3600,
+        max_stale_secs: 7200,
+        customize: |settings| settings.auth.jwks.min_max_age = Duration::from_secs(1),
+        ..TestConfig::default()
+    };
+    let short = spawn_app_with(config("max-age=1")).await;
+    let uncached = spawn_app_with(config("no-cache")).await;
+    let long = spawn_app_with(config("max-age=86400000")).await;
+    let garbage = spawn_app_with(config("max-age=soon")).await;
+
+    for app in [&short, &uncached] {
+        for _ in 0..100 {
+            if app.issuer.jwks_fetches() >= 3 {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(app.issuer.jwks_fetches() >= 3, "never refreshed");
+        assert_eq!(key_lifetime(app).await, Some(1.0));
+    }
+    // In the same time, the long-lived keys were not fetched again.
+    for app in [&long, &garbage] {
+        assert_eq!(app.issuer.jwks_fetches(), 1);
+        assert_eq!(key_lifetime(app).await, Some(3600.0));
+    }
+    for app in [&short, &uncached, &long, &garbage] {
+        app.private(&app.valid_token(None)).await.assert_ok(PRIVATE);
+    }
+}
+
 tests::on_both_adapters!(
     rotated_key_is_accepted_on_first_use_with_exactly_one_extra_fetch,
     flood_of_random_kids_causes_at_most_one_extra_fetch,
@@ -363,4 +400,5 @@ tests::on_both_adapters!(
     readyz_reports_stale_keys_with_the_last_error_and_stays_200,
     readyz_reports_keys_never_loaded_with_the_last_error,
     the_issuers_cache_control_sets_the_keys_lifetime_within_its_bounds,
+    the_routine_refresh_follows_the_lifetime_the_issuer_sets,
 );
