@@ -20,7 +20,7 @@ use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
-use oauth2_jwt_bearer::tower::RequireAuthLayer;
+use oauth2_jwt_bearer::RequireAuth;
 use oauth2_jwt_bearer::{Authenticator, Policy};
 
 /// A JSON answer `{"message": text}`.
@@ -42,7 +42,7 @@ fn route(text: &'static str) -> MethodRouter {
 
 /// The three routes, each protected route behind its layer.
 pub fn app(authenticator: &Authenticator) -> Router {
-    let auth = || RequireAuthLayer::new(authenticator.clone());
+    let auth = || RequireAuth::new(authenticator.clone());
     Router::new()
         .route(
             "/api/public",

@@ -71,7 +71,7 @@ pub mod limits;
 mod metrics;
 pub mod mtls;
 mod policy;
-pub mod request;
+mod request;
 mod response;
 mod sender;
 mod throttle;
@@ -85,7 +85,7 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use actix::{Checked, RequireAuth, bearer_token};
+pub use actix::{Checked, bearer_token};
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use authenticator::{Authenticator, AuthenticatorBuilder, TrustedIssuer};
 pub use claims::{Claims, ScopeClaim, UnknownScopeClaim};
@@ -95,6 +95,7 @@ pub use error::{
 };
 pub use jwks::{JwksConfig, Readiness};
 pub use policy::Policy;
+pub use request::{Field, Request, RequireAuth};
 pub use response::{ChallengeParams, DEFAULT_REALM, Refusal, Scheme};
 pub use sender::{
     DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_REPLAY_PER_CLIENT, DpopMode,

@@ -150,14 +150,7 @@ fn within_unit(
     if range.contains(&value) {
         return Ok(());
     }
-    Err(crate::ConfigError::invalid(
-        path,
-        format!(
-            "{shown} is out of range; allowed {} to {}",
-            whole.start(),
-            whole.end()
-        ),
-    ))
+    Err(out_of_range(path, shown, whole.start(), whole.end()))
 }
 
 /// Checks `value` against `range`, writing the values with `show` on failure.
@@ -170,15 +163,25 @@ fn within_shown<T: Copy + PartialOrd>(
     if range.contains(&value) {
         return Ok(());
     }
-    Err(crate::ConfigError::invalid(
+    Err(out_of_range(
         path,
-        format!(
-            "{} is out of range; allowed {} to {}",
-            show(value),
-            show(*range.start()),
-            show(*range.end())
-        ),
+        show(value),
+        show(*range.start()),
+        show(*range.end()),
     ))
+}
+
+/// The error of a setting out of its range, each value shown in the setting's unit.
+fn out_of_range(
+    path: &str,
+    value: impl std::fmt::Display,
+    start: impl std::fmt::Display,
+    end: impl std::fmt::Display,
+) -> crate::ConfigError {
+    crate::ConfigError::invalid(
+        path,
+        format!("{value} is out of range; allowed {start} to {end}"),
+    )
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The whole decision on one request, framework aside: a [`Guard`] takes a borrowed view of
+//! The whole decision on one request, framework aside: a [`RequireAuth`] takes a borrowed view of
 //! what the request sent ([`Request`]) and answers with the verified claims or one complete
 //! [`Refusal`] (status, `WWW-Authenticate`, `Retry-After`, JSON body). The actix middleware
 //! only copies header values in and the answer out.
@@ -55,14 +55,20 @@ pub struct Request<'a> {
     pub authorization: Field<'a>,
     /// `DPoP`.
     pub dpop: Field<'a>,
-    /// The header that [`Guard::certificate_header`] names, if any.
+    /// The header that [`RequireAuth::certificate_header`] names, if any.
     pub certificate: Field<'a>,
 }
 
 /// A route's guard: the authenticator, the route's [`Policy`] and whether anonymous requests
-/// pass. Cheap to clone; `Send` and `Sync`.
+/// pass. The same value is actix-web middleware (`.wrap(...)`) and, with the `tower` feature, a
+/// tower `Layer` (`.layer(...)`); both only copy the request in and the answer out, and
+/// [`RequireAuth::check`] decides, framework aside. Cheap to clone; `Send` and `Sync`.
+///
+/// A request with a valid token that meets the policy passes with its [`Claims`], which
+/// handlers read (the `Claims` extractor of either framework). With
+/// [`RequireAuth::optional`], a request without an `Authorization` header passes as anonymous.
 #[derive(Debug, Clone)]
-pub struct Guard {
+pub struct RequireAuth {
     authenticator: Authenticator,
     policy: Option<Arc<Policy>>,
     optional: bool,
@@ -107,8 +113,9 @@ struct Decision {
     scheme: Scheme,
 }
 
-impl Guard {
-    /// A guard that requires a valid token, with no policy.
+impl RequireAuth {
+    /// Guards a route (or scope, or service) with `authenticator`: a valid token is required,
+    /// with no policy.
     pub fn new(authenticator: Authenticator) -> Self {
         let challenges = Arc::new(Challenges::of(&authenticator, None));
         Self {
@@ -119,7 +126,8 @@ impl Guard {
         }
     }
 
-    /// Also requires `policy` (added to any policy already given).
+    /// Also requires `policy` (added to any policy already given): see [`Policy`] for the
+    /// answers of each rule.
     #[must_use]
     pub fn policy(mut self, policy: Policy) -> Self {
         let policy = match self.policy.take() {
@@ -131,8 +139,11 @@ impl Guard {
         self
     }
 
-    /// Lets a request with no `Authorization` header through as anonymous (`Ok(None)`),
-    /// unless a policy needs what it cannot have.
+    /// Lets a request with no `Authorization` header through as anonymous (`Ok(None)`; the
+    /// handler's `Option<Claims>` is `None`). Any request that does send the header is checked
+    /// in full and refused as on a required route: a bad token is 401 and a key outage 503,
+    /// never anonymous. A token in the query string is still 400. With a policy, anonymous
+    /// callers get the bare 401, since they cannot meet it.
     #[must_use]
     pub fn optional(mut self) -> Self {
         self.optional = true;
@@ -169,7 +180,7 @@ impl Guard {
         })
     }
 
-    /// [`Guard::check`] on a guard that is not optional: the claims, always present.
+    /// [`RequireAuth::check`] on a guard that is not optional: the claims, always present.
     pub(crate) async fn check_required(&self, request: &Request<'_>) -> Result<Claims, Refusal> {
         match self.check(request).await? {
             Some(claims) => Ok(claims),
@@ -355,15 +366,13 @@ impl Authenticator {
     /// [`Request`] from the request's method, raw path, query and headers.
     ///
     /// For a route with a [`crate::Policy`], or optional authentication, build a
-    /// [`Guard`] once and call its `check` instead.
+    /// [`RequireAuth`] once and call its `check` instead.
     ///
     /// # Errors
     /// The whole [`Refusal`] to answer with: status, `WWW-Authenticate`, `Retry-After`, and
     /// the JSON body.
     pub async fn verify(&self, request: &Request<'_>) -> Result<Claims, Refusal> {
-        crate::request::Guard::new(self.clone())
-            .check_required(request)
-            .await
+        RequireAuth::new(self.clone()).check_required(request).await
     }
 }
 
@@ -473,8 +482,9 @@ fn log_refusal(request: &Request<'_>, error: &AuthError) {
     }
 }
 
-// A guard built outside a server's factory must be able to move into it.
+// A guard built outside a server's factory (actix's `HttpServer::new`, a router) must be able
+// to move into it.
 const _: () = {
     const fn send_and_sync<T: Send + Sync>() {}
-    send_and_sync::<Guard>();
+    send_and_sync::<RequireAuth>();
 };

@@ -1,7 +1,7 @@
-//! The tower glue: [`RequireAuthLayer`] copies an `http::Request`'s header values into a
-//! [`Request`], lets the route's [`Guard`] decide, and stores the
-//! claims in the request's extensions or copies the refusal out as the response. No check
-//! lives here, as in the actix glue: both answer every request alike.
+//! The tower glue: [`RequireAuth`] as a tower `Layer` copies an `http::Request`'s header values
+//! into a [`Request`], lets [`RequireAuth::check`] decide, and stores the claims in the
+//! request's extensions or copies the refusal out as the response. No check lives here, as in
+//! the actix glue: both answer every request alike, and one `RequireAuth` value serves both.
 //!
 //! It uses the `http` and tower types that axum, tonic and hyper share, so it serves any of
 //! them. With the `axum` feature, handlers take [`Claims`](crate::Claims) (or `Option<Claims>` on an optional
@@ -11,12 +11,12 @@
 //! # #[cfg(feature = "axum")]
 //! # fn app(authenticator: oauth2_jwt_bearer::Authenticator) -> axum::Router {
 //! use axum::{Router, routing::get};
-//! use oauth2_jwt_bearer::{Claims, Policy, tower::RequireAuthLayer};
+//! use oauth2_jwt_bearer::{Claims, Policy, RequireAuth};
 //!
 //! Router::new().route(
 //!     "/api/private-scoped",
 //!     get(|claims: Claims| async move { claims.sub().unwrap_or_default().to_owned() })
-//!         .layer(RequireAuthLayer::new(authenticator).policy(Policy::scope("read:messages"))),
+//!         .layer(RequireAuth::new(authenticator).policy(Policy::scope("read:messages"))),
 //! )
 //! # }
 //! ```
@@ -37,75 +37,30 @@ use http_body_util::{Either, Full};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::authenticator::Authenticator;
-use crate::policy::Policy;
-use crate::request::{Field, Guard, Request};
+use crate::request::{Field, Request, RequireAuth};
 use crate::response::Refusal;
 
 /// The body of a guarded route's response: the route's own, or a refusal's JSON.
 pub type ResponseBody<B> = Either<B, Full<Bytes>>;
 
-/// A [`Layer`] that lets through only requests with a valid token that meets the route's
-/// [`Policy`], and stores their [`Claims`](crate::Claims) in the request's extensions. With
-/// [`RequireAuthLayer::optional`], a request without an `Authorization` header passes on as
-/// anonymous, with no claims stored.
-#[derive(Debug, Clone)]
-pub struct RequireAuthLayer {
-    guard: Guard,
-}
-
-impl RequireAuthLayer {
-    /// Guards the services it wraps with `authenticator`.
-    pub fn new(authenticator: Authenticator) -> Self {
-        Self {
-            guard: Guard::new(authenticator),
-        }
-    }
-
-    /// Also requires `policy` (added to any policy already given): see [`Policy`] for the
-    /// answers of each rule.
-    #[must_use]
-    pub fn policy(self, policy: Policy) -> Self {
-        Self {
-            guard: self.guard.policy(policy),
-        }
-    }
-
-    /// Lets a request with no `Authorization` header through as anonymous, as
-    /// [`crate::RequireAuth::optional`] does: a request that sends the header is checked in
-    /// full, and a bad token is still 401, a key outage 503.
-    #[must_use]
-    pub fn optional(self) -> Self {
-        Self {
-            guard: self.guard.optional(),
-        }
-    }
-}
-
-/// A route guard built once, served by tower (the same guard may serve actix too).
-impl From<Guard> for RequireAuthLayer {
-    fn from(guard: Guard) -> Self {
-        Self { guard }
-    }
-}
-
-impl<S> Layer<S> for RequireAuthLayer {
+/// [`RequireAuth`] as a tower layer: it wraps a service so that each request is checked first.
+impl<S> Layer<S> for RequireAuth {
     type Service = RequireAuthService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
         RequireAuthService {
             inner,
-            guard: self.guard.clone(),
+            guard: self.clone(),
         }
     }
 }
 
-/// The service that [`RequireAuthLayer`] wraps around another: it runs the check first, then
+/// The service that [`RequireAuth`] wraps around another: it runs the check first, then
 /// the inner service, or answers the refusal.
 #[derive(Debug, Clone)]
 pub struct RequireAuthService<S> {
     inner: S,
-    guard: Guard,
+    guard: RequireAuth,
 }
 
 impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for RequireAuthService<S>
@@ -146,7 +101,7 @@ where
 }
 
 /// What the decision reads of a request's head.
-fn view<'a>(parts: &'a Parts, guard: &Guard) -> Request<'a> {
+fn view<'a>(parts: &'a Parts, guard: &RequireAuth) -> Request<'a> {
     let headers = &parts.headers;
     Request {
         method: parts.method.as_str(),
@@ -196,7 +151,7 @@ mod axum {
     use crate::error::AuthError;
     use crate::response::ChallengeParams;
 
-    /// The claims that [`super::RequireAuthLayer`] stored; on a route without it, a 401 (fail
+    /// The claims that [`crate::RequireAuth`] stored; on a route without it, a 401 (fail
     /// closed).
     impl<S: Send + Sync> FromRequestParts<S> for Claims {
         type Rejection = AuthError;
@@ -227,10 +182,3 @@ mod axum {
         }
     }
 }
-
-// A layer built before the router must be able to move into it. (The service's future is
-// `Send` by its type: the compiler checks the pipeline's future where it is boxed.)
-const _: () = {
-    const fn send_and_sync<T: Send + Sync>() {}
-    send_and_sync::<RequireAuthLayer>();
-};

@@ -328,7 +328,7 @@ where
 /// loopback port; returns `http://127.0.0.1:{port}`. Each answers 200 with
 /// `{"sub": ..., "path": ...}` (the caller and the raw path), or `{"anonymous": true, ...}`
 /// on an optional route. A path ending in `*` serves everything under it.
-pub async fn serve_guarded(routes: Vec<(&'static str, auth::request::Guard)>) -> String {
+pub async fn serve_guarded(routes: Vec<(&'static str, auth::RequireAuth)>) -> String {
     match adapter::current() {
         Adapter::Actix => tower_app::actix_guarded(routes),
         Adapter::Tower => tower_app::tower_guarded(routes).await,

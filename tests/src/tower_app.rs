@@ -8,8 +8,8 @@ use std::sync::Arc;
 use actix_web::web;
 use api::routes::{health, messages, read_messages, whoami};
 use auth::Claims;
-use auth::request::Guard;
-use auth::tower::RequireAuthLayer;
+use auth::RequireAuth;
+
 use axum::Router;
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode, Uri};
@@ -69,7 +69,7 @@ async fn not_found(_: Uri) -> Response {
 pub(crate) async fn serve_api(settings: &Settings) -> u16 {
     let authenticator =
         api::startup::authenticator_for(settings).expect("the authenticator builds");
-    let auth = || RequireAuthLayer::new(authenticator.clone());
+    let auth = || RequireAuth::new(authenticator.clone());
     let ready = authenticator.clone();
     let mut registry = Registry::default();
     authenticator.register_metrics(&mut registry);
@@ -141,7 +141,7 @@ fn patterns(path: &str) -> (String, String) {
 }
 
 /// `routes` on actix, each behind its guard, as [`crate::serve_routes`] serves them.
-pub(crate) fn actix_guarded(routes: Vec<(&'static str, Guard)>) -> String {
+pub(crate) fn actix_guarded(routes: Vec<(&'static str, RequireAuth)>) -> String {
     crate::serve_routes(move |cfg| {
         for (path, guard) in &routes {
             cfg.service(
@@ -152,14 +152,14 @@ pub(crate) fn actix_guarded(routes: Vec<(&'static str, Guard)>) -> String {
                                 .json(caller(claims.as_ref(), request.path()))
                         },
                     ))
-                    .wrap(auth::RequireAuth::from(guard.clone())),
+                    .wrap(guard.clone()),
             );
         }
     })
 }
 
 /// `routes` on axum, each behind its guard.
-pub(crate) async fn tower_guarded(guarded: Vec<(&'static str, Guard)>) -> String {
+pub(crate) async fn tower_guarded(guarded: Vec<(&'static str, RequireAuth)>) -> String {
     let mut router = Router::new();
     for (path, guard) in guarded {
         router = router.route(
@@ -167,7 +167,7 @@ pub(crate) async fn tower_guarded(guarded: Vec<(&'static str, Guard)>) -> String
             get_only(|uri: Uri, claims: Option<Claims>| async move {
                 json(StatusCode::OK, &caller(claims.as_ref(), uri.path()))
             })
-            .layer(RequireAuthLayer::from(guard)),
+            .layer(guard),
         );
     }
     let port = serve(router.fallback(not_found)).await;

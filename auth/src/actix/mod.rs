@@ -1,4 +1,4 @@
-//! The actix-web glue, all of it: the [`RequireAuth`] middleware, the [`Claims`] extractor, the
+//! The actix-web glue, all of it: [`crate::RequireAuth`] as middleware, the [`Claims`] extractor, the
 //! [`AuthError`] response, and reading the `Authorization` header. The rules elsewhere in the
 //! crate know no web framework; another framework's adapter would be one more module like this.
 
@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-pub use middleware::{Checked, RequireAuth};
+pub use middleware::Checked;
 
 use crate::claims::Claims;
 use crate::credentials::{parse_token, single, token_text};
@@ -38,7 +38,7 @@ pub(crate) fn authorization(headers: &HeaderMap) -> Result<&HeaderValue, AuthErr
     single(headers.get_all(AUTHORIZATION))
 }
 
-/// The claims that [`RequireAuth`] stored; on a route without it, a 401 (fail closed).
+/// The claims that [`crate::RequireAuth`] stored; on a route without it, a 401 (fail closed).
 impl FromRequest for Claims {
     type Error = AuthError;
     type Future = Ready<Result<Self, AuthError>>;

@@ -1,19 +1,19 @@
-//! The framework-free decision ([`crate::request::Guard`]) without any web framework: each
+//! The framework-free decision ([`crate::RequireAuth`]) without any web framework: each
 //! refusal's whole answer, and the claims of an honest request.
 
 use wiremock::MockServer;
 
 use super::*;
-use crate::request::{Field, Guard, Request};
+use crate::request::{Field, Request, RequireAuth};
 use crate::response::Refusal;
 use crate::{Claims, Policy};
 
-async fn guard() -> (MockServer, Guard) {
+async fn guard() -> (MockServer, RequireAuth) {
     let server = MockServer::start().await;
     serve_jwks(&server, &jwks(&[&rsa(1, "k1")]), 1).await;
     let auth = authenticator(&server, fast_jwks());
     ready(&auth).await;
-    (server, Guard::new(auth))
+    (server, RequireAuth::new(auth))
 }
 
 /// `GET /me` with these `Authorization` values, `DPoP` values and query.

@@ -2,7 +2,7 @@
 //! certificate's are in `mtls.rs`, the replay stores' in `dpop.rs` and `redis_replay.rs`): the refusal
 //! (status, challenge, body) and the honest request beside it, which still passes.
 
-use auth::request::Guard;
+use auth::RequireAuth;
 use auth::testing::SigningKey;
 use auth::{Algorithm, Authenticator, DpopMode};
 use base64::Engine;
@@ -83,7 +83,7 @@ async fn catch_all(app: &TestApp) -> String {
         .wait_ready(std::time::Duration::from_secs(5))
         .await
         .expect("the keys load");
-    serve_guarded(vec![("/files/*", Guard::new(authenticator))]).await
+    serve_guarded(vec![("/files/*", RequireAuth::new(authenticator))]).await
 }
 
 async fn a_dpop_request_whose_path_has_dot_segments_is_refused() {

@@ -2,7 +2,7 @@
 //! scope sets, RFC 9470 step-up rules, claim rules, and which claims grant scopes (`scp` as a
 //! string and an array).
 
-use auth::request::Guard;
+use auth::RequireAuth;
 use auth::{Authenticator, Policy, ScopeClaim};
 use serde_json::json;
 use tests::bodies::PRIVATE_SCOPED;
@@ -23,7 +23,7 @@ async fn policy_routes(app: &TestApp) -> String {
         .await
         .expect("the keys load");
     let issuer = app.issuer.issuer().to_owned();
-    let guarded = |path, policy| (path, Guard::new(authenticator.clone()).policy(policy));
+    let guarded = |path, policy| (path, RequireAuth::new(authenticator.clone()).policy(policy));
     serve_guarded(vec![
         guarded(
             "/all",
