@@ -223,3 +223,45 @@ async fn authenticator_verify_checks_dpop_proofs_and_certificate_bindings() {
         without.body
     );
 }
+
+/// The policy's refusal (403 naming the scope that would do) and the outage's (503 with
+/// `Retry-After`, never a 401 that blames the token), framework aside.
+#[actix_web::test]
+async fn a_policy_refusal_is_403_and_an_outage_is_503_with_retry_after() {
+    let (_server, guard) = guard().await;
+    let scoped = guard.policy(Policy::scope("read:messages"));
+    let token = valid(&rsa(1, "k1"))
+        .claim("scope", "openid")
+        .sign()
+        .unwrap();
+    let bearer = format!("Bearer {token}");
+    let refusal = scoped
+        .check(&request(&[bearer.as_bytes()], &[], ""))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403);
+    let challenge = refusal.www_authenticate.unwrap_or_default();
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#)
+            && challenge.contains(r#"scope="read:messages""#),
+        "{challenge}"
+    );
+    assert_eq!(refusal.retry_after, None);
+
+    // An issuer whose JWKS answers 404: no key can decide.
+    let down = MockServer::start().await;
+    let auth = authenticator(&down, fast_jwks());
+    let refusal = RequireAuth::new(auth)
+        .check(&request(&[bearer.as_bytes()], &[], ""))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 503, "{refusal:?}");
+    assert!(refusal.retry_after.is_some_and(|secs| secs >= 1));
+    let body: Value = serde_json::from_str(&refusal.body).unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    assert!(
+        refusal
+            .headers()
+            .any(|(name, value)| name == "retry-after" && value.parse::<u64>().is_ok())
+    );
+}
