@@ -283,7 +283,8 @@ fn metrics_route(cfg: &mut web::ServiceConfig, registry: &web::Data<Registry>) {
 
 /// CORS: the configured origins everywhere, and any origin on the public metadata document
 /// at `public_path` (RFC 9728: clients in browsers read it from anywhere). Every answer lets
-/// scripts read `WWW-Authenticate`, which tells them how to authenticate.
+/// scripts read `WWW-Authenticate`, which tells them how to authenticate, and `DPoP-Nonce`,
+/// the server nonce their next DPoP proof must carry.
 fn cors(origins: &[String], public_path: Option<String>) -> Cors {
     let origins = origins.to_vec();
     Cors::default()
@@ -299,6 +300,9 @@ fn cors(origins: &[String], public_path: Option<String>) -> Cors {
             header::CONTENT_TYPE,
             header::HeaderName::from_static("dpop"),
         ])
-        .expose_headers([header::WWW_AUTHENTICATE])
+        .expose_headers([
+            header::WWW_AUTHENTICATE,
+            header::HeaderName::from_static("dpop-nonce"),
+        ])
         .max_age(3600)
 }

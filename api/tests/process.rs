@@ -355,3 +355,87 @@ async fn a_replay_store_that_is_off_is_named_in_a_startup_warning_and_dpop_still
         "{log}"
     );
 }
+
+/// Two `api` processes with one nonce secret (as replicas behind a load balancer): a nonce the
+/// first hands out is accepted by the second. A process without the secret warns that it made
+/// its own.
+#[actix_web::test]
+async fn two_processes_that_share_the_nonce_secret_accept_each_others_nonces() {
+    let key = key();
+    let issuer = issuer(&key, Duration::ZERO).await;
+    let vars = [
+        ("APP__AUTH__PUBLIC_URL", "https://api.example.com"),
+        ("APP__AUTH__DPOP__NONCE", "required"),
+        (
+            "APP__AUTH__DPOP__NONCE_SECRET",
+            "the replicas' nonce secret, 32 bytes or more",
+        ),
+    ];
+    let one = Process::start_env(&issuer, "info", "text", &vars);
+    let two = Process::start_env(&issuer, "info", "text", &vars);
+    let alone = Process::start_env(&issuer, "info", "text", &vars[..2]);
+    let client =
+        SigningKey::p256_from_pem("client", include_str!("../../auth/fixtures/ec-p256.pem"))
+            .unwrap();
+    let token = key
+        .token()
+        .claim("iss", format!("{}/", issuer.uri()))
+        .claim("aud", AUDIENCE)
+        .claim("sub", "user-1")
+        .claim("cnf", json!({ "jkt": client.jkt() }))
+        .expires_in(600)
+        .sign()
+        .unwrap();
+    let send = |api: &Process, nonce: Option<&str>| {
+        let mut proof = client.dpop_proof("GET", "https://api.example.com/api/private", &token);
+        if let Some(nonce) = nonce {
+            proof = proof.claim("nonce", nonce);
+        }
+        awc::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .finish()
+            .get(format!("http://127.0.0.1:{}/api/private", api.port))
+            .insert_header(("Authorization", format!("DPoP {token}")))
+            .insert_header(("DPoP", proof.sign().unwrap()))
+            .send()
+    };
+
+    let asked = send(&one, None).await.unwrap();
+    assert_eq!(asked.status(), 401);
+    let challenge = asked
+        .headers()
+        .get("www-authenticate")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        challenge.contains(r#"error="use_dpop_nonce""#),
+        "{challenge}"
+    );
+    let nonce = asked
+        .headers()
+        .get("dpop-nonce")
+        .and_then(|value| value.to_str().ok())
+        .expect("a DPoP-Nonce header")
+        .to_owned();
+    let mut on_two = send(&two, Some(&nonce)).await.unwrap();
+    assert_eq!(on_two.status(), 200, "{:?}", on_two.body().await);
+    let on_alone = send(&alone, Some(&nonce)).await.unwrap();
+    assert_eq!(on_alone.status(), 401);
+    assert!(on_alone.headers().contains_key("dpop-nonce"));
+
+    for api in [one, two] {
+        api.terminate();
+        let (_, log) = api.wait();
+        assert!(!log.contains("no nonce secret is set"), "{log}");
+        assert!(
+            !log.contains("the replicas' nonce secret"),
+            "the secret is never logged"
+        );
+    }
+    alone.terminate();
+    let (_, log) = alone.wait();
+    assert!(
+        log.contains("no nonce secret is set (dpop.nonce_secret)"),
+        "{log}"
+    );
+}

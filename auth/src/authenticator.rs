@@ -6,8 +6,8 @@ use std::time::Duration;
 use crate::algorithm::Algorithm;
 use crate::cache::{TokenCache, TokenDigest};
 use crate::claims::{Claims, ScopeClaim};
-use crate::config::{self, AuthConfig};
-use crate::dpop::{ProofRules, ReplayStore};
+use crate::config::{self, AuthConfig, NonceMode};
+use crate::dpop::{Nonces, ProofRules, ReplayStore};
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
 use crate::keys::Selection;
@@ -335,6 +335,21 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// Whether DPoP proofs must carry a server nonce (RFC 9449 §9); default
+    /// [`NonceMode::Off`].
+    #[must_use]
+    pub fn dpop_nonce(mut self, mode: NonceMode) -> Self {
+        self.config.dpop.nonce = mode;
+        self
+    }
+
+    /// The secret server nonces are made under (at least 32 bytes), shared by the replicas.
+    #[must_use]
+    pub fn dpop_nonce_secret(mut self, secret: impl Into<String>) -> Self {
+        self.config.dpop.nonce_secret = Some(config::Secret::new(secret));
+        self
+    }
+
     /// The request header in which the TLS proxy in front of the API forwards the client
     /// certificate (URL-encoded PEM, or Envoy's `X-Forwarded-Client-Cert`), to check tokens
     /// bound to it (`cnf.x5t#S256`, RFC 8705). Without it, such tokens are refused. The proxy
@@ -389,7 +404,7 @@ impl AuthenticatorBuilder {
             Replay::Given(store) => store,
             Replay::Configured => config.replay_store(redis_roots_pem)?,
         };
-        let sender = sender_rules(&config, replay);
+        let sender = sender_rules(&config, replay)?;
         let granting = config.granting_claims();
         let tls = client_config(extra_roots_pem.as_deref())?;
         let metrics = Arc::new(Metrics::default());
@@ -445,9 +460,21 @@ impl AuthenticatorBuilder {
 }
 
 /// The DPoP and mTLS rules of a validated configuration.
-fn sender_rules(config: &AuthConfig, replay: Option<Arc<dyn ReplayStore>>) -> SenderRules {
+///
+/// # Errors
+/// When nonces are required, no secret is set, and none can be made.
+fn sender_rules(
+    config: &AuthConfig,
+    replay: Option<Arc<dyn ReplayStore>>,
+) -> Result<SenderRules, ConfigError> {
     let dpop = &config.dpop;
-    SenderRules {
+    let nonces = if dpop.mode.aware() && dpop.nonce == NonceMode::Required {
+        let secret = nonce_secret(dpop.nonce_secret.as_ref())?;
+        Some(Nonces::new(&secret, dpop.nonce_window))
+    } else {
+        None
+    };
+    Ok(SenderRules {
         mode: dpop.mode,
         algs: dpop
             .algorithms
@@ -467,7 +494,32 @@ fn sender_rules(config: &AuthConfig, replay: Option<Arc<dyn ReplayStore>>) -> Se
             .certificate_header
             .as_deref()
             .map(|name| name.to_ascii_lowercase().into_boxed_str()),
+        nonces,
+    })
+}
+
+/// The secret DPoP nonces are made under: the configured one, or 32 random bytes, with a
+/// warning that replicas will refuse each other's nonces.
+///
+/// # Errors
+/// When no random bytes can be had: set the secret.
+fn nonce_secret(configured: Option<&config::Secret>) -> Result<Vec<u8>, ConfigError> {
+    if let Some(secret) = configured {
+        return Ok(secret.expose().to_vec());
     }
+    log::warn!(
+        "DPoP nonces are required but no nonce secret is set (dpop.nonce_secret): this process \
+         made a random one, so other replicas refuse its nonces and a restart invalidates them; \
+         share one secret of at least 32 bytes among the replicas"
+    );
+    let mut random = vec![0_u8; 32];
+    aws_lc_rs::rand::fill(&mut random).map_err(|_| {
+        ConfigError::invalid(
+            "dpop.nonce_secret",
+            "is unset, and no random bytes could be had to make one: set it",
+        )
+    })?;
+    Ok(random)
 }
 
 impl Authenticator {

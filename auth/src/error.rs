@@ -59,6 +59,17 @@ pub enum AuthError {
     /// `invalid_dpop_proof`, the error on the DPoP challenge.
     #[error("{0}")]
     InvalidDpopProof(#[from] ProofError),
+    /// A DPoP proof without a server nonce we issued for its key in this window or the last
+    /// (RFC 9449 §9), where nonces are required. 401 `use_dpop_nonce` on the DPoP challenge,
+    /// with a fresh nonce in the `DPoP-Nonce` header: the client sends the request again with
+    /// it.
+    #[error(
+        "this API requires a DPoP server nonce: send the proof again with the nonce in the DPoP-Nonce header"
+    )]
+    UseDpopNonce {
+        /// The nonce to use, for the proof's key.
+        nonce: String,
+    },
     /// The DPoP replay store cannot say whether a proof was used before (it cannot be reached,
     /// or it is full of live proofs), so the proof is not accepted. 503 with `Retry-After`.
     #[error("the DPoP replay store is unavailable, retry later")]

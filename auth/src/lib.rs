@@ -95,7 +95,7 @@ pub use error::{
 };
 pub use jwks::{JwksConfig, Readiness};
 pub use policy::Policy;
-pub use request::{Field, Request, RequireAuth};
+pub use request::{Field, Passed, Request, RequireAuth};
 pub use response::{ChallengeParams, DEFAULT_REALM, Refusal, Scheme};
 pub use sender::{
     DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_REPLAY_PER_CLIENT, DpopMode,

@@ -100,6 +100,29 @@ struct Bound {
     claims: Claims,
     now: f64,
     proof: Option<Proof>,
+    /// The next server nonce, for a proof whose nonce is from the previous window.
+    next_nonce: Option<String>,
+}
+
+/// A request that passed: its claims (`None` for an anonymous caller on an optional route),
+/// and what the answer must carry besides.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Passed {
+    /// The verified claims, for the handler.
+    pub claims: Option<Claims>,
+    /// `DPoP-Nonce`: the next server nonce, for a proof whose nonce is about to go stale.
+    pub dpop_nonce: Option<String>,
+}
+
+impl Passed {
+    /// The headers the route's answer must carry, as every adapter adds them: `DPoP-Nonce`
+    /// when there is a next nonce.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        self.dpop_nonce
+            .iter()
+            .map(|nonce| ("dpop-nonce", nonce.clone()))
+    }
 }
 
 /// A decision before it is counted and answered.
@@ -111,6 +134,8 @@ struct Decision {
     uses_dpop: bool,
     /// The scheme the request used, or the one the mode offers first.
     scheme: Scheme,
+    /// The next server nonce, when the answer must carry one.
+    dpop_nonce: Option<String>,
 }
 
 impl RequireAuth {
@@ -156,33 +181,38 @@ impl RequireAuth {
         self.authenticator.sender().certificate_header.as_deref()
     }
 
-    /// Decides `request`: the claims (`None` for an anonymous request on an optional route), or
+    /// Decides `request`: [`Passed`] with the claims (`None` for an anonymous request on an
+    /// optional route) and the headers the answer must carry, or
     /// the whole refusal. Counted in the metrics; refusals logged (client faults at debug,
     /// outages at error, throttled), never the token.
     ///
     /// # Errors
     /// The [`Refusal`] to answer with.
-    pub async fn check(&self, request: &Request<'_>) -> Result<Option<Claims>, Refusal> {
+    pub async fn check(&self, request: &Request<'_>) -> Result<Passed, Refusal> {
         let Decision {
             answer,
             cached,
             uses_dpop,
             scheme,
+            dpop_nonce,
         } = self.decide(request).await;
         let metrics = self.authenticator.metrics();
         metrics.checked(&answer, cached);
         if uses_dpop {
             metrics.dpop_checked(&answer);
         }
-        answer.map_err(|error| {
-            log_refusal(request, &error);
-            self.refusal(&error, scheme)
-        })
+        match answer {
+            Ok(claims) => Ok(Passed { claims, dpop_nonce }),
+            Err(error) => {
+                log_refusal(request, &error);
+                Err(self.refusal(&error, scheme))
+            }
+        }
     }
 
     /// [`RequireAuth::check`] on a guard that is not optional: the claims, always present.
     pub(crate) async fn check_required(&self, request: &Request<'_>) -> Result<Claims, Refusal> {
-        match self.check(request).await? {
+        match self.check(request).await?.claims {
             Some(claims) => Ok(claims),
             // Only an optional guard lets a request through without claims.
             None => Err(self.refusal(&AuthError::MissingToken, Scheme::Bearer)),
@@ -213,6 +243,7 @@ impl RequireAuth {
             cached: false,
             uses_dpop: used == Some(Scheme::Dpop),
             scheme: used.unwrap_or(fallback),
+            dpop_nonce: None,
         };
         if query_has_token(request.query) {
             return refuse(
@@ -239,6 +270,7 @@ impl RequireAuth {
                     cached: false,
                     uses_dpop: false,
                     scheme: fallback,
+                    dpop_nonce: None,
                 };
             }
             (0, _) => return refuse(AuthError::MissingToken, None),
@@ -281,12 +313,17 @@ impl RequireAuth {
         let presented = presented(request, scheme, proof, has_proof);
         let uses_dpop = scheme == Scheme::Dpop || has_proof;
 
-        let (answer, cached) = self.verify(value, candidate, presented).await;
+        let (settled, cached) = self.verify(value, candidate, presented).await;
+        let (answer, dpop_nonce) = match settled {
+            Ok((claims, nonce)) => (Ok(Some(claims)), nonce),
+            Err(error) => (Err(error), None),
+        };
         Decision {
             answer,
             cached,
             uses_dpop,
             scheme,
+            dpop_nonce,
         }
     }
 
@@ -298,7 +335,7 @@ impl RequireAuth {
         value: &[u8],
         candidate: Option<(Scheme, Range<usize>)>,
         presented: Result<Presented<'_>, AuthError>,
-    ) -> (Result<Option<Claims>, AuthError>, bool) {
+    ) -> (Result<(Claims, Option<String>), AuthError>, bool) {
         let now = now();
         let digest = match &candidate {
             Some((_, range)) => match self.authenticator.probe(&value[range.clone()], now) {
@@ -336,26 +373,42 @@ impl RequireAuth {
         presented: &Presented<'_>,
         token: &str,
     ) -> Result<Bound, AuthError> {
-        let proof = self
-            .authenticator
-            .sender()
-            .confirm(&claims, presented, token, now)?;
+        let sender = self.authenticator.sender();
+        let proof = sender.confirm(&claims, presented, token, now)?;
+        let next_nonce = match &proof {
+            Some(proof) => sender.check_nonce(proof, now)?,
+            None => None,
+        };
         if let Some(policy) = &self.policy {
             policy.check(&claims, now, self.authenticator.leeway())?;
         }
-        Ok(Bound { claims, now, proof })
+        Ok(Bound {
+            claims,
+            now,
+            proof,
+            next_nonce,
+        })
     }
 
-    /// The answer once bound: at once, or after the proof's one use is recorded.
-    async fn settle(&self, bound: Result<Bound, AuthError>) -> Result<Option<Claims>, AuthError> {
-        let Bound { claims, now, proof } = bound?;
+    /// The answer once bound, with the next server nonce if any: at once, or after the
+    /// proof's one use is recorded.
+    async fn settle(
+        &self,
+        bound: Result<Bound, AuthError>,
+    ) -> Result<(Claims, Option<String>), AuthError> {
+        let Bound {
+            claims,
+            now,
+            proof,
+            next_nonce,
+        } = bound?;
         if let Some(proof) = proof {
             self.authenticator
                 .sender()
                 .record(&proof, &claims, now, self.authenticator.metrics())
                 .await?;
         }
-        Ok(Some(claims))
+        Ok((claims, next_nonce))
     }
 }
 
@@ -365,8 +418,9 @@ impl Authenticator {
     /// proof and its one use, client certificate binding), with no route policy. Fill a
     /// [`Request`] from the request's method, raw path, query and headers.
     ///
-    /// For a route with a [`crate::Policy`], or optional authentication, build a
-    /// [`RequireAuth`] once and call its `check` instead.
+    /// For a route with a [`crate::Policy`], optional authentication, or DPoP server nonces
+    /// (whose next nonce only [`Passed`] carries), build a [`RequireAuth`] once and call its
+    /// `check` instead.
     ///
     /// # Errors
     /// The whole [`Refusal`] to answer with: status, `WWW-Authenticate`, `Retry-After`, and
@@ -457,6 +511,7 @@ fn visible(value: &[u8]) -> Option<&str> {
 fn answered_on(error: &AuthError, used: Scheme) -> Scheme {
     match error {
         AuthError::InvalidDpopProof(_)
+        | AuthError::UseDpopNonce { .. }
         | AuthError::InvalidRequest(
             InvalidRequest::ProofWithoutToken | InvalidRequest::MissingProof,
         ) => Scheme::Dpop,

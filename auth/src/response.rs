@@ -3,8 +3,10 @@
 
 use crate::error::AuthError;
 
-/// A refused request's whole answer, as every framework adapter copies it out.
+/// A refused request's whole answer, as every framework adapter copies it out. Built by
+/// [`AuthError::refusal`] only, so that a field it gains later breaks no one.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Refusal {
     /// The reason, as the metrics and the log name it.
     pub error: AuthError,
@@ -14,13 +16,15 @@ pub struct Refusal {
     pub www_authenticate: Option<String>,
     /// `Retry-After`, in seconds, for a 503.
     pub retry_after: Option<u64>,
+    /// `DPoP-Nonce`: the server nonce a `use_dpop_nonce` refusal asks the client to use.
+    pub dpop_nonce: Option<String>,
     /// The JSON body: `{"message": ..., "error": ...}`.
     pub body: String,
 }
 
 impl Refusal {
-    /// The answer's headers, in order: `Content-Type`, then `WWW-Authenticate` and
-    /// `Retry-After` when it has them. Every adapter sets exactly these, so that the frameworks
+    /// The answer's headers, in order: `Content-Type`, then `WWW-Authenticate`, `Retry-After`
+    /// and `DPoP-Nonce` when it has them. Every adapter sets exactly these, so that the frameworks
     /// answer alike.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
         [
@@ -30,6 +34,7 @@ impl Refusal {
                 .map(|challenge| ("www-authenticate", challenge)),
             self.retry_after
                 .map(|seconds| ("retry-after", seconds.to_string())),
+            self.dpop_nonce.clone().map(|nonce| ("dpop-nonce", nonce)),
         ]
         .into_iter()
         .flatten()
@@ -130,6 +135,7 @@ impl AuthError {
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
             Self::InsufficientUserAuthentication { .. } => Some("insufficient_user_authentication"),
             Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
+            Self::UseDpopNonce { .. } => Some("use_dpop_nonce"),
             Self::KeysUnavailable { .. } | Self::ReplayUnavailable { .. } => {
                 Some("temporarily_unavailable")
             }
@@ -159,7 +165,9 @@ impl AuthError {
                     details.push(("scope", scopes.to_owned()));
                 }
             }
-            Self::InvalidRequest(_) | Self::InvalidDpopProof(_) => error(&mut details),
+            Self::InvalidRequest(_) | Self::InvalidDpopProof(_) | Self::UseDpopNonce { .. } => {
+                error(&mut details);
+            }
             Self::InvalidToken(_) => {
                 error(&mut details);
                 if let Some(scopes) = scope_hint {
@@ -237,10 +245,15 @@ impl AuthError {
             Some(code) => serde_json::json!({ "message": self.to_string(), "error": code }),
             None => serde_json::json!({ "message": self.to_string() }),
         };
+        let dpop_nonce = match self {
+            Self::UseDpopNonce { nonce } => Some(nonce.clone()),
+            _ => None,
+        };
         Refusal {
             status: self.http_status(),
             www_authenticate: self.challenge_with(params),
             retry_after,
+            dpop_nonce,
             body: body.to_string(),
             error: self.clone(),
         }
@@ -252,7 +265,8 @@ impl AuthError {
             Self::MissingToken
             | Self::OtherScheme(_)
             | Self::InvalidToken(_)
-            | Self::InsufficientUserAuthentication { .. } => 401,
+            | Self::InsufficientUserAuthentication { .. }
+            | Self::UseDpopNonce { .. } => 401,
             Self::InvalidRequest(_) | Self::InvalidDpopProof(_) => 400,
             Self::InsufficientScope { .. } | Self::Forbidden { .. } => 403,
             Self::KeysUnavailable { .. } | Self::ReplayUnavailable { .. } => 503,

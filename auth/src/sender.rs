@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::claims::Claims;
 use crate::dpop::{
-    Proof, ProofError, ProofRequest, ProofRules, ProofSender, ReplayError, ReplayStore, Seen,
-    has_dot_segments, normalize_htu, replay_key,
+    Freshness, Nonces, Proof, ProofError, ProofRequest, ProofRules, ProofSender, ReplayError,
+    ReplayStore, Seen, has_dot_segments, normalize_htu, replay_key,
 };
 use crate::error::{AuthError, InvalidRequest, Offered, TokenError};
 use crate::metrics::Metrics;
@@ -92,6 +92,8 @@ pub(crate) struct SenderRules {
     pub(crate) algs: Box<str>,
     /// The header (lower case) in which a TLS proxy forwards the client certificate.
     pub(crate) certificate_header: Option<Box<str>>,
+    /// Server nonces, when proofs must carry one.
+    pub(crate) nonces: Option<Nonces>,
 }
 
 /// What a request presented besides its token.
@@ -186,6 +188,25 @@ impl SenderRules {
             self.confirm_certificate(bound, sent.certificate)?;
         }
         Ok(proof)
+    }
+
+    /// Where nonces are required: the proof's nonce must be one issued for its key in this
+    /// window or the last. Answers the next nonce when the proof's is from the last window,
+    /// so that the client moves on before it goes stale.
+    ///
+    /// # Errors
+    /// [`AuthError::UseDpopNonce`], with a fresh nonce for the proof's key.
+    pub(crate) fn check_nonce(&self, proof: &Proof, now: f64) -> Result<Option<String>, AuthError> {
+        let Some(nonces) = &self.nonces else {
+            return Ok(None);
+        };
+        match nonces.check(proof.nonce.as_deref(), &proof.jkt, now) {
+            Freshness::Current => Ok(None),
+            Freshness::Previous => Ok(Some(nonces.issue(&proof.jkt, now))),
+            Freshness::Stale => Err(AuthError::UseDpopNonce {
+                nonce: nonces.issue(&proof.jkt, now),
+            }),
+        }
     }
 
     /// The client certificate's thumbprint must equal `bound`.

@@ -87,12 +87,14 @@ where
             let (mut parts, body) = request.into_parts();
             let verdict = guard.check(&view(&parts, &guard)).await;
             match verdict {
-                Ok(claims) => {
-                    if let Some(claims) = claims {
+                Ok(passed) => {
+                    if let Some(claims) = passed.claims.clone() {
                         parts.extensions.insert(claims);
                     }
                     let request = http::Request::from_parts(parts, body);
-                    Ok(inner.call(request).await?.map(Either::Left))
+                    let mut response = inner.call(request).await?.map(Either::Left);
+                    copy_headers(response.headers_mut(), passed.headers());
+                    Ok(response)
                 }
                 Err(refusal) => Ok(response(refusal).map(Either::Right)),
             }
@@ -121,18 +123,22 @@ fn field<'a>(headers: &'a HeaderMap, name: &str) -> Field<'a> {
     Field::new(headers.get_all(name).iter().map(HeaderValue::as_bytes))
 }
 
+/// Sets each header; our values are visible ASCII, and one that were not is left out, never a
+/// panic.
+fn copy_headers(headers: &mut HeaderMap, from: impl Iterator<Item = (&'static str, String)>) {
+    for (name, value) in from {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+}
+
 /// A refusal as an `http` response, copied out as it is.
 pub(crate) fn response(refusal: Refusal) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::default());
     *response.status_mut() =
         StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNAUTHORIZED);
-    let headers = response.headers_mut();
-    for (name, value) in refusal.headers() {
-        // Our own challenges are visible ASCII; one that were not is left out, never a panic.
-        if let Ok(value) = HeaderValue::try_from(value) {
-            headers.insert(HeaderName::from_static(name), value);
-        }
-    }
+    copy_headers(response.headers_mut(), refusal.headers());
     *response.body_mut() = Full::new(Bytes::from(refusal.body));
     response
 }

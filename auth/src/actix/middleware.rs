@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage};
 use futures_util::future::LocalBoxFuture;
 
@@ -72,11 +72,19 @@ where
                 guard.check(&request).await
             };
             match verdict {
-                Ok(claims) => {
-                    if let Some(claims) = claims {
+                Ok(passed) => {
+                    if let Some(claims) = passed.claims.clone() {
                         req.extensions_mut().insert(claims);
                     }
-                    Ok(service.call(req).await?.map_into_left_body())
+                    let mut response = service.call(req).await?;
+                    for (name, value) in passed.headers() {
+                        if let Ok(value) = HeaderValue::try_from(value) {
+                            response
+                                .headers_mut()
+                                .insert(HeaderName::from_static(name), value);
+                        }
+                    }
+                    Ok(response.map_into_left_body())
                 }
                 Err(refusal) => Ok(req.into_response(response(refusal)).map_into_right_body()),
             }

@@ -43,6 +43,12 @@ pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
 /// The default memory budget of the verified-token cache, in bytes: 32 MiB.
 pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 
+/// The default window of a DPoP server nonce: a nonce is good for one to two of them.
+pub const DEFAULT_NONCE_WINDOW: Duration = Duration::from_secs(60);
+
+/// The shortest secret DPoP server nonces may be made under, in bytes.
+const MIN_NONCE_SECRET_BYTES: usize = 32;
+
 /// The default longest token accepted, in bytes: Node-based servers refuse 16 KiB headers.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 
@@ -172,6 +178,65 @@ pub struct DpopSettings {
     /// Use a Redis whose `maxmemory-policy` may evict keys (default false): a weakening, see
     /// [`crate::dpop::RedisOptions::allow_eviction`].
     pub redis_allow_eviction: bool,
+    /// Resource-server nonces (RFC 9449 §9): `off`, or `required`, where every proof must carry
+    /// a nonce this API issued for its key in the current or the previous window.
+    pub nonce: NonceMode,
+    /// The secret nonces are made under, at least 32 bytes, shared by every replica (each then
+    /// accepts the others' nonces). Unset: a random one per process, with a warning, since
+    /// replicas then refuse each other's nonces. Never logged.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "secret"))]
+    pub nonce_secret: Option<Secret>,
+    /// How long a nonce's window is (`nonce_window_secs`); a nonce is good in its window and
+    /// the next.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "nonce_window_secs", deserialize_with = "de::secs")
+    )]
+    pub nonce_window: Duration,
+}
+
+/// Whether DPoP proofs must carry a server nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
+#[non_exhaustive]
+pub enum NonceMode {
+    /// No nonce is asked for (the default).
+    #[default]
+    Off,
+    /// Every proof needs a nonce from this API; others get 401 `use_dpop_nonce` and one.
+    Required,
+}
+
+/// A secret setting: compared and cloned, but never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// Its bytes.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
+}
+
+/// An optional secret: empty means unset.
+#[cfg(feature = "serde")]
+fn secret<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Secret>, D::Error> {
+    de::unset_if_empty(deserializer).map(|value| value.map(Secret))
 }
 
 /// Where used DPoP proofs are remembered.
@@ -225,6 +290,9 @@ impl Default for DpopSettings {
             redis_command_timeout: DEFAULT_REDIS_COMMAND_TIMEOUT,
             redis_ca_file: None,
             redis_allow_eviction: false,
+            nonce: NonceMode::default(),
+            nonce_secret: None,
+            nonce_window: DEFAULT_NONCE_WINDOW,
         }
     }
 }
@@ -276,6 +344,23 @@ impl DpopSettings {
             self.redis_command_timeout,
             &limits::REDIS_TIMEOUT,
         )?;
+        within_secs(
+            "dpop.nonce_window_secs",
+            self.nonce_window,
+            &limits::NONCE_WINDOW,
+        )?;
+        if let Some(secret) = &self.nonce_secret
+            && secret.expose().len() < MIN_NONCE_SECRET_BYTES
+        {
+            return Err(ConfigError::invalid(
+                "dpop.nonce_secret",
+                format!(
+                    "is {} bytes; it must be at least {MIN_NONCE_SECRET_BYTES} (for one: \
+                     openssl rand -base64 32)",
+                    secret.expose().len()
+                ),
+            ));
+        }
         if self.redis_key_prefix.len() > 64 {
             return Err(ConfigError::invalid(
                 "dpop.redis_key_prefix",

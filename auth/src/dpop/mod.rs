@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::algorithm::Algorithm;
 use crate::keys::Key;
 
+mod nonce;
 #[cfg(feature = "redis")]
 mod redis;
 mod replay;
@@ -27,6 +28,8 @@ pub use replay::{MemoryReplayStore, ProofSender, ReplayError, ReplayStore, Seen,
 pub const MAX_PROOF_BYTES: usize = 8 * 1024;
 /// The longest `jti` accepted.
 pub const MAX_JTI_BYTES: usize = 256;
+/// The longest `nonce` kept from a proof: ours are 32 characters.
+const MAX_NONCE_BYTES: usize = 64;
 
 /// The default prefix of the keys a Redis replay store writes.
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "dpop:jti:";
@@ -36,6 +39,7 @@ pub const DEFAULT_REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const DEFAULT_REDIS_COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
 
 pub use crate::error::ProofError;
+pub(crate) use nonce::{Freshness, Nonces};
 
 /// A proof's `typ`: the media type `application/dpop+jwt`, with or without its `application/`
 /// prefix (RFC 7515 §4.1.9), compared case-insensitively.
@@ -55,6 +59,8 @@ pub struct Proof {
     pub jti: String,
     /// When the proof was made (a NumericDate).
     pub iat: f64,
+    /// The server nonce the proof carries (RFC 9449 §9), if any.
+    pub nonce: Option<String>,
 }
 
 /// The rules a proof must meet.
@@ -175,10 +181,17 @@ impl ProofRules {
         {
             return Err(ProofError::AccessTokenHash);
         }
+        // Ours are 32 characters; anything longer is no nonce of ours, and is not kept.
+        let nonce = claims
+            .get("nonce")
+            .and_then(Value::as_str)
+            .filter(|nonce| nonce.len() <= MAX_NONCE_BYTES)
+            .map(str::to_owned);
         Ok(Proof {
             jkt: thumbprint(jwk).ok_or(ProofError::Key)?,
             jti,
             iat,
+            nonce,
         })
     }
 }

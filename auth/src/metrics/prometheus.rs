@@ -259,6 +259,7 @@ fn refused(error: &AuthError) -> CheckLabels {
         AuthError::Forbidden { .. } => ("forbidden", None),
         AuthError::KeysUnavailable { .. } => ("unavailable", None),
         AuthError::InvalidDpopProof(why) => ("invalid_dpop_proof", Some(why.reason())),
+        AuthError::UseDpopNonce { .. } => ("use_dpop_nonce", None),
         AuthError::ReplayUnavailable { .. } => ("unavailable", Some("dpop_replay_store")),
     };
     CheckLabels { result, reason }

@@ -50,11 +50,13 @@ use crate::algorithm::Algorithm;
 use crate::validation::now;
 
 mod attacks;
+mod dpop_client;
 mod issuer;
 #[cfg(feature = "redis")]
 mod redis_server;
 
 pub use attacks::{Attack, attacks};
+pub use dpop_client::{DpopClient, DpopClientError, DpopReply};
 pub use issuer::{DISCOVERY_PATH, JWKS_PATH, Mode, TestIssuer, TestIssuerBuilder};
 #[cfg(feature = "redis")]
 pub use redis_server::{REDIS_SERVER_VAR, REQUIRE_REDIS_VAR, RedisServer};

@@ -6,7 +6,7 @@ use wiremock::MockServer;
 use super::*;
 use crate::request::{Field, Request, RequireAuth};
 use crate::response::Refusal;
-use crate::{Claims, Policy};
+use crate::{Passed, Policy};
 
 async fn guard() -> (MockServer, RequireAuth) {
     let server = MockServer::start().await;
@@ -47,7 +47,7 @@ fn one<'a>(
 /// What a case sends: `Authorization` values, `DPoP` values, the query.
 type Sent<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>, &'a str);
 
-fn refused(answer: Result<Option<Claims>, Refusal>) -> (u16, Option<String>, Value) {
+fn refused(answer: Result<Passed, Refusal>) -> (u16, Option<String>, Value) {
     let refusal = answer.expect_err("refused");
     (
         refusal.status,
@@ -63,13 +63,14 @@ async fn an_honest_request_gets_its_claims_and_an_anonymous_one_passes_only_wher
     let value = format!("Bearer {token}");
 
     let claims = guard.check(&request(&[value.as_bytes()], &[], "")).await;
-    assert_eq!(claims.unwrap().unwrap().sub(), Some("alice"));
+    assert_eq!(claims.unwrap().claims.unwrap().sub(), Some("alice"));
     // Again, from the token cache.
     let cached = guard.check(&request(&[value.as_bytes()], &[], "")).await;
-    assert_eq!(cached.unwrap().unwrap().sub(), Some("alice"));
+    assert_eq!(cached.unwrap().claims.unwrap().sub(), Some("alice"));
 
     let optional = guard.clone().optional();
-    assert_eq!(optional.check(&request(&[], &[], "")).await, Ok(None));
+    let anonymous = optional.check(&request(&[], &[], "")).await.unwrap();
+    assert_eq!((anonymous.claims, anonymous.dpop_nonce), (None, None));
     let scoped = optional.policy(Policy::scope("read:messages"));
     let (status, challenge, _) = refused(scoped.check(&request(&[], &[], "")).await);
     assert_eq!(status, 401);

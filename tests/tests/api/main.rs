@@ -1,6 +1,7 @@
 mod algorithms_and_attacks;
 mod claims;
 mod dpop;
+mod dpop_nonce;
 mod edges;
 mod header;
 mod issuers;
