@@ -7,7 +7,7 @@ use crate::algorithm::Algorithm;
 use crate::cache::{TokenCache, TokenDigest};
 use crate::claims::{Claims, ScopeClaim};
 use crate::config::{self, AuthConfig, NonceMode};
-use crate::dpop::{Nonces, ProofRules, ReplayStore};
+use crate::dpop::{Nonces, ProofKeys, ProofRules, ReplayStore};
 use crate::error::{AuthError, ConfigError, TokenError};
 use crate::jwks::{JwksCache, JwksConfig, Readiness, Source, client_config};
 use crate::keys::Selection;
@@ -495,6 +495,7 @@ fn sender_rules(
             .as_deref()
             .map(|name| name.to_ascii_lowercase().into_boxed_str()),
         nonces,
+        proof_keys: ProofKeys::new(dpop.proof_key_cache_max_bytes),
     })
 }
 

@@ -44,6 +44,8 @@ pub const DPOP_LEEWAY: RangeInclusive<Duration> = Duration::ZERO..=secs(300);
 pub const REPLAY_CAPACITY: RangeInclusive<usize> = 1000..=10_000_000;
 /// The memory the in-memory replay store may hold: 1 MiB to 4 GiB.
 pub const REPLAY_MAX_BYTES: RangeInclusive<usize> = 1024 * 1024..=4 * 1024 * 1024 * 1024;
+/// The memory of the DPoP proof key cache: off (0) to 1 GiB.
+pub const PROOF_KEY_CACHE_MAX_BYTES: RangeInclusive<usize> = 0..=1024 * 1024 * 1024;
 /// The window of a DPoP server nonce: 1 s to an hour.
 pub const NONCE_WINDOW: RangeInclusive<Duration> = secs(1)..=secs(3600);
 /// The connect and command timeouts of a Redis replay store: 10 ms to 10 s.

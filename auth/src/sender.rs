@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::claims::Claims;
 use crate::dpop::{
-    Freshness, Nonces, Proof, ProofError, ProofRequest, ProofRules, ProofSender, ReplayError,
-    ReplayStore, Seen, has_dot_segments, normalize_htu, replay_key,
+    Freshness, Nonces, Proof, ProofError, ProofKeys, ProofRequest, ProofRules, ProofSender,
+    ReplayError, ReplayStore, Seen, has_dot_segments, normalize_htu, replay_key,
 };
 use crate::error::{AuthError, InvalidRequest, Offered, TokenError};
 use crate::metrics::Metrics;
@@ -94,6 +94,8 @@ pub(crate) struct SenderRules {
     pub(crate) certificate_header: Option<Box<str>>,
     /// Server nonces, when proofs must carry one.
     pub(crate) nonces: Option<Nonces>,
+    /// The parsed keys of proofs seen, by their protected header; `None`: off.
+    pub(crate) proof_keys: Option<ProofKeys>,
 }
 
 /// What a request presented besides its token.
@@ -174,7 +176,9 @@ impl SenderRules {
                     url: &url,
                     access_token: token,
                 };
-                let proof = self.proofs.verify(proof, &request, now)?;
+                let proof =
+                    self.proofs
+                        .verify_with(self.proof_keys.as_ref(), proof, &request, now)?;
                 if proof.jkt != jkt {
                     return Err(TokenError::DpopKeyMismatch.into());
                 }

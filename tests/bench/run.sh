@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The macro benchmark: the release API against a local issuer, under wrk, in one run.
 #
-#   bash tests/bench/run.sh [--express] [--quick] [--baseline REV]
+#   bash tests/bench/run.sh [--express] [--quick] [--baseline REV] [--dpop-only]
 #
 # Cases, interleaved, ROUNDS (5) rounds: /api/public; /api/public carrying the same Authorization
 # header as the protected cases (what the bigger request alone costs); /api/private-scoped with
@@ -22,6 +22,9 @@
 # --baseline REV also builds the API at git revision REV (in a worktree, with a target folder of
 # its own) and runs the warm and cold loads on it (base_warm, base_cold) in the same rounds: the
 # A/B of a change to the actix path.
+# DPoP's proof key cache: a third instance with it off (auth.dpop.proof_key_cache_max_bytes = 0)
+# serves dpop_nocache_bearer and dpop_nocache in the same rounds: the A/B of the cache.
+# --dpop-only runs /api/public and the DPoP cases alone.
 # Last, the memory replay store is filled to its default byte bound and its RSS read
 # (auth/examples/replay_store_memory.rs).
 # DPoP: a second API instance (so that its replay store does not count in the first one's RSS)
@@ -32,14 +35,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-ROUNDS=5 DURATION=10s CONNECTIONS=64 TOKENS=100000 LARGE=20000 EXPRESS=0 BASELINE=
+ROUNDS=5 DURATION=10s CONNECTIONS=64 TOKENS=100000 LARGE=20000 EXPRESS=0 BASELINE= DPOP_ONLY=0
 DPOP_DURATION=3s PROOFS=80000 DPOP_URL="https://api.bench/api/private-scoped"
 while [ $# -gt 0 ]; do
   case "$1" in
     --express) EXPRESS=1 ;;
     --quick) ROUNDS=1 DURATION=3s TOKENS=20000 LARGE=5000 PROOFS=60000 ;;
     --baseline) BASELINE=${2:?--baseline needs a git revision}; shift ;;
-    *) echo "usage: $0 [--express] [--quick] [--baseline REV]" >&2; exit 2 ;;
+    --dpop-only) DPOP_ONLY=1 ;;
+    *) echo "usage: $0 [--express] [--quick] [--baseline REV] [--dpop-only]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -77,6 +81,10 @@ launch_api target/release/api APP__AUTH__PUBLIC_URL=https://api.bench \
   APP__AUTH__DPOP__MAX_AGE_SECS=3600 APP__AUTH__DPOP__REPLAY_CAPACITY=10000000 \
   APP__AUTH__DPOP__REPLAY_PER_CLIENT=10000000
 dpop_api=$launched_url dpop_pid=$launched_pid
+launch_api target/release/api APP__AUTH__PUBLIC_URL=https://api.bench \
+  APP__AUTH__DPOP__MAX_AGE_SECS=3600 APP__AUTH__DPOP__REPLAY_CAPACITY=10000000 \
+  APP__AUTH__DPOP__REPLAY_PER_CLIENT=10000000 APP__AUTH__DPOP__PROOF_KEY_CACHE_MAX_BYTES=0
+nocache_api=$launched_url nocache_pid=$launched_pid
 dpop_token=$(cat "$work/dpop.token")
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: DPoP $dpop_token" \
   -H "DPoP: $(tail -1 "$work/dpop-$ROUNDS.txt")" "$dpop_api/api/private-scoped")
@@ -157,16 +165,23 @@ print(*((int(a[i]) - int(b[i])) / hz * 1e6 / max(n, 1) for i in (0, 1)))' "$befo
 echo "== load: wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS interleaved rounds; server on core $SERVER_CORE, wrk on core $LOAD_CORE"
 for round in $(seq 1 "$ROUNDS"); do
   run_wrk public "$round" "$api/api/public"
-  run_wrk public_token "$round" "$api/api/public" -H "Authorization: Bearer $warm_token"
-  run_wrk warm "$round" "$api/api/private-scoped" -H "Authorization: Bearer $warm_token"
-  run_wrk cold "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
-  TOKENS_FILE="$work/tokens-4k.txt" run_wrk cold_4k "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
-  TOKENS_FILE="$work/tokens-8k.txt" run_wrk cold_8k "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
+  if [ "$DPOP_ONLY" = 0 ]; then
+    run_wrk public_token "$round" "$api/api/public" -H "Authorization: Bearer $warm_token"
+    run_wrk warm "$round" "$api/api/private-scoped" -H "Authorization: Bearer $warm_token"
+    run_wrk cold "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
+    TOKENS_FILE="$work/tokens-4k.txt" run_wrk cold_4k "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
+    TOKENS_FILE="$work/tokens-8k.txt" run_wrk cold_8k "$round" "$api/api/private-scoped" -s tests/bench/rotate.lua
+  fi
   DURATION=$DPOP_DURATION server_pid=$dpop_pid run_wrk dpop_bearer "$round" "$dpop_api/api/private-scoped" -H "Authorization: Bearer $warm_token"
   DURATION=$DPOP_DURATION server_pid=$dpop_pid DPOP_TOKEN_FILE="$work/dpop.token" TOKENS_FILE="$work/dpop-$round.txt" \
     run_wrk dpop_warm "$round" "$dpop_api/api/private-scoped" -s tests/bench/dpop.lua
-  server_pid=$axum_pid run_wrk axum_warm "$round" "$axum/api/private-scoped" -H "Authorization: Bearer $warm_token"
-  server_pid=$axum_pid run_wrk axum_cold "$round" "$axum/api/private-scoped" -s tests/bench/rotate.lua
+  DURATION=$DPOP_DURATION server_pid=$nocache_pid run_wrk dpop_nocache_bearer "$round" "$nocache_api/api/private-scoped" -H "Authorization: Bearer $warm_token"
+  DURATION=$DPOP_DURATION server_pid=$nocache_pid DPOP_TOKEN_FILE="$work/dpop.token" TOKENS_FILE="$work/dpop-$round.txt" \
+    run_wrk dpop_nocache "$round" "$nocache_api/api/private-scoped" -s tests/bench/dpop.lua
+  if [ "$DPOP_ONLY" = 0 ]; then
+    server_pid=$axum_pid run_wrk axum_warm "$round" "$axum/api/private-scoped" -H "Authorization: Bearer $warm_token"
+    server_pid=$axum_pid run_wrk axum_cold "$round" "$axum/api/private-scoped" -s tests/bench/rotate.lua
+  fi
   if [ -n "$BASELINE" ]; then
     server_pid=$baseline_pid run_wrk base_warm "$round" "$baseline_api/api/private-scoped" -H "Authorization: Bearer $warm_token"
     server_pid=$baseline_pid run_wrk base_cold "$round" "$baseline_api/api/private-scoped" -s tests/bench/rotate.lua
@@ -260,7 +275,12 @@ show("DPoP overhead over Bearer, us", dpop_wall)
 show("DPoP overhead / (proof + insert)", [v / dpop_unit for v in dpop_wall], "x")
 dpop_user = cpu_over("dpop_warm", "dpop_bearer")
 show("DPoP user CPU over Bearer, us", dpop_user)
-show("DPoP user CPU / (proof + insert)", [v / dpop_unit for v in dpop_user], "x", "   target <= 1.3")
+show("DPoP user CPU / (proof + insert)", [v / dpop_unit for v in dpop_user], "x", "   target <= 1.15 (key cache on)")
+nocache_user = cpu_over("dpop_nocache", "dpop_nocache_bearer")
+show("key cache off: user CPU over Bearer", nocache_user)
+show("key cache off: / (proof + insert)", [v / dpop_unit for v in nocache_user], "x")
+show("DPoP user CPU: cache on / off", [a / b for a, b in zip(dpop_user, nocache_user) if b], "x")
+show("dpop_warm / dpop_nocache (req/s)", per_round(ratio, "dpop_warm", "dpop_nocache"))
 print(f"peak RSS of the DPoP instance (every proof of the run recorded): {dpop_rss_kib / 1024:.1f} MiB")
 PY
 

@@ -43,6 +43,9 @@ pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
 /// The default memory budget of the verified-token cache, in bytes: 32 MiB.
 pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 
+/// The default memory of the DPoP proof key cache: 4 MiB, some 3,000 clients' keys.
+pub const DEFAULT_PROOF_KEY_CACHE_MAX_BYTES: usize = 4 * 1024 * 1024;
+
 /// The default window of a DPoP server nonce: a nonce is good for one to two of them.
 pub const DEFAULT_NONCE_WINDOW: Duration = Duration::from_secs(60);
 
@@ -178,6 +181,9 @@ pub struct DpopSettings {
     /// Use a Redis whose `maxmemory-policy` may evict keys (default false): a weakening, see
     /// [`crate::dpop::RedisOptions::allow_eviction`].
     pub redis_allow_eviction: bool,
+    /// The memory that the parsed keys of DPoP proofs may take, cached by the exact bytes of
+    /// each proof's protected header once its signature passed; 0 turns the cache off.
+    pub proof_key_cache_max_bytes: usize,
     /// Resource-server nonces (RFC 9449 §9): `off`, or `required`, where every proof must carry
     /// a nonce this API issued for its key in the current or the previous window.
     pub nonce: NonceMode,
@@ -290,6 +296,7 @@ impl Default for DpopSettings {
             redis_command_timeout: DEFAULT_REDIS_COMMAND_TIMEOUT,
             redis_ca_file: None,
             redis_allow_eviction: false,
+            proof_key_cache_max_bytes: DEFAULT_PROOF_KEY_CACHE_MAX_BYTES,
             nonce: NonceMode::default(),
             nonce_secret: None,
             nonce_window: DEFAULT_NONCE_WINDOW,
@@ -343,6 +350,11 @@ impl DpopSettings {
             "dpop.redis_command_timeout_ms",
             self.redis_command_timeout,
             &limits::REDIS_TIMEOUT,
+        )?;
+        within(
+            "dpop.proof_key_cache_max_bytes",
+            self.proof_key_cache_max_bytes,
+            &limits::PROOF_KEY_CACHE_MAX_BYTES,
         )?;
         within_secs(
             "dpop.nonce_window_secs",

@@ -5,6 +5,7 @@
 //! This is the framework-free core, with replay detection (`replay.rs`). The scheme gate in the
 //! middleware comes on top of it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::digest::{SHA256, digest};
@@ -15,6 +16,7 @@ use serde_json::{Map, Value};
 use crate::algorithm::Algorithm;
 use crate::keys::Key;
 
+mod key_cache;
 mod nonce;
 #[cfg(feature = "redis")]
 mod redis;
@@ -39,6 +41,8 @@ pub const DEFAULT_REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const DEFAULT_REDIS_COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
 
 pub use crate::error::ProofError;
+use key_cache::ProofKey;
+pub(crate) use key_cache::ProofKeys;
 pub(crate) use nonce::{Freshness, Nonces};
 
 /// A proof's `typ`: the media type `application/dpop+jwt`, with or without its `application/`
@@ -109,38 +113,30 @@ impl ProofRules {
         request: &ProofRequest<'_>,
         now: f64,
     ) -> Result<Proof, ProofError> {
+        self.verify_with(None, proof, request, now)
+    }
+
+    /// [`ProofRules::verify`], taking the header's parsed key from `keys` when a proof with
+    /// this exact header passed before, and keeping it there once this one's signature passes.
+    pub(crate) fn verify_with(
+        &self,
+        keys: Option<&ProofKeys>,
+        proof: &str,
+        request: &ProofRequest<'_>,
+        now: f64,
+    ) -> Result<Proof, ProofError> {
         if proof.len() > MAX_PROOF_BYTES {
             return Err(ProofError::TooLarge);
         }
         let (header_b64, payload_b64, signature_b64) = split(proof)?;
-        let header = object(header_b64)?;
-        if !header
-            .get("typ")
-            .and_then(Value::as_str)
-            .is_some_and(|typ| PROOF_TYPES.iter().any(|t| typ.eq_ignore_ascii_case(t)))
-        {
-            return Err(ProofError::Type);
-        }
-        if header.contains_key("crit") || header.get("b64") == Some(&Value::Bool(false)) {
-            return Err(ProofError::Critical);
-        }
-        let alg: Algorithm = header
-            .get("alg")
-            .and_then(Value::as_str)
-            .and_then(|alg| alg.parse().ok())
-            .filter(|alg| self.algorithms.contains(alg))
-            .ok_or(ProofError::Algorithm)?;
-        let Some(jwk_value @ Value::Object(jwk)) = header.get("jwk") else {
-            return Err(ProofError::Key);
+        let cached = keys
+            .and_then(|keys| keys.get(header_b64))
+            .filter(|known| self.algorithms.contains(&known.alg));
+        let (known, fresh) = match cached {
+            Some(known) => (known, false),
+            None => (Arc::new(self.header_key(header_b64)?), true),
         };
-        if PRIVATE_MEMBERS
-            .iter()
-            .any(|member| jwk.contains_key(*member))
-        {
-            return Err(ProofError::Key);
-        }
-        let key = Key::from_jwk(jwk_value, &[alg]).map_err(|_| ProofError::Key)?;
-        let verifier = key.verifier(alg).ok_or(ProofError::Key)?;
+        let verifier = known.key.verifier(known.alg).ok_or(ProofError::Key)?;
         let signature = URL_SAFE_NO_PAD
             .decode(signature_b64)
             .map_err(|_| ProofError::Malformed)?;
@@ -148,6 +144,10 @@ impl ProofRules {
         verifier
             .verify_sig(signing_input.as_bytes(), &signature)
             .map_err(|_| ProofError::Signature)?;
+        // Only a header whose proof is signed by its own key is kept.
+        if fresh && let Some(keys) = keys {
+            keys.insert(header_b64, Arc::clone(&known));
+        }
 
         let claims = object(payload_b64)?;
         let iat = claims
@@ -188,11 +188,47 @@ impl ProofRules {
             .filter(|nonce| nonce.len() <= MAX_NONCE_BYTES)
             .map(str::to_owned);
         Ok(Proof {
-            jkt: thumbprint(jwk).ok_or(ProofError::Key)?,
+            jkt: known.jkt.clone(),
             jti,
             iat,
             nonce,
         })
+    }
+}
+
+impl ProofRules {
+    /// The checks of a proof's protected header (`typ`, no `crit`, `alg`, a public `jwk` that
+    /// fits it) and the key it names, with its thumbprint.
+    fn header_key(&self, header_b64: &str) -> Result<ProofKey, ProofError> {
+        let header = object(header_b64)?;
+        if !header
+            .get("typ")
+            .and_then(Value::as_str)
+            .is_some_and(|typ| PROOF_TYPES.iter().any(|t| typ.eq_ignore_ascii_case(t)))
+        {
+            return Err(ProofError::Type);
+        }
+        if header.contains_key("crit") || header.get("b64") == Some(&Value::Bool(false)) {
+            return Err(ProofError::Critical);
+        }
+        let alg: Algorithm = header
+            .get("alg")
+            .and_then(Value::as_str)
+            .and_then(|alg| alg.parse().ok())
+            .filter(|alg| self.algorithms.contains(alg))
+            .ok_or(ProofError::Algorithm)?;
+        let Some(jwk_value @ Value::Object(jwk)) = header.get("jwk") else {
+            return Err(ProofError::Key);
+        };
+        if PRIVATE_MEMBERS
+            .iter()
+            .any(|member| jwk.contains_key(*member))
+        {
+            return Err(ProofError::Key);
+        }
+        let key = Key::from_jwk(jwk_value, &[alg]).map_err(|_| ProofError::Key)?;
+        let jkt = thumbprint(jwk).ok_or(ProofError::Key)?;
+        Ok(ProofKey { key, alg, jkt })
     }
 }
 
@@ -362,6 +398,57 @@ mod tests {
             access_token: TOKEN,
         };
         ProofRules::default().verify(proof, &request, crate::validation::now())
+    }
+
+    /// The key cache keeps a header's key only once its proof's signature passed, answers the
+    /// same as the full parse for every later proof with that header, and never lets a proof
+    /// with a known header but a bad signature through.
+    #[test]
+    fn the_proof_key_cache_keeps_only_headers_whose_signature_passed() {
+        let request = ProofRequest {
+            method: "GET",
+            url: URL,
+            access_token: TOKEN,
+        };
+        let now = crate::validation::now();
+        let rules = ProofRules::default();
+        let cache = ProofKeys::new(1024 * 1024).unwrap();
+        let key = &keys()[0];
+        let good = proof(key).sign().unwrap();
+        let header = good.split('.').next().unwrap();
+        let forged = format!("{}.AAAA", good.rsplit_once('.').unwrap().0);
+
+        // A forged signature under a new header: refused, and the header is not kept.
+        assert_eq!(
+            rules.verify_with(Some(&cache), &forged, &request, now),
+            Err(ProofError::Signature)
+        );
+        assert!(cache.get(header).is_none());
+        // The honest proof: accepted and kept, with the same answer as without the cache.
+        let first = rules
+            .verify_with(Some(&cache), &good, &request, now)
+            .unwrap();
+        assert_eq!(Ok(first.clone()), rules.verify(&good, &request, now));
+        assert_eq!(cache.get(header).unwrap().jkt, first.jkt);
+        // The known header with a forged signature, or another key's signature: refused.
+        assert_eq!(
+            rules.verify_with(Some(&cache), &forged, &request, now),
+            Err(ProofError::Signature)
+        );
+        let other = &keys()[1];
+        let body_and_sig = proof(other).sign().unwrap();
+        let (_, rest) = body_and_sig.split_once('.').unwrap();
+        let spliced = format!("{header}.{rest}");
+        assert_eq!(
+            rules.verify_with(Some(&cache), &spliced, &request, now),
+            Err(ProofError::Signature)
+        );
+        // Another proof of the same client (a new jti) takes the cached key.
+        let second = proof(key).claim("jti", "another-jti").sign().unwrap();
+        let again = rules
+            .verify_with(Some(&cache), &second, &request, now)
+            .unwrap();
+        assert_eq!((again.jkt, again.jti.as_str()), (first.jkt, "another-jti"));
     }
 
     #[test]

@@ -650,7 +650,35 @@ async fn a_generated_client_key_works_too() {
         .assert_ok(PRIVATE);
 }
 
+/// The proof key cache (on by default) keeps a client's header once its proof passed; a proof
+/// that reuses that header with another key's payload and signature is still refused, and the
+/// client's next honest proofs pass.
+async fn a_known_proof_header_with_another_signature_is_refused() {
+    let app = app().await;
+    let client = &app.keys.ec;
+    let token = app.bound_token(client, None);
+    let honest = app.proof(client, PRIVATE_PATH, &token);
+    app.get_dpop(PRIVATE_PATH, &token, &honest)
+        .await
+        .assert_ok(PRIVATE);
+
+    let header = honest.split('.').next().unwrap();
+    let other = app.proof(&app.keys.ed, PRIVATE_PATH, &token);
+    let (_, payload_and_signature) = other.split_once('.').unwrap();
+    app.get_dpop(
+        PRIVATE_PATH,
+        &token,
+        &format!("{header}.{payload_and_signature}"),
+    )
+    .await
+    .assert_invalid_proof("DPoP proof signature verification failed");
+    app.dpop(client, PRIVATE_PATH, &token)
+        .await
+        .assert_ok(PRIVATE);
+}
+
 tests::on_both_adapters!(
+    a_known_proof_header_with_another_signature_is_refused,
     a_bound_token_with_a_fresh_proof_passes_for_every_proof_algorithm,
     in_allowed_mode_bearer_answers_keep_their_status_and_body_and_gain_the_dpop_challenge,
     malformed_dpop_requests_are_400s_on_the_dpop_challenge,
