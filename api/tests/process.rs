@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use auth::testing::SigningKey;
-use serde_json::json;
+use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -123,14 +123,28 @@ async fn issuer(key: &SigningKey, delay: Duration) -> MockServer {
 }
 
 fn token(key: &SigningKey, issuer: &MockServer, scope: &str) -> String {
+    token_with(key, issuer, "scope", scope.into())
+}
+
+/// A token of `user-1` for this API, valid for ten minutes, with one more claim.
+fn token_with(key: &SigningKey, issuer: &MockServer, name: &str, value: Value) -> String {
     key.token()
         .claim("iss", format!("{}/", issuer.uri()))
         .claim("aud", AUDIENCE)
         .claim("sub", "user-1")
-        .claim("scope", scope)
+        .claim(name, value)
         .expires_in(600)
         .sign()
         .unwrap()
+}
+
+/// A DPoP client's key and a token the issuer bound to it (`cnf.jkt`).
+fn dpop_bound_token(key: &SigningKey, issuer: &MockServer) -> (SigningKey, String) {
+    let client =
+        SigningKey::p256_from_pem("client", include_str!("../../auth/fixtures/ec-p256.pem"))
+            .unwrap();
+    let token = token_with(key, issuer, "cnf", json!({ "jkt": client.jkt() }));
+    (client, token)
 }
 
 #[actix_web::test]
@@ -278,18 +292,7 @@ async fn two_processes_that_share_redis_accept_a_dpop_proof_once() {
     ];
     let one = Process::start_env(&issuer, "info", "text", &vars);
     let two = Process::start_env(&issuer, "info", "text", &vars);
-    let client =
-        SigningKey::p256_from_pem("client", include_str!("../../auth/fixtures/ec-p256.pem"))
-            .unwrap();
-    let token = key
-        .token()
-        .claim("iss", format!("{}/", issuer.uri()))
-        .claim("aud", AUDIENCE)
-        .claim("sub", "user-1")
-        .claim("cnf", json!({ "jkt": client.jkt() }))
-        .expires_in(600)
-        .sign()
-        .unwrap();
+    let (client, token) = dpop_bound_token(&key, &issuer);
     let proof = client
         .dpop_proof("GET", "https://api.example.com/api/private", &token)
         .sign()
@@ -374,18 +377,7 @@ async fn two_processes_that_share_the_nonce_secret_accept_each_others_nonces() {
     let one = Process::start_env(&issuer, "info", "text", &vars);
     let two = Process::start_env(&issuer, "info", "text", &vars);
     let alone = Process::start_env(&issuer, "info", "text", &vars[..2]);
-    let client =
-        SigningKey::p256_from_pem("client", include_str!("../../auth/fixtures/ec-p256.pem"))
-            .unwrap();
-    let token = key
-        .token()
-        .claim("iss", format!("{}/", issuer.uri()))
-        .claim("aud", AUDIENCE)
-        .claim("sub", "user-1")
-        .claim("cnf", json!({ "jkt": client.jkt() }))
-        .expires_in(600)
-        .sign()
-        .unwrap();
+    let (client, token) = dpop_bound_token(&key, &issuer);
     let send = |api: &Process, nonce: Option<&str>| {
         let mut proof = client.dpop_proof("GET", "https://api.example.com/api/private", &token);
         if let Some(nonce) = nonce {

@@ -158,7 +158,7 @@ print(*((int(a[i]) - int(b[i])) / hz * 1e6 / max(n, 1) for i in (0, 1)))' "$befo
   local peak_kib
   peak_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$round" "$rps" "$p50" "$p99" "${non2xx:-0}" "$user_us" "$sys_us" >>"$work/results.tsv"
-  printf '  %-14s round %s: %10s req/s  p50 %-8s p99 %-8s non-2xx %s  server CPU/req: user %.1f us, sys %.1f us  peak RSS so far %.1f MiB\n' \
+  printf '  %-19s round %s: %10s req/s  p50 %-8s p99 %-8s non-2xx %s  server CPU/req: user %.1f us, sys %.1f us  peak RSS so far %.1f MiB\n' \
     "$case" "$round" "$rps" "$p50" "$p99" "${non2xx:-0}" "$user_us" "$sys_us" "$(awk -v k="$peak_kib" 'BEGIN {print k / 1024}')"
 }
 
@@ -211,12 +211,12 @@ full_us = full_ns / 1000
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
 print()
 print(f"machine: {os.cpu_count()} cores, {cpu}; server pinned to core 0, wrk to core 1")
-print(f"{'case':<14} {'median req/s':>13}  p50 / p99 (per round)")
+print(f"{'case':<19} {'median req/s':>13}  p50 / p99 (per round)")
 for case, runs in rows.items():
     lat = ", ".join(f"{runs[r][1]}/{runs[r][2]}" for r in rounds if r in runs)
     bad = sum(v[3] for v in runs.values())
     med = statistics.median(v[0] for v in runs.values())
-    print(f"{case:<14} {med:>13,.0f}  {lat}" + (f"  NON-2XX: {bad}" if bad else ""))
+    print(f"{case:<19} {med:>13,.0f}  {lat}" + (f"  NON-2XX: {bad}" if bad else ""))
 
 def per_round(f, *cases):
     """f over each round's req/s of `cases`, for the rounds that ran all of them."""
