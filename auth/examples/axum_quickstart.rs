@@ -13,7 +13,8 @@
 //! - `AUDIENCE`: the API identifier tokens must name.
 //! - `PORT`: the port on 127.0.0.1 (default 3010).
 //!
-//! Unknown paths answer a JSON 404 and other methods a JSON 405, as the `api` binary does.
+//! Unknown paths answer a JSON 404, HEAD answers as GET does without the body, and other
+//! methods a JSON 405, as the `api` binary does.
 
 use axum::Router;
 use axum::http::header::{ALLOW, CONTENT_TYPE};
@@ -22,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use oauth2_jwt_bearer::RequireAuth;
 use oauth2_jwt_bearer::{Authenticator, Policy};
+use tower_layer::Layer;
 
 /// A JSON answer `{"message": text}`.
 fn message(status: StatusCode, text: &str) -> Response {
@@ -29,18 +31,20 @@ fn message(status: StatusCode, text: &str) -> Response {
     (status, [(CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// `path` answers `text` to GET and a JSON 405 to other methods.
+/// `path` answers `text` to GET (and HEAD) and a JSON 405 to other methods.
 fn route(text: &'static str) -> MethodRouter {
     get(move || async move { message(StatusCode::OK, text) }).fallback(|| async {
         let mut answer = message(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
         answer
             .headers_mut()
-            .insert(ALLOW, axum::http::HeaderValue::from_static("GET"));
+            .insert(ALLOW, axum::http::HeaderValue::from_static("GET, HEAD"));
         answer
     })
 }
 
-/// The three routes, each protected route behind its layer.
+/// The three routes, each protected route behind its guard. The guard wraps the whole route
+/// (`route_service`), as actix's `.wrap()` does: `MethodRouter::layer` would also wrap the 405
+/// fallback, and axum would then add its own `Allow` header to the guard's refusal of a POST.
 pub fn app(authenticator: &Authenticator) -> Router {
     let auth = || RequireAuth::new(authenticator.clone());
     Router::new()
@@ -48,17 +52,17 @@ pub fn app(authenticator: &Authenticator) -> Router {
             "/api/public",
             route("Hello from a public endpoint! You don't need to be authenticated to see this."),
         )
-        .route(
+        .route_service(
             "/api/private",
-            route("Hello from a private endpoint! You need to be authenticated to see this.")
-                .layer(auth()),
+            auth().layer(route(
+                "Hello from a private endpoint! You need to be authenticated to see this.",
+            )),
         )
-        .route(
+        .route_service(
             "/api/private-scoped",
-            route(
+            auth().policy(Policy::scope("read:messages")).layer(route(
                 "Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.",
-            )
-            .layer(auth().policy(Policy::scope("read:messages"))),
+            )),
         )
         .fallback(|_: Uri| async { message(StatusCode::NOT_FOUND, "Not Found") })
 }

@@ -19,6 +19,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::registry::Registry;
 use serde_json::{Value, json};
 use settings::Settings;
+use tower_layer::Layer;
 
 /// A JSON answer.
 fn json(status: StatusCode, body: &Value) -> Response {
@@ -30,7 +31,7 @@ fn json(status: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
-/// GET answers `handler`'s; other methods a JSON 405, as the API's `routes::get`.
+/// GET (and HEAD) answer `handler`'s; other methods a JSON 405, as the API's `routes::get`.
 fn get_only<H, T>(handler: H) -> MethodRouter
 where
     H: axum::handler::Handler<T, ()>,
@@ -43,7 +44,7 @@ where
         );
         answer
             .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET"));
+            .insert(ALLOW, HeaderValue::from_static(api::routes::ALLOWED));
         answer
     })
 }
@@ -76,17 +77,23 @@ pub(crate) async fn serve_api(settings: &Settings) -> u16 {
     let registry = Arc::new(registry);
     let mut router = Router::new()
         .route("/api/public", message(messages::PUBLIC))
-        .route("/api/private", message(messages::PRIVATE).layer(auth()))
-        .route(
+        // Each guard outside axum's method routing, as actix's `.wrap()` is outside the
+        // resource's: a layer on the MethodRouter also wraps its 405 fallback, and axum then
+        // adds its own `Allow` to the guard's refusal of any other method.
+        .route_service("/api/private", auth().layer(message(messages::PRIVATE)))
+        .route_service(
             "/api/private-scoped",
-            message(messages::PRIVATE_SCOPED).layer(auth().policy(read_messages())),
+            auth()
+                .policy(read_messages())
+                .layer(message(messages::PRIVATE_SCOPED)),
         )
-        .route(
+        .route_service(
             "/api/whoami",
-            get_only(|claims: Option<Claims>| async move {
-                json(StatusCode::OK, &whoami::body(claims.as_ref()))
-            })
-            .layer(auth().optional()),
+            auth()
+                .optional()
+                .layer(get_only(|claims: Option<Claims>| async move {
+                    json(StatusCode::OK, &whoami::body(claims.as_ref()))
+                })),
         )
         .route("/healthz", message_json(json!({ "status": "ok" })))
         .route(
@@ -162,12 +169,11 @@ pub(crate) fn actix_guarded(routes: Vec<(&'static str, RequireAuth)>) -> String 
 pub(crate) async fn tower_guarded(guarded: Vec<(&'static str, RequireAuth)>) -> String {
     let mut router = Router::new();
     for (path, guard) in guarded {
-        router = router.route(
+        router = router.route_service(
             &patterns(path).1,
-            get_only(|uri: Uri, claims: Option<Claims>| async move {
+            guard.layer(get_only(|uri: Uri, claims: Option<Claims>| async move {
                 json(StatusCode::OK, &caller(claims.as_ref(), uri.path()))
-            })
-            .layer(guard),
+            })),
         );
     }
     let port = serve(router.fallback(not_found)).await;

@@ -6,7 +6,7 @@ pub mod metadata;
 pub mod whoami;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, Resource, web};
+use actix_web::{HttpResponse, Resource, guard, web};
 use auth::{Authenticator, Policy, RequireAuth};
 
 use crate::metrics::RouteSeries;
@@ -65,8 +65,9 @@ pub fn configure(
         .service(get("/readyz", health::readyz));
 }
 
-/// A GET-only resource whose other methods answer a JSON 405. It is named by its path, which the
-/// request log and the metrics read as the route, and keeps its own metric series.
+/// A resource read by GET (and HEAD, its head alone, as RFC 9110 §9.3.2 and Express do) whose
+/// other methods answer a JSON 405. It is named by its path, which the request log and the
+/// metrics read as the route, and keeps its own metric series.
 pub fn get<F, Args>(path: &str, handler: F) -> Resource
 where
     F: actix_web::Handler<Args>,
@@ -76,7 +77,11 @@ where
     web::resource(path)
         .name(path)
         .app_data(RouteSeries::default())
-        .route(web::get().to(handler))
+        .route(
+            web::route()
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .to(handler),
+        )
         .default_service(web::to(method_not_allowed))
 }
 
@@ -87,9 +92,12 @@ pub async fn not_found() -> HttpResponse {
     })
 }
 
+/// The methods every route answers, as its 405 names them.
+pub const ALLOWED: &str = "GET, HEAD";
+
 async fn method_not_allowed() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
-        .insert_header((header::ALLOW, "GET"))
+        .insert_header((header::ALLOW, ALLOWED))
         .json(Message {
             message: "Method Not Allowed",
         })

@@ -266,3 +266,80 @@ async fn a_policy_refusal_is_403_and_an_outage_is_503_with_retry_after() {
             .any(|(name, value)| name == "retry-after" && value.parse::<u64>().is_ok())
     );
 }
+
+/// With server nonces required, a proof without one of ours is 401 `use_dpop_nonce` on the
+/// DPoP challenge, handing out a nonce; a fresh proof with that nonce passes, from the current
+/// window with no next nonce to carry; one with the nonce changed is refused again.
+#[actix_web::test]
+async fn a_proof_without_a_server_nonce_is_401_use_dpop_nonce_with_a_nonce_to_retry_with() {
+    const URL: &str = "https://api.example.com";
+    let server = MockServer::start().await;
+    serve_jwks(&server, &jwks(&[&rsa(1, "k1")]), 1).await;
+    let auth = Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .jwks(fast_jwks())
+        .public_url(URL)
+        .dpop_nonce(crate::config::NonceMode::Required)
+        .dpop_nonce_secret("a nonce secret of thirty-two bytes or more")
+        .build()
+        .unwrap();
+    ready(&auth).await;
+    let guard = RequireAuth::new(auth);
+    let client = p256("client");
+    let bound = valid(&rsa(1, "k1"))
+        .claim("cnf", json!({ "jkt": client.jkt() }))
+        .sign()
+        .unwrap();
+    let scheme = format!("DPoP {bound}");
+    let proof = |nonce: Option<&str>| {
+        let proof = client.dpop_proof("GET", &format!("{URL}/me"), &bound);
+        match nonce {
+            Some(nonce) => proof.claim("nonce", nonce),
+            None => proof,
+        }
+        .sign()
+        .unwrap()
+    };
+
+    let refusal = guard
+        .check(&one(&scheme, Some(&proof(None)), None))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 401, "{refusal:?}");
+    let challenge = refusal.www_authenticate.clone().unwrap_or_default();
+    // In `allowed` mode both schemes are offered; the error is the DPoP challenge's.
+    let (bearer, dpop) = challenge.split_once(", DPoP ").expect("a DPoP challenge");
+    assert_eq!(bearer, r#"Bearer realm="api""#);
+    assert!(
+        dpop.contains(r#"error="use_dpop_nonce", error_description="#),
+        "{challenge}"
+    );
+    let body: Value = serde_json::from_str(&refusal.body).unwrap();
+    assert_eq!(body["error"], "use_dpop_nonce", "{body}");
+    let nonce = refusal.dpop_nonce.clone().expect("a nonce to retry with");
+    assert!(
+        refusal
+            .headers()
+            .any(|(name, value)| name == "dpop-nonce" && value == nonce)
+    );
+
+    let passed = guard
+        .check(&one(&scheme, Some(&proof(Some(&nonce))), None))
+        .await
+        .expect("the retry with the nonce passes");
+    let claims = passed.claims.as_ref().expect("claims");
+    assert_eq!(claims.sub(), Some("user-1"));
+    assert_eq!(passed.dpop_nonce, None);
+
+    let mut forged = nonce.into_bytes();
+    forged[0] = if forged[0] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let again = guard
+        .check(&one(&scheme, Some(&proof(Some(&forged))), None))
+        .await
+        .unwrap_err();
+    assert_eq!(again.status, 401);
+    assert!(again.dpop_nonce.is_some());
+}

@@ -64,7 +64,7 @@ async fn wrong_method_on_known_path_answers_json_405() {
 
     assert_eq!(reply.status, 405);
     assert_eq!(reply.json()["message"], "Method Not Allowed");
-    assert_eq!(reply.header("allow"), Some("GET"));
+    assert_eq!(reply.header("allow"), Some("GET, HEAD"));
     assert_eq!(reply.header("content-type"), Some("application/json"));
 }
 
@@ -80,7 +80,40 @@ async fn wrong_method_on_a_protected_path_is_authenticated_first() {
         .await;
 
     anonymous.assert_bare_401();
+    // The guard's answer alone: no `Allow` (axum adds one when its guard is on the method router).
+    assert_eq!(anonymous.header("allow"), None, "{anonymous:?}");
     assert_eq!(authenticated.status, 405);
+    assert_eq!(authenticated.header("allow"), Some("GET, HEAD"));
+}
+
+/// HEAD answers as GET does, guard included, with no body (RFC 9110 §9.3.2; Express does too).
+async fn head_answers_as_get_without_the_body() {
+    let app = spawn_app().await;
+    let plain = format!("Bearer {}", app.valid_token(None));
+    let scoped = format!("Bearer {}", app.valid_token(Some("read:messages")));
+    for (path, authorization, status) in [
+        ("/api/public", None, 200),
+        ("/api/private", None, 401),
+        ("/api/private", Some("Bearer not-a-token"), 401),
+        ("/api/private", Some(plain.as_str()), 200),
+        ("/api/private-scoped", Some(plain.as_str()), 403),
+        ("/api/private-scoped", Some(scoped.as_str()), 200),
+    ] {
+        let send = |method| {
+            let request = app.request(method, path);
+            match authorization {
+                Some(value) => app.send(request.insert_header(("Authorization", value))),
+                None => app.send(request),
+            }
+        };
+        let (get, head) = (send(Method::GET).await, send(Method::HEAD).await);
+        assert_eq!(get.status, status, "{path}: {get:?}");
+        assert_eq!(head.status, status, "{path}: {head:?}");
+        assert!(head.body.is_empty(), "{path}: {head:?}");
+        for name in ["content-type", "www-authenticate", "allow"] {
+            assert_eq!(head.header(name), get.header(name), "{path}: {name}");
+        }
+    }
 }
 
 // The binary's own middleware, not the adapter: on actix alone.
@@ -183,5 +216,6 @@ tests::on_both_adapters!(
     healthz_and_readyz_answer_200_once_keys_are_loaded,
     unknown_path_answers_json_404,
     wrong_method_on_known_path_answers_json_405,
+    head_answers_as_get_without_the_body,
     wrong_method_on_a_protected_path_is_authenticated_first,
 );
