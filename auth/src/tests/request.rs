@@ -6,7 +6,7 @@ use wiremock::MockServer;
 use super::*;
 use crate::request::{Field, Request, RequireAuth};
 use crate::response::Refusal;
-use crate::{Passed, Policy};
+use crate::{AuthenticatorBuilder, Passed, Policy};
 
 async fn guard() -> (MockServer, RequireAuth) {
     let server = MockServer::start().await;
@@ -42,6 +42,37 @@ fn one<'a>(
         dpop: Field::new(dpop.map(str::as_bytes)),
         certificate: Field::new(certificate.map(str::as_bytes)),
     }
+}
+
+/// The API's public URL, which DPoP proofs name.
+const URL: &str = "https://api.example.com";
+
+/// A ready authenticator that can check DPoP proofs (its public URL is [`URL`]), with `more`
+/// settings.
+async fn dpop_ready(
+    more: impl FnOnce(AuthenticatorBuilder) -> AuthenticatorBuilder,
+) -> (MockServer, Authenticator) {
+    let server = MockServer::start().await;
+    serve_jwks(&server, &jwks(&[&rsa(1, "k1")]), 1).await;
+    let builder = Authenticator::builder()
+        .issuer(ISSUER)
+        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
+        .audiences([AUDIENCE])
+        .jwks(fast_jwks())
+        .public_url(URL);
+    let auth = more(builder).build().unwrap();
+    ready(&auth).await;
+    (server, auth)
+}
+
+/// A DPoP client's key and a token bound to it (`cnf.jkt`).
+fn bound_client() -> (SigningKey, String) {
+    let client = p256("client");
+    let bound = valid(&rsa(1, "k1"))
+        .claim("cnf", json!({ "jkt": client.jkt() }))
+        .sign()
+        .unwrap();
+    (client, bound)
 }
 
 /// What a case sends: `Authorization` values, `DPoP` values, the query.
@@ -164,27 +195,12 @@ async fn every_refusal_is_one_whole_answer() {
 /// with its proof, once; a certificate-bound token passes with its certificate only.
 #[actix_web::test]
 async fn authenticator_verify_checks_dpop_proofs_and_certificate_bindings() {
-    const URL: &str = "https://api.example.com";
     const PEM: &str = include_str!("../../fixtures/client-cert.pem");
     // Computed by OpenSSL (see `fixtures/README.md`).
     const THUMBPRINT: &str = "vRLo11FhkZFyt-FTOCydvLuSyP8qipnf5rCLatzttUI";
-    let server = MockServer::start().await;
-    serve_jwks(&server, &jwks(&[&rsa(1, "k1")]), 1).await;
-    let auth = Authenticator::builder()
-        .issuer(ISSUER)
-        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
-        .audiences([AUDIENCE])
-        .jwks(fast_jwks())
-        .public_url(URL)
-        .mtls_certificate_header("x-client-cert")
-        .build()
-        .unwrap();
-    ready(&auth).await;
-    let client = p256("client");
-    let bound = valid(&rsa(1, "k1"))
-        .claim("cnf", json!({ "jkt": client.jkt() }))
-        .sign()
-        .unwrap();
+    let (_server, auth) =
+        dpop_ready(|builder| builder.mtls_certificate_header("x-client-cert")).await;
+    let (client, bound) = bound_client();
     let proof = client
         .dpop_proof("GET", &format!("{URL}/me"), &bound)
         .sign()
@@ -272,26 +288,14 @@ async fn a_policy_refusal_is_403_and_an_outage_is_503_with_retry_after() {
 /// window with no next nonce to carry; one with the nonce changed is refused again.
 #[actix_web::test]
 async fn a_proof_without_a_server_nonce_is_401_use_dpop_nonce_with_a_nonce_to_retry_with() {
-    const URL: &str = "https://api.example.com";
-    let server = MockServer::start().await;
-    serve_jwks(&server, &jwks(&[&rsa(1, "k1")]), 1).await;
-    let auth = Authenticator::builder()
-        .issuer(ISSUER)
-        .jwks_uri(format!("{}{JWKS_PATH}", server.uri()))
-        .audiences([AUDIENCE])
-        .jwks(fast_jwks())
-        .public_url(URL)
-        .dpop_nonce(crate::config::NonceMode::Required)
-        .dpop_nonce_secret("a nonce secret of thirty-two bytes or more")
-        .build()
-        .unwrap();
-    ready(&auth).await;
+    let (_server, auth) = dpop_ready(|builder| {
+        builder
+            .dpop_nonce(crate::config::NonceMode::Required)
+            .dpop_nonce_secret("a nonce secret of thirty-two bytes or more")
+    })
+    .await;
     let guard = RequireAuth::new(auth);
-    let client = p256("client");
-    let bound = valid(&rsa(1, "k1"))
-        .claim("cnf", json!({ "jkt": client.jkt() }))
-        .sign()
-        .unwrap();
+    let (client, bound) = bound_client();
     let scheme = format!("DPoP {bound}");
     let proof = |nonce: Option<&str>| {
         let proof = client.dpop_proof("GET", &format!("{URL}/me"), &bound);
