@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use actix_web::web;
 use api::routes::{health, messages, read_messages, whoami};
 use auth::Claims;
 use auth::RequireAuth;
@@ -151,15 +150,15 @@ fn patterns(path: &str) -> (String, String) {
 pub(crate) fn actix_guarded(routes: Vec<(&'static str, RequireAuth)>) -> String {
     crate::serve_routes(move |cfg| {
         for (path, guard) in &routes {
+            // The API's own GET (and HEAD) resource with its JSON 405, as `get_only` on axum.
             cfg.service(
-                web::resource(patterns(path).0)
-                    .route(web::get().to(
-                        |request: actix_web::HttpRequest, claims: Option<Claims>| async move {
-                            actix_web::HttpResponse::Ok()
-                                .json(caller(claims.as_ref(), request.path()))
-                        },
-                    ))
-                    .wrap(guard.clone()),
+                api::routes::get(
+                    &patterns(path).0,
+                    |request: actix_web::HttpRequest, claims: Option<Claims>| async move {
+                        actix_web::HttpResponse::Ok().json(caller(claims.as_ref(), request.path()))
+                    },
+                )
+                .wrap(guard.clone()),
             );
         }
     })
